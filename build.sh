@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# build.sh - build, run, test and benchmark the hot-reload host (Linux).
+#
+#   ./build.sh                  build the host (build/host) and game_template
+#   ./build.sh run [GAME_DIR]   build, then run the host on GAME_DIR (default game_template)
+#   ./build.sh game [GAME_DIR]  rebuild only the game library: what you run while the host is open
+#   ./build.sh release [GAME_DIR]  one executable with the game linked in (GAME_DIR/build/game)
+#   ./build.sh test             build and run every test (unit, sanitizers, integration)
+#   ./build.sh bench            build and run the benchmarks (not tests: they print ratios)
+#   ./build.sh help
+#
+# Options after `run` and `release` that start with -- go to the host, e.g.
+#   ./build.sh run game_template --fps 30
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="$ROOT/build"
+CC="${CC:-gcc}"
+WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
+CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
+OPT=(-O2)
+SAN=(-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+
+ARENA_SRC=(arena/arena.c arena/pool.c arena/arena_os_posix.c)
+# Host modules: one per concern, the _posix half of each OS pair.
+HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
+              host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
+              host/signals_posix.c host/host.c host/host_api.c)
+HOST_LIBS=(-lpthread -ldl)
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+# ---- dependencies -------------------------------------------------------------------------------
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Installs the Debian packages that provide what is missing, or says how on other systems.
+need_packages() {
+  [ $# -eq 0 ] && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing: $*"
+    as_root apt-get update -qq >/dev/null || die "apt-get update failed; install by hand: sudo apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null ||
+      die "apt-get install failed; run: sudo apt-get install $*"
+  else
+    die "missing $*; install the equivalents of these Debian packages with your package manager"
+  fi
+}
+
+has_header() { echo "#include <$1>" | "$CC" -E -x c - >/dev/null 2>&1; }
+
+ensure_deps() {
+  local missing=()
+  command -v "$CC" >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+  [ ${#missing[@]} -eq 0 ] || need_packages "${missing[@]}"
+  missing=()
+  has_header mimalloc.h || missing+=(libmimalloc-dev)
+  [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
+  need_packages "${missing[@]}"
+}
+
+# ---- building -----------------------------------------------------------------------------------
+
+# Compiles to a temporary name and renames, so a running process never sees a half-written file.
+compile() { # OUT ARGS...
+  local out="$1"; shift
+  local tmp="$out.tmp.$$"
+  mkdir -p "$(dirname "$out")"
+  (cd "$ROOT" && "$CC" "$@" -o "$tmp") || { rm -f "$tmp"; return 1; }
+  mv -f "$tmp" "$out"
+}
+
+build_host() {
+  compile "$BUILD/host" "${CFLAGS[@]}" "${OPT[@]}" "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" \
+    host/loader_posix.c host/main.c "${HOST_LIBS[@]}"
+}
+
+# The folder of a game: the argument, or game_template. Must hold .c files.
+game_dir() {
+  local dir="${1:-$ROOT/game_template}"
+  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c files"
+  dir="$(cd "$dir" && pwd)"
+  compgen -G "$dir/*.c" >/dev/null || die "no .c files in $dir; a game folder holds its sources at the top"
+  printf '%s' "$dir"
+}
+
+# Builds GAME_DIR/build/libgame.so while holding libgame.so.lock, the file the host waits on.
+build_game() { # GAME_DIR [extra cflags...]
+  local dir="$1"; shift
+  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock"
+  mkdir -p "$dir/build"
+  echo $$ >"$lock"
+  local ok=0
+  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
+    "$@" "$dir"/*.c "${ARENA_SRC[@]}" || ok=$?
+  rm -f "$lock"
+  [ $ok = 0 ] || die "game build failed in $dir (the running host keeps the last good version)"
+  say "built $lib"
+}
+
+build_release() { # GAME_DIR
+  local dir="$1"
+  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" -DHOST_RELEASE -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
+    "$dir"/*.c "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_static.c host/main.c "${HOST_LIBS[@]}"
+  say "built $dir/build/game (release: game linked in, no reloading)"
+}
+
+# ---- tests --------------------------------------------------------------------------------------
+
+TEST_PASSED=0
+TEST_FAILED=0
+
+# Runs one cmocka binary, shows its output, adds its summary to the totals.
+run_cmocka() { # NAME BINARY [ARGS...]
+  local name="$1"; shift
+  local log="$BUILD/tests/$name.log" rc=0
+  say "== $name"
+  "$@" >"$log" 2>&1 || rc=$?
+  cat "$log"
+  local p f
+  p=$(grep -oE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
+  f=$(grep -oE '^\[  FAILED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
+  TEST_PASSED=$((TEST_PASSED + ${p:-0}))
+  TEST_FAILED=$((TEST_FAILED + ${f:-0}))
+  if [ $rc -ne 0 ] && [ -z "$f" ]; then
+    say "$name: exited with $rc before its summary"
+    TEST_FAILED=$((TEST_FAILED + 1))
+  fi
+}
+
+UNIT_TESTS=(arena pool block units cli events fs watch)
+
+build_unit_tests() { # VARIANT FLAGS...
+  local variant="$1"; shift
+  for t in "${UNIT_TESTS[@]}"; do
+    compile "$BUILD/tests/$variant/test_$t" "${CFLAGS[@]}" "$@" -Ihost -Iarena tests/unit/test_$t.c \
+      "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
+  done
+}
+
+run_unit_tests() { # VARIANT
+  for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/test_$t" "$BUILD/tests/$1/test_$t"; done
+}
+
+cmd_test() {
+  ensure_deps test
+  build_host
+  build_game "$ROOT/game_template" >/dev/null
+  mkdir -p "$BUILD/tests"
+  build_unit_tests unit "${OPT[@]}"
+  run_unit_tests unit
+  build_unit_tests asan "${SAN[@]}"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_unit_tests asan
+  compile "$BUILD/tests/test_reload" "${CFLAGS[@]}" "${OPT[@]}" -Ihost -Iarena tests/integration/test_reload.c \
+    tests/integration/harness.c -lcmocka
+  ENGINE_ROOT="$ROOT" run_cmocka integration/test_reload "$BUILD/tests/test_reload"
+  say "$TEST_PASSED passed, $TEST_FAILED failed"
+  [ "$TEST_FAILED" = 0 ]
+}
+
+# ---- benchmarks ---------------------------------------------------------------------------------
+
+cmd_bench() {
+  ensure_deps
+  build_host
+  compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_frame.c \
+    "${ARENA_SRC[@]}" -lmimalloc
+  "$BUILD/bench/bench_frame"
+}
+
+# ---- commands -----------------------------------------------------------------------------------
+
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+main() {
+  local cmd="${1:-build}"
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    build)   ensure_deps; build_host; build_game "$ROOT/game_template" ;;
+    game)    local d; d="$(game_dir "${1:-}")"; build_game "$d" ;;
+    run)
+      local d="$ROOT/game_template"
+      if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then d="$1"; shift; fi
+      d="$(game_dir "$d")"
+      ensure_deps; build_host; build_game "$d"
+      exec "$BUILD/host" "$@" "$d/build/libgame.so" ;;
+    release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
+    test)    cmd_test ;;
+    bench)   cmd_bench ;;
+    help|-h|--help) usage ;;
+    *) die "unknown command '$cmd'; commands: build run game release test bench help" ;;
+  esac
+}
+
+main "$@"

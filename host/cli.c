@@ -1,0 +1,114 @@
+/* cli.c - option table, parser, help. */
+#include "cli.h"
+#include "units.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT } cli_kind;
+
+typedef struct cli_option {
+    const char *name;
+    const char *arg; /* the value's name in --help; NULL for flags */
+    cli_kind kind;
+    size_t offset;   /* of the field in host_options */
+    uint64_t max;    /* for counts */
+    const char *help;
+} cli_option;
+
+#define CLI_AT(field) offsetof(host_options, field)
+
+static const cli_option cli_options[] = {
+    {"--headless", NULL, CLI_FLAG, CLI_AT(headless), 0, "no terminal drawing or raw keys; game logs go to stdout"},
+    {"--frames", "N", CLI_COUNT, CLI_AT(frames), UINT64_MAX, "exit after N frames (default: run until the game quits)"},
+    {"--fps", "N", CLI_COUNT, CLI_AT(fps), 10000, "target frames per second; 0 = as fast as possible (default 60)"},
+    {"--events", "FILE", CLI_TEXT, CLI_AT(events_path), 0, "write the event log (JSON Lines) to FILE"},
+    {"--base", "ADDR", CLI_ADDR, CLI_AT(block.base), 0, "fixed base address of the block (default 0x200000000000)"},
+    {"--reserve", "SIZE", CLI_SIZE, CLI_AT(block.reserve), 0, "bytes of address space to reserve (default 64G)"},
+    {"--heap", "SIZE", CLI_SIZE, CLI_AT(block.heap_size), 0, "heap region inside the block, multiple of 32M (default 1G)"},
+    {"--frame-arena", "SIZE", CLI_SIZE, CLI_AT(block.frame_size), 0, "capacity of each of the two frame arenas (default 256M)"},
+    {"--scratch-arena", "SIZE", CLI_SIZE, CLI_AT(block.scratch_size), 0, "capacity of each scratch arena (default 256M)"},
+    {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
+    {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
+};
+
+void cli_print_help(FILE *out, const char *program)
+{
+    fprintf(out, "usage: %s [options] GAME_LIBRARY\n\n"
+                 "Runs a game library and reloads it whenever it is rebuilt, keeping all game memory at a\n"
+                 "fixed address.\n\noptions:\n", program);
+    for (size_t i = 0; i < ARRAY_COUNT(cli_options); i++) {
+        const cli_option *o = &cli_options[i];
+        char left[40];
+        snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(out, "  %-22s %s\n", left, o->help);
+    }
+    fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n");
+}
+
+static const cli_option *cli_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_COUNT(cli_options); i++)
+        if (strlen(cli_options[i].name) == len && strncmp(cli_options[i].name, name, len) == 0) return &cli_options[i];
+    return NULL;
+}
+
+static bool cli_set(const cli_option *o, const char *value, host_options *opts, host_error *err)
+{
+    void *field = (char *)opts + o->offset;
+    uint64_t v = 0;
+    switch (o->kind) {
+    case CLI_FLAG: *(bool *)field = true; return true;
+    case CLI_TEXT:
+        if (!*value) return host_fail(err, "%s needs a non-empty %s", o->name, o->arg);
+        *(const char **)field = value;
+        return true;
+    case CLI_COUNT:
+        if (!units_parse_u64(value, &v) || v > o->max)
+            return host_fail(err, "%s: '%s' is not a whole number from 0 to %llu", o->name, value,
+                             (unsigned long long)o->max);
+        break;
+    case CLI_SIZE:
+        if (!units_parse_size(value, &v) || v == 0)
+            return host_fail(err, "%s: '%s' is not a size; use bytes or a K/M/G/T suffix, e.g. %s 64G", o->name,
+                             value, o->name);
+        break;
+    case CLI_ADDR:
+        if (!units_parse_u64(value, &v) || v == 0)
+            return host_fail(err, "%s: '%s' is not an address; use hex like 0x200000000000", o->name, value);
+        break;
+    }
+    *(uint64_t *)field = v;
+    return true;
+}
+
+cli_result cli_parse(int argc, char **argv, bool library_required, host_options *opts, host_error *err)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->fps = 60;
+    opts->block = block_config_default();
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == 0) {
+            if (opts->library) return host_fail(err, "two game libraries given ('%s' and '%s'); pass one", opts->library, a), CLI_BAD;
+            opts->library = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        const cli_option *o = cli_find(a, eq ? (size_t)(eq - a) : strlen(a));
+        if (!o) return host_fail(err, "unknown option '%s'; see --help", a), CLI_BAD;
+        const char *value = eq ? eq + 1 : NULL;
+        if (o->kind == CLI_FLAG && value) return host_fail(err, "%s takes no value", o->name), CLI_BAD;
+        if (o->kind != CLI_FLAG && !value) {
+            if (i + 1 >= argc) return host_fail(err, "%s needs a value (%s)", o->name, o->arg), CLI_BAD;
+            value = argv[++i];
+        }
+        if (!cli_set(o, value, opts, err)) return CLI_BAD;
+    }
+    if (opts->help || opts->version) return CLI_DONE;
+    if (library_required && !opts->library)
+        return host_fail(err, "no game library given; usage: host [options] GAME_LIBRARY (see --help)"), CLI_BAD;
+    return CLI_RUN;
+}

@@ -1,0 +1,35 @@
+/* cli.h - the host's command line: one table of options drives parsing and --help. */
+#ifndef CLI_H
+#define CLI_H
+
+#include "block.h"
+#include "error.h"
+
+#include <stdio.h>
+
+#define HOST_VERSION "0.1.0"
+
+typedef struct host_options {
+    const char *library; /* the game library the user named */
+    bool headless;
+    uint64_t frames; /* exit after this many frames; 0 = run until the game quits */
+    uint64_t fps;    /* 0 = as fast as possible */
+    const char *events_path;
+    block_config block;
+    bool help;
+    bool version;
+} host_options;
+
+typedef enum cli_result {
+    CLI_RUN,  /* options are good: run */
+    CLI_DONE, /* --help or --version: print and exit 0 */
+    CLI_BAD,  /* err says what is wrong: exit 2 */
+} cli_result;
+
+/* Parses argv into opts (defaults first). `library_required` is false for the release build. */
+cli_result cli_parse(int argc, char **argv, bool library_required, host_options *opts, host_error *err);
+
+/* The --help text. */
+void cli_print_help(FILE *out, const char *program);
+
+#endif

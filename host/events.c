@@ -1,0 +1,116 @@
+/* events.c - JSON Lines writer. */
+#include "events.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static void event_append(event *e, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void event_append(event *e, const char *fmt, ...)
+{
+    if (e->truncated) return;
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(e->text + e->len, sizeof(e->text) - e->len, fmt, args);
+    va_end(args);
+    if (n < 0 || (size_t)n + 32 >= sizeof(e->text) - e->len) e->truncated = true; /* room to close it */
+    else e->len += (size_t)n;
+}
+
+size_t event_escape(char *dst, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            dst[n++] = '\\';
+            dst[n++] = (char)c;
+        } else if (c == '\n') {
+            dst[n++] = '\\';
+            dst[n++] = 'n';
+        } else if (c == '\t') {
+            dst[n++] = '\\';
+            dst[n++] = 't';
+        } else if (c < 0x20) {
+            n += (size_t)snprintf(dst + n, cap - n, "\\u%04x", c);
+        } else {
+            dst[n++] = (char)c;
+        }
+    }
+    dst[n] = 0;
+    return n;
+}
+
+static void event_key(event *e, const char *key) { event_append(e, ",\"%s\":", key); }
+
+event event_begin(const event_log *log, const char *name)
+{
+    event e;
+    e.len = 0;
+    e.truncated = false;
+    event_append(&e, "{\"event\":\"%s\",\"frame\":%llu,\"t_ms\":%.3f", name,
+                 (unsigned long long)(log->frame ? *log->frame : 0), log->now_ms ? log->now_ms() : 0.0);
+    return e;
+}
+
+void event_str(event *e, const char *key, const char *value)
+{
+    char escaped[EVENT_MAX];
+    event_escape(escaped, sizeof(escaped), value ? value : "");
+    event_key(e, key);
+    event_append(e, "\"%s\"", escaped);
+}
+
+void event_int(event *e, const char *key, int64_t value)
+{
+    event_key(e, key);
+    event_append(e, "%lld", (long long)value);
+}
+
+void event_uint(event *e, const char *key, uint64_t value)
+{
+    event_key(e, key);
+    event_append(e, "%llu", (unsigned long long)value);
+}
+
+void event_num(event *e, const char *key, double value)
+{
+    event_key(e, key);
+    event_append(e, "%.3f", value);
+}
+
+void event_hex(event *e, const char *key, uint64_t value)
+{
+    event_key(e, key);
+    event_append(e, "\"0x%llx\"", (unsigned long long)value);
+}
+
+void event_bool(event *e, const char *key, bool value)
+{
+    event_key(e, key);
+    event_append(e, "%s", value ? "true" : "false");
+}
+
+void event_raw(event *e, const char *key, const char *json)
+{
+    event_key(e, key);
+    event_append(e, "%s", json);
+}
+
+void event_end(const event_log *log, event *e)
+{
+    if (e->truncated) {
+        /* a cut-off object would not parse: keep what fit, mark it, close it */
+        e->truncated = false;
+        event_bool(e, "truncated", true);
+    }
+    memcpy(e->text + e->len, "}\n", 3);
+    e->len += 2;
+    if (!log->file) return;
+    fwrite(e->text, 1, e->len, log->file);
+    fflush(log->file);
+}

@@ -1,0 +1,146 @@
+/* fs_posix.c - file operations on POSIX. */
+#include "fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+fs_identity fs_identity_of(const char *path)
+{
+    fs_identity id = {0};
+    struct stat st;
+    if (stat(path, &st) != 0) return id;
+    id.exists = true;
+    id.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
+    id.size = (uint64_t)st.st_size;
+    id.inode = (uint64_t)st.st_ino;
+    return id;
+}
+
+bool fs_private_dir_create(char *out, size_t cap, host_error *err)
+{
+    const char *root = getenv("XDG_RUNTIME_DIR");
+    if (!root || access(root, W_OK) != 0) root = getenv("TMPDIR");
+    if (!root || access(root, W_OK) != 0) root = "/tmp";
+    snprintf(out, cap, "%s/hotreload-XXXXXX", root);
+    /* mkdtemp: unpredictable name, mode 0700, fails rather than reuse an existing path */
+    if (!mkdtemp(out))
+        return host_fail(err, "cannot create a private folder for library copies in %s: %s; set TMPDIR to a "
+                              "writable folder", root, strerror(errno));
+    return true;
+}
+
+void fs_private_dir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[FS_PATH_MAX];
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+bool fs_copy_new(const char *src, const char *dst, host_error *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return host_fail(err, "cannot open %s: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (out < 0) {
+        close(in);
+        return host_fail(err, "cannot create %s: %s", dst, strerror(errno));
+    }
+    char buf[1 << 16];
+    ssize_t n;
+    bool ok = true;
+    while ((n = read(in, buf, sizeof(buf))) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0) {
+                ok = false;
+                break;
+            }
+            off += w;
+        }
+        if (!ok) break;
+    }
+    if (n < 0) ok = false;
+    int e = errno;
+    close(in);
+    if (close(out) != 0) ok = false;
+    if (!ok) {
+        unlink(dst);
+        return host_fail(err, "cannot copy %s to %s: %s", src, dst, strerror(e));
+    }
+    return true;
+}
+
+bool fs_remove(const char *path) { return unlink(path) == 0; }
+
+void *fs_read_all(const char *path, arena *a, uint64_t *size, host_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return host_fail(err, "cannot open %s: %s", path, strerror(errno)), NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return host_fail(err, "%s is not a regular file", path), NULL;
+    }
+    uint64_t n = (uint64_t)st.st_size;
+    char *data = arena_try_push_no_zero(a, n + 1, 16);
+    if (!data) {
+        fclose(f);
+        return host_fail(err, "cannot read %s: %llu bytes do not fit in arena '%s'", path,
+                         (unsigned long long)n, a->name), NULL;
+    }
+    size_t got = fread(data, 1, (size_t)n, f);
+    fclose(f);
+    if (got != n) return host_fail(err, "cannot read %s: short read", path), NULL;
+    data[n] = 0;
+    if (size) *size = n;
+    return data;
+}
+
+bool fs_write_atomic(const char *path, const void *data, uint64_t size, host_error *err)
+{
+    char tmp[FS_PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%llx", path, (unsigned long long)fs_random());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return host_fail(err, "cannot write %s: %s", tmp, strerror(errno));
+    bool ok = fwrite(data, 1, (size_t)size, f) == size;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return host_fail(err, "cannot write %s: %s", path, strerror(e));
+    }
+    return true;
+}
+
+uint64_t fs_random(void)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
+    return r;
+}
+
+int fs_open_handle_count(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int n = 0;
+    while (readdir(d)) n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the directory's own descriptor */
+}

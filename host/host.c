@@ -1,0 +1,309 @@
+/* host.c - start, frame loop, reload and restart of the game library. */
+#include "host.h"
+#include "clock.h"
+#include "signals.h"
+#include "terminal.h"
+#include "units.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HOST_LOCK_WAIT_NS (30ull * 1000000000ull) /* longest wait for a build that holds its lock */
+
+static uint64_t host_clock_start;
+
+double host_now_ms(void) { return (double)(clock_now_ns() - host_clock_start) / 1e6; }
+
+/* ---- calls into game code ---------------------------------------------------------------- */
+
+
+static game_status host_call(host *h, host_hook hook)
+{
+    const game_api *api = h->lib.api;
+    game_memory *m = &h->block->memory;
+    const host_api *services = host_services(h);
+    switch (hook) {
+    case HOST_HOOK_INIT: api->init(m, services); break;
+    case HOST_HOOK_UPDATE: return api->update(m, services, &h->input);
+    case HOST_HOOK_BEFORE_RELOAD: if (api->before_reload) api->before_reload(m, services); break;
+    case HOST_HOOK_AFTER_RELOAD: if (api->after_reload) api->after_reload(m, services); break;
+    case HOST_HOOK_SHUTDOWN: if (api->shutdown) api->shutdown(m, services); break;
+    }
+    return GAME_CONTINUE;
+}
+
+static void host_warn(host *h, const char *msg)
+{
+    event e = event_begin(&h->events, "warning");
+    event_str(&e, "msg", msg);
+    event_end(&h->events, &e);
+    fprintf(stderr, "host: warning: %s\n", msg);
+}
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+static bool host_validate(const game_api *api, host_error *err)
+{
+    if (!api) return host_fail(err, "%s returned NULL instead of its game_api table", GAME_ENTRY_NAME);
+    if (api->abi_version != GAME_API_VERSION)
+        return host_fail(err, "library built against game ABI %u, this host speaks ABI %u; rebuild the game with "
+                              "this engine's host/game_api.h", api->abi_version, GAME_API_VERSION);
+    if (api->abi_fingerprint != GAME_ABI_FINGERPRINT)
+        return host_fail(err, "library built against game ABI %u with other struct sizes (fingerprint 0x%llx, host "
+                              "0x%llx); rebuild the game with this engine's headers", api->abi_version,
+                         (unsigned long long)api->abi_fingerprint, (unsigned long long)GAME_ABI_FINGERPRINT);
+    if (api->size != sizeof(game_api))
+        return host_fail(err, "game_api table is %u bytes, host expects %u; rebuild the game", api->size,
+                         (unsigned)sizeof(game_api));
+    if (!api->init || !api->update) return host_fail(err, "game_api table has no %s hook", api->init ? "update" : "init");
+    return true;
+}
+
+/* Copies the library to a fresh name in the private folder, opens and validates the copy. With no
+ * library path (the release build) the game linked into the executable is used. */
+static bool host_load(host *h, loader_lib *out, host_error *err)
+{
+    if (!h->opts.library) return loader_open(NULL, out, err) && host_validate(out->api, err);
+    char copy[FS_PATH_MAX + 64];
+    h->copies++;
+    snprintf(copy, sizeof(copy), "%s/game.%llu.%08llx%s", h->copy_dir, (unsigned long long)h->copies,
+             (unsigned long long)(fs_random() & 0xffffffffu), loader_library_suffix);
+    if (!fs_copy_new(h->opts.library, copy, err)) return false;
+    bool opened = loader_open(copy, out, err);
+    if (opened && host_validate(out->api, err)) return true;
+    if (opened) loader_close(out, NULL);
+    fs_remove(copy);
+    char why[HOST_ERROR_MAX];
+    snprintf(why, sizeof(why), "%s", err->msg);
+    return host_fail(err, "%s: %s", h->opts.library, why);
+}
+
+static void host_unload(host *h, loader_lib *lib)
+{
+    host_error err;
+    if (!loader_close(lib, &err)) host_warn(h, err.msg);
+    if (h->opts.library) fs_remove(lib->path);
+}
+
+static void host_event_load(host *h, const char *name)
+{
+    event e = event_begin(&h->events, name);
+    event_str(&e, "path", h->opts.library ? h->opts.library : "(linked in)");
+    event_uint(&e, "version", h->version);
+    event_hex(&e, "image", h->lib.image_start);
+    event_uint(&e, "image_size", h->lib.image_end - h->lib.image_start);
+    event_end(&h->events, &e);
+}
+
+bool host_reload(host *h, const watch_change *change)
+{
+    uint64_t t0 = clock_now_ns();
+    loader_lib next;
+    host_error err;
+    if (!host_load(h, &next, &err)) {
+        event e = event_begin(&h->events, "reload_failed");
+        event_uint(&e, "version", h->version + 1);
+        event_str(&e, "reason", err.msg);
+        event_uint(&e, "running_version", h->version);
+        event_end(&h->events, &e);
+        fprintf(stderr, "host: reload failed, still running version %llu: %s\n", (unsigned long long)h->version, err.msg);
+        return false;
+    }
+    host_call(h, HOST_HOOK_BEFORE_RELOAD);
+    loader_lib old = h->lib;
+    h->lib = next;
+    host_unload(h, &old);
+    h->version++;
+    h->block->memory.reloads++;
+    host_call(h, HOST_HOOK_AFTER_RELOAD);
+    double swap_ms = (double)(clock_now_ns() - t0) / 1e6;
+
+    event e = event_begin(&h->events, "reload");
+    event_uint(&e, "version", h->version);
+    event_str(&e, "path", h->opts.library);
+    if (change) event_num(&e, "detect_ms", change->detect_ms);
+    event_num(&e, "swap_ms", swap_ms);
+    event_str(&e, "cause", change ? "rebuild" : "request");
+    event_end(&h->events, &e);
+    snprintf(h->status, sizeof(h->status), "reloaded version %llu in %.2f ms", (unsigned long long)h->version, swap_ms);
+    return true;
+}
+
+void host_restart(host *h)
+{
+    host_call(h, HOST_HOOK_SHUTDOWN);
+    block_reset_state(h->block);
+    host_call(h, HOST_HOOK_INIT);
+    event e = event_begin(&h->events, "restart");
+    event_uint(&e, "version", h->version);
+    event_end(&h->events, &e);
+    snprintf(h->status, sizeof(h->status), "restarted: state re-initialised");
+}
+
+/* A change is loaded once the build has released its lock (or held it too long). */
+static void host_check_reload(host *h)
+{
+    watch_change change;
+    if (h->watch && watch_take(h->watch, &change)) {
+        if (!h->has_pending) h->pending_since_ns = clock_now_ns();
+        h->pending = change;
+        h->has_pending = true;
+    }
+    if (h->has_pending) {
+        bool locked = fs_exists(h->lock_path);
+        bool waited_too_long = clock_now_ns() - h->pending_since_ns > HOST_LOCK_WAIT_NS;
+        if (locked && !waited_too_long) return;
+        if (locked) {
+            char msg[FS_PATH_MAX + 128];
+            snprintf(msg, sizeof(msg), "build lock %s held for 30 s; loading the library anyway (delete the lock "
+                                       "if no build is running)", h->lock_path);
+            host_warn(h, msg);
+        }
+        h->has_pending = false;
+        h->reload_requested = false;
+        host_reload(h, &h->pending);
+    } else if (h->reload_requested) {
+        h->reload_requested = false;
+        host_reload(h, NULL);
+    }
+}
+
+/* ---- start and stop ---------------------------------------------------------------------- */
+
+static bool host_open_events(host *h, host_error *err)
+{
+    h->events.now_ms = host_now_ms;
+    h->events.frame = &h->frame;
+    if (!h->opts.events_path) return true;
+    h->events_file = fopen(h->opts.events_path, "w");
+    if (!h->events_file)
+        return host_fail(err, "cannot open the event log %s: %s; check that its folder exists", h->opts.events_path,
+                         strerror(errno));
+    h->events.file = h->events_file;
+    return true;
+}
+
+static bool host_open_block(host *h, host_error *err)
+{
+    block_region regions[BLOCK_REGION_COUNT];
+    const block_config *c = &h->opts.block;
+    if (!block_plan(c, regions, err) || !block_reserve(c->base, c->reserve, err)) return false;
+    h->block = block_init(c, regions, err);
+    if (!h->block) {
+        block_release(c->base, c->reserve);
+        return false;
+    }
+    event e = event_begin(&h->events, "start");
+    event_hex(&e, "base", c->base);
+    event_uint(&e, "reserve", c->reserve);
+    event_uint(&e, "heap", c->heap_size);
+    event_uint(&e, "abi", GAME_API_VERSION);
+    event_str(&e, "host_version", HOST_VERSION);
+    event_end(&h->events, &e);
+    return true;
+}
+
+static bool host_open_library(host *h, host_error *err)
+{
+    if (h->opts.library) {
+        if (!fs_exists(h->opts.library))
+            return host_fail(err, "game library %s does not exist; build it first (./build.sh game GAME_DIR)",
+                             h->opts.library);
+        if (!fs_private_dir_create(h->copy_dir, sizeof(h->copy_dir), err)) return false;
+        snprintf(h->lock_path, sizeof(h->lock_path), "%s.lock", h->opts.library);
+        for (uint64_t t0 = clock_now_ns(); fs_exists(h->lock_path) && clock_now_ns() - t0 < HOST_LOCK_WAIT_NS;)
+            clock_sleep_until(clock_now_ns() + 50000000ull);
+    }
+    if (!host_load(h, &h->lib, err)) return false;
+    h->version = 1;
+    host_event_load(h, "load");
+    if (h->opts.library) {
+        h->watch = watch_start(h->opts.library, false, err);
+        if (!h->watch) return false;
+    }
+    return true;
+}
+
+bool host_start(host *h, const host_options *opts, host_error *err)
+{
+    memset(h, 0, sizeof(*h));
+    h->opts = *opts;
+    host_clock_start = clock_now_ns();
+    if (!host_open_events(h, err) || !host_open_block(h, err) || !host_open_library(h, err)) return false;
+    h->terminal = !opts->headless && terminal_open();
+    host_call(h, HOST_HOOK_INIT);
+    if (!h->block->memory.root) host_warn(h, "init did not set mem->root; keep the game state in mem->persistent");
+    h->start_ns = clock_now_ns();
+    return true;
+}
+
+void host_stop(host *h)
+{
+    if (h->lib.api) host_call(h, HOST_HOOK_SHUTDOWN);
+    terminal_restore();
+    event e = event_begin(&h->events, "exit");
+    event_uint(&e, "frames", h->frame);
+    event_uint(&e, "version", h->version);
+    event_end(&h->events, &e);
+    watch_stop(h->watch);
+    if (h->lib.handle) host_unload(h, &h->lib);
+    if (h->copy_dir[0]) fs_private_dir_remove(h->copy_dir);
+    if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
+    if (h->events_file) fclose(h->events_file);
+}
+
+/* ---- the frame --------------------------------------------------------------------------- */
+
+static void host_gather_input(host *h)
+{
+    game_input *in = &h->input;
+    double now = host_now_ms() / 1000.0;
+    in->dt = h->frame ? now - in->time : 0.0;
+    in->time = now;
+    in->frame = h->frame;
+    in->headless = !h->terminal;
+    in->width = 80;
+    in->height = 24;
+    in->key_count = 0;
+    if (h->terminal) {
+        terminal_size(&in->width, &in->height);
+        in->key_count = terminal_read_keys(in->keys, GAME_INPUT_MAX_KEYS);
+    }
+}
+
+static void host_draw_status(host *h)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "\x1b[%d;1H\x1b[0;7m v%llu | %s \x1b[0m\x1b[K", h->input.height,
+                     (unsigned long long)h->version, h->status[0] ? h->status : "watching for rebuilds");
+    terminal_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+}
+
+static void host_pace(host *h)
+{
+    if (!h->opts.fps) return;
+    uint64_t period = 1000000000ull / h->opts.fps;
+    uint64_t deadline = h->start_ns + h->frame * period;
+    uint64_t now = clock_now_ns();
+    if (deadline + 4 * period < now) h->start_ns = now - h->frame * period; /* fell far behind: do not sprint */
+    else clock_sleep_until(deadline);
+}
+
+bool host_frame(host *h)
+{
+    if (signals_quit_requested()) return false;
+    block_frame_begin(h->block);
+    host_gather_input(h);
+    game_status status = host_call(h, HOST_HOOK_UPDATE);
+    if (h->terminal) host_draw_status(h);
+    h->frame++;
+    if (status == GAME_QUIT || (h->opts.frames && h->frame >= h->opts.frames)) return false;
+    host_check_reload(h);
+    if (h->restart_requested) {
+        h->restart_requested = false;
+        host_restart(h);
+    }
+    host_pace(h);
+    return true;
+}

@@ -1,0 +1,81 @@
+/* host_api.c - the services the game calls through its host_api table. The table is the host's,
+ * outside the block, handed to the game on every call. */
+#include "host.h"
+#include "clock.h"
+#include "terminal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static host *services_host; /* the one running host; the services take no context argument */
+
+static void services_warn(const char *msg)
+{
+    event e = event_begin(&services_host->events, "warning");
+    event_str(&e, "msg", msg);
+    event_end(&services_host->events, &e);
+    fprintf(stderr, "host: %s\n", msg);
+}
+
+static void services_log(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+    event e = event_begin(&services_host->events, "log");
+    event_str(&e, "msg", msg);
+    event_end(&services_host->events, &e);
+    if (services_host->terminal) {
+        snprintf(services_host->status, sizeof(services_host->status), "game: %.200s", msg);
+    } else {
+        printf("[game] %s\n", msg);
+        fflush(stdout);
+    }
+}
+
+static double services_time_now(void) { return host_now_ms() / 1000.0; }
+
+static void *services_file_read(const char *path, arena *a, uint64_t *size)
+{
+    host_error err;
+    void *data = fs_read_all(path, a, size, &err);
+    if (!data) services_warn(err.msg);
+    return data;
+}
+
+static bool services_file_write(const char *path, const void *data, uint64_t size)
+{
+    host_error err;
+    bool ok = fs_write_atomic(path, data, size, &err);
+    if (!ok) services_warn(err.msg);
+    return ok;
+}
+
+static void services_request_reload(void) { services_host->reload_requested = true; }
+
+static void services_request_restart(void) { services_host->restart_requested = true; }
+
+static void services_draw(const char *text, uint64_t size)
+{
+    if (services_host->terminal) terminal_write(text, (size_t)size);
+}
+
+const host_api *host_services(host *h)
+{
+    static const host_api api = {
+        .abi_version = GAME_API_VERSION,
+        .size = sizeof(host_api),
+        .log = services_log,
+        .time_now = services_time_now,
+        .file_read = services_file_read,
+        .file_write = services_file_write,
+        .request_reload = services_request_reload,
+        .request_restart = services_request_restart,
+        .draw = services_draw,
+    };
+    services_host = h;
+    return &api;
+}

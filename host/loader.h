@@ -1,0 +1,30 @@
+/* loader.h - opening and closing one copy of a game library (loader_posix.c, loader_win32.c,
+ * loader_static.c for the release build). Copying and validating are the caller's (host.c). */
+#ifndef LOADER_H
+#define LOADER_H
+
+#include "error.h"
+#include "fs.h"
+#include "game_api.h"
+
+typedef struct loader_lib {
+    void *handle;
+    char path[FS_PATH_MAX + 64]; /* the copy that was opened */
+    const game_api *api;
+    uintptr_t image_start; /* the library's mapped image, for stale-pointer checks */
+    uintptr_t image_end;
+    bool no_delete; /* built so that it can never be unloaded (-z nodelete) */
+    bool has_tls;   /* has thread-local storage, which can keep it mapped */
+} loader_lib;
+
+/* Opens the library at `path`, finds the entry point and calls it. err carries the loader's own
+ * message on failure (not a library, truncated, wrong architecture, missing entry point). */
+bool loader_open(const char *path, loader_lib *out, host_error *err);
+
+/* Unloads it. False, with the reason in err, when the library is still mapped afterwards. */
+bool loader_close(loader_lib *lib, host_error *err);
+
+/* The file name a build writes: "libgame.so" / "game.dll". */
+extern const char *const loader_library_suffix; /* ".so" or ".dll" */
+
+#endif
