@@ -1,0 +1,123 @@
+/* snake.h - the template game: a terminal snake that reloads while it runs.
+ *
+ * Start here. The constants under "Tweak me" are read every frame, never copied into the state,
+ * so editing one and running ./build.sh while the host runs changes the game within a frame and
+ * keeps the snake where it is. snake.c holds the rules and the game_api table; screen.c turns the
+ * state into one string of ANSI escapes per frame.
+ *
+ * Where things live (the rules that make hot reload safe, see README.md):
+ *  - everything that lasts is in snake_state, pushed on mem->persistent; pointers inside it point
+ *    into the block (the body ring, the pools, the food and spark lists), never into the library;
+ *  - everything for one frame (the cell grid, the HUD strings, the output text) is on mem->frame,
+ *    which the host clears before every update;
+ *  - the library has no writable globals: a reload would reset them. */
+#ifndef SNAKE_H
+#define SNAKE_H
+
+#include "game_api.h"
+
+/* ---- Tweak me --------------------------------------------------------------------------------
+ * Colours are SGR parameters: 31 red, 32 green, 33 yellow, 34 blue, 35 magenta, 36 cyan, 37 white,
+ * 90-97 the bright versions, 1 bold, 2 dim, 7 reverse, "38;5;N" one of 256 colours. */
+#define SNAKE_COLOR_HEAD "1;93"
+#define SNAKE_COLOR_BODY "32"
+#define SNAKE_COLOR_DEAD "2;37"   /* the snake after a game over */
+#define SNAKE_COLOR_FOOD "1;91"
+#define SNAKE_COLOR_BONUS "1;95"  /* food that disappears after a while */
+#define SNAKE_COLOR_SPARK "33"    /* the burst when something is eaten */
+#define SNAKE_COLOR_BORDER "36"
+#define SNAKE_COLOR_HUD "1;97"
+#define SNAKE_COLOR_TEXT "1;97;44" /* messages over the board */
+
+#define SNAKE_SPEED 8.0      /* steps per second at the start of a round */
+#define SNAKE_SPEEDUP 0.25   /* steps per second added per food eaten */
+#define SNAKE_SPEED_MAX 20.0
+
+#define SNAKE_WRAP 1              /* 1: leaving one edge enters at the other; 0: the walls kill */
+#define SNAKE_START_LENGTH 4
+#define SNAKE_GROW 2              /* segments gained per food */
+#define SNAKE_FOOD_COUNT 2        /* plain food on the board at once */
+#define SNAKE_BONUS_CHANCE 25     /* percent: eating may spawn a bonus that expires */
+#define SNAKE_BONUS_SECONDS 6.0
+#define SNAKE_BONUS_POINTS 5
+#define SNAKE_SPARKS 10           /* sparks per bite */
+
+#define SNAKE_BOARD_MAX_W 60      /* the board follows the terminal size up to this */
+#define SNAKE_BOARD_MAX_H 18
+#define SNAKE_UTF8 0              /* 1: block and box-drawing characters instead of ASCII */
+
+/* ---- the state ------------------------------------------------------------------------------- */
+
+/* Bump when snake_state changes shape: the state of an older build is then thrown away (a restart)
+ * instead of being read with the wrong layout. Keep `version` the first field. */
+#define SNAKE_STATE_VERSION 1
+#define SNAKE_TURN_QUEUE 3 /* turns typed faster than the snake steps wait here */
+
+typedef struct snake_cell {
+    int x, y;
+} snake_cell;
+
+typedef enum snake_dir { SNAKE_UP, SNAKE_RIGHT, SNAKE_DOWN, SNAKE_LEFT } snake_dir;
+
+typedef enum snake_food_kind { SNAKE_FOOD_PLAIN, SNAKE_FOOD_BONUS } snake_food_kind;
+
+/* Food and sparks come and go one by one, so each kind has a pool and a list. */
+typedef struct snake_food {
+    struct snake_food *next;
+    snake_cell at;
+    int kind;   /* snake_food_kind */
+    double ttl; /* seconds a bonus has left; plain food stays until eaten */
+} snake_food;
+
+typedef struct snake_spark {
+    struct snake_spark *next;
+    float x, y;   /* in cells, on the board */
+    float vx, vy; /* cells per second */
+    float life;   /* seconds left */
+} snake_spark;
+
+typedef struct snake_state {
+    uint32_t version; /* SNAKE_STATE_VERSION of the build that made it */
+    bool started;     /* the first update has sized the board and begun a round */
+
+    int board_w, board_h; /* the board in cells, as last fitted to the terminal */
+
+    /* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
+    snake_cell *body;
+    int body_cap;
+    int head;
+    int length;
+    int grow; /* segments still to add, one per step */
+    int dir;  /* snake_dir */
+    int turns[SNAKE_TURN_QUEUE];
+    int turn_count;
+    double step_clock; /* seconds saved toward the next step */
+
+    arena_pool *food_pool;
+    snake_food *foods;
+    arena_pool *spark_pool;
+    snake_spark *sparks;
+
+    int score, best, eaten, rounds;
+    bool over, paused, autopilot;
+    double over_clock; /* seconds since the game ended */
+    uint64_t rng;      /* xorshift state: a reload continues the same sequence */
+} snake_state;
+
+/* Where things go on the terminal this frame; computed from game_input every frame. */
+typedef struct snake_layout {
+    int screen_w, screen_h; /* cells the game may draw: the terminal minus the host's status row */
+    int board_w, board_h;
+    int board_x, board_y;   /* screen cell of the board's top-left inner cell */
+    bool help;              /* a spare row below the board for the key help */
+    bool too_small;
+} snake_layout;
+
+/* snake.c */
+double snake_speed(const snake_state *s);
+snake_cell snake_segment(const snake_state *s, int i); /* 0 is the head */
+
+/* screen.c: the whole frame as one string on `frame`. */
+char *screen_build(const snake_state *s, const snake_layout *l, arena *frame, uint64_t *size);
+
+#endif

@@ -1,0 +1,380 @@
+/* harness.c - real processes, real files: see harness.h. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *harness_root(void)
+{
+    const char *r = getenv("ENGINE_ROOT");
+    return r && *r ? r : ".";
+}
+
+void harness_sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+static int harness_wait_child(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+/* fork + exec with stdout/stderr to `out_path` (or inherited when NULL). */
+static pid_t harness_spawn(const char *const *argv, const char *out_path)
+{
+    pid_t pid = fork();
+    if (pid != 0) return pid;
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    if (out_path) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+}
+
+static char *harness_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = 0;
+    if (len) *len = got;
+    return buf;
+}
+
+int harness_run(const char *const *argv, char *out, size_t cap)
+{
+    char path[] = "/tmp/harness-run-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    int rc = harness_wait_child(harness_spawn(argv, path));
+    if (out) {
+        char *text = harness_read(path, NULL);
+        snprintf(out, cap, "%s", text ? text : "");
+        free(text);
+    }
+    unlink(path);
+    return rc;
+}
+
+/* ---- games ------------------------------------------------------------------------------- */
+
+bool harness_copy_file(const char *src, const char *dst)
+{
+    size_t n;
+    char *data = harness_read(src, &n);
+    if (!data) return false;
+    FILE *f = fopen(dst, "wb");
+    bool ok = f && fwrite(data, 1, n, f) == n;
+    if (f) ok = fclose(f) == 0 && ok;
+    free(data);
+    return ok;
+}
+
+bool harness_game_copy(const char *rel, harness_game *g)
+{
+    snprintf(g->dir, sizeof(g->dir), "/tmp/harness-game-XXXXXX");
+    if (!mkdtemp(g->dir)) return false;
+    snprintf(g->lib, sizeof(g->lib), "%s/build/libgame.so", g->dir);
+    char src[HARNESS_PATH];
+    snprintf(src, sizeof(src), "%s/%s", harness_root(), rel);
+    DIR *d = opendir(src);
+    if (!d) return false;
+    struct dirent *e;
+    bool ok = true;
+    while ((e = readdir(d))) {
+        char from[HARNESS_PATH * 2], to[HARNESS_PATH * 2];
+        snprintf(from, sizeof(from), "%s/%s", src, e->d_name);
+        struct stat st;
+        if (stat(from, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        snprintf(to, sizeof(to), "%s/%s", g->dir, e->d_name);
+        ok = harness_copy_file(from, to) && ok;
+        chmod(to, st.st_mode & 0777);
+    }
+    closedir(d);
+    return ok;
+}
+
+int harness_game_build(const harness_game *g)
+{
+    char script[HARNESS_PATH];
+    snprintf(script, sizeof(script), "%s/build.sh", harness_root());
+    const char *argv[] = {"/bin/bash", script, "game", g->dir, NULL};
+    char out[8192];
+    int rc = harness_run(argv, out, sizeof(out));
+    if (rc != 0) fprintf(stderr, "build of %s failed (%d):\n%s\n", g->dir, rc, out);
+    return rc;
+}
+
+void harness_game_remove(harness_game *g)
+{
+    if (!g->dir[0]) return;
+    const char *argv[] = {"/bin/rm", "-rf", g->dir, NULL};
+    harness_run(argv, NULL, 0);
+    g->dir[0] = 0;
+}
+
+bool harness_edit(const harness_game *g, const char *file, const char *from, const char *to)
+{
+    char path[HARNESS_PATH * 2];
+    snprintf(path, sizeof(path), "%s/%s", g->dir, file);
+    size_t n;
+    char *text = harness_read(path, &n);
+    if (!text) return false;
+    char *at = strstr(text, from);
+    if (!at) {
+        free(text);
+        return false;
+    }
+    FILE *f = fopen(path, "wb");
+    fwrite(text, 1, (size_t)(at - text), f);
+    fputs(to, f);
+    fputs(at + strlen(from), f);
+    fclose(f);
+    free(text);
+    return true;
+}
+
+bool harness_put_bytes(const harness_game *g, const void *data, size_t size)
+{
+    char tmp[HARNESS_PATH + 96];
+    snprintf(tmp, sizeof(tmp), "%s.put", g->lib);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return false;
+    bool ok = fwrite(data, 1, size, f) == size;
+    ok = fclose(f) == 0 && ok;
+    return ok && rename(tmp, g->lib) == 0;
+}
+
+bool harness_put_library(const harness_game *g, const char *src)
+{
+    static unsigned serial;
+    size_t n;
+    char *data = harness_read(src, &n);
+    if (!data) return false;
+    char trailer[64];
+    int t = snprintf(trailer, sizeof(trailer), "trailer %u %ld", ++serial, (long)time(NULL));
+    data = realloc(data, n + (size_t)t);
+    memcpy(data + n, trailer, (size_t)t);
+    bool ok = harness_put_bytes(g, data, n + (size_t)t);
+    free(data);
+    return ok;
+}
+
+/* ---- the host ---------------------------------------------------------------------------- */
+
+bool harness_host_start(harness_host *h, const char *lib, const char *const *args)
+{
+    static unsigned serial;
+    snprintf(h->events, sizeof(h->events), "/tmp/harness-events-%d-%u.jsonl", (int)getpid(), ++serial);
+    snprintf(h->output, sizeof(h->output), "/tmp/harness-output-%d-%u.log", (int)getpid(), serial);
+    char host[HARNESS_PATH];
+    snprintf(host, sizeof(host), "%s/build/host", harness_root());
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = host;
+    argv[n++] = "--headless";
+    argv[n++] = "--events";
+    argv[n++] = h->events;
+    for (; args && *args && n < 60; args++) argv[n++] = *args;
+    argv[n++] = lib;
+    argv[n] = NULL;
+    h->pid = harness_spawn(argv, h->output);
+    return h->pid > 0 && harness_wait(h, "load", 1, 10000);
+}
+
+bool harness_host_alive(const harness_host *h)
+{
+    return h->pid > 0 && waitpid(h->pid, NULL, WNOHANG) == 0;
+}
+
+int harness_host_stop(harness_host *h)
+{
+    if (h->pid <= 0) return -1;
+    kill(h->pid, SIGTERM);
+    int rc = harness_wait_child(h->pid);
+    h->pid = 0;
+    return rc;
+}
+
+/* ---- the event log ----------------------------------------------------------------------- */
+
+static bool harness_is_event(const char *line, const char *name)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "{\"event\":\"%s\"", name);
+    return strncmp(line, want, strlen(want)) == 0;
+}
+
+const char *harness_event(const harness_host *h, const char *name, const char *needle, int n)
+{
+    static char found[16384];
+    char *text = harness_read(h->events, NULL);
+    if (!text) return NULL;
+    const char *result = NULL;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!harness_is_event(line, name) || (needle && !strstr(line, needle))) continue;
+        if (n-- == 0) {
+            snprintf(found, sizeof(found), "%s", line);
+            result = found;
+            break;
+        }
+    }
+    free(text);
+    return result;
+}
+
+int harness_count(const harness_host *h, const char *name)
+{
+    int n = 0;
+    while (harness_event(h, name, NULL, n)) n++;
+    return n;
+}
+
+bool harness_wait(const harness_host *h, const char *name, int count, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (harness_event(h, name, NULL, count - 1)) return true;
+        harness_sleep_ms(20);
+    }
+    return false;
+}
+
+const char *harness_wait_event(const harness_host *h, const char *name, const char *needle, int n, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        const char *line = harness_event(h, name, needle, n);
+        if (line) return line;
+        harness_sleep_ms(20);
+    }
+    return NULL;
+}
+
+bool harness_field(const char *line, const char *key, char *out, size_t cap)
+{
+    char json_key[128], log_key[128];
+    snprintf(json_key, sizeof(json_key), "\"%s\":", key);
+    snprintf(log_key, sizeof(log_key), " %s=", key);
+    const char *at = strstr(line, json_key);
+    const char *end_chars = ",}";
+    if (at) {
+        at += strlen(json_key);
+        if (*at == '"') {
+            at++;
+            end_chars = "\"";
+        }
+    } else if ((at = strstr(line, log_key))) {
+        at += strlen(log_key);
+        end_chars = " \"";
+    } else {
+        return false;
+    }
+    size_t len = strcspn(at, end_chars);
+    snprintf(out, cap, "%.*s", (int)len, at);
+    return true;
+}
+
+uint64_t harness_field_u64(const char *line, const char *key)
+{
+    char v[64];
+    if (!line || !harness_field(line, key, v, sizeof(v))) return UINT64_MAX;
+    return strtoull(v, NULL, 0);
+}
+
+/* ---- process resources ------------------------------------------------------------------- */
+
+int harness_fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
+static char *harness_maps(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL;
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (len + 1 == cap) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[len] = 0;
+    return buf;
+}
+
+int harness_map_count(pid_t pid, const char *path_part)
+{
+    char *maps = harness_maps(pid);
+    if (!maps) return -1;
+    int n = 0;
+    for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, path_part)) n++;
+    free(maps);
+    return n;
+}
+
+bool harness_copy_dir(pid_t pid, char *out, size_t cap)
+{
+    char *maps = harness_maps(pid);
+    if (!maps) return false;
+    out[0] = 0;
+    char *at = strstr(maps, "/hotreload-");
+    if (at) {
+        char *start = at;
+        while (start > maps && start[-1] != ' ') start--;
+        char *slash = strchr(at + 1, '/');
+        if (slash) snprintf(out, cap, "%.*s", (int)(slash - start), start);
+    }
+    free(maps);
+    return out[0] != 0;
+}
+
+int harness_copy_dir_files(pid_t pid)
+{
+    char dir[HARNESS_PATH];
+    if (!harness_copy_dir(pid, dir, sizeof(dir))) return -1;
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}

@@ -1,0 +1,74 @@
+/* harness.h - drives the real host process against real game libraries built by the real build
+ * script, for the integration tests: copy a game, build it, start the host, wait for events in its
+ * event log, edit sources, replace libraries, stop the host. */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HARNESS_PATH 1024
+
+typedef struct harness_game {
+    char dir[HARNESS_PATH]; /* a private copy of the game's folder */
+    char lib[HARNESS_PATH + 64]; /* dir/build/libgame.so */
+} harness_game;
+
+typedef struct harness_host {
+    pid_t pid;
+    char events[HARNESS_PATH];
+    char output[HARNESS_PATH]; /* the host's stdout and stderr */
+} harness_host;
+
+/* The engine checkout (ENGINE_ROOT, else the current folder). */
+const char *harness_root(void);
+
+/* Copies ENGINE_ROOT/<rel> (e.g. "tests/games/probe") to a new temporary folder. */
+bool harness_game_copy(const char *rel, harness_game *g);
+/* ./build.sh game DIR; returns its exit status. */
+int harness_game_build(const harness_game *g);
+void harness_game_remove(harness_game *g);
+/* Replaces `from` with `to` (first occurrence) in DIR/<file>; false if `from` is absent. */
+bool harness_edit(const harness_game *g, const char *file, const char *from, const char *to);
+/* Puts `src` at the library path the way a build does: write a temporary name, then rename. A
+ * trailer makes each copy byte-distinct. */
+bool harness_put_library(const harness_game *g, const char *src);
+bool harness_put_bytes(const harness_game *g, const void *data, size_t size);
+bool harness_copy_file(const char *src, const char *dst);
+
+/* Starts build/host --headless --events FILE [args...] LIB (args NULL-terminated). */
+bool harness_host_start(harness_host *h, const char *lib, const char *const *args);
+/* SIGTERM, then waits; returns the exit status (or -signal). */
+int harness_host_stop(harness_host *h);
+bool harness_host_alive(const harness_host *h);
+/* Runs the host to completion with args (NULL-terminated); returns the exit status and puts
+ * stdout+stderr in out (may be NULL). */
+int harness_run(const char *const *argv, char *out, size_t cap);
+
+/* Events named `name` in the log so far. */
+int harness_count(const harness_host *h, const char *name);
+/* Waits up to timeout_ms for at least `count` events named `name`. */
+bool harness_wait(const harness_host *h, const char *name, int count, int timeout_ms);
+/* The n-th (0-based) event line named `name` whose text contains `needle` (NULL: any); NULL if none.
+ * The result lives until the next call. */
+const char *harness_event(const harness_host *h, const char *name, const char *needle, int n);
+/* Waits for the n-th such event. */
+const char *harness_wait_event(const harness_host *h, const char *name, const char *needle, int n, int timeout_ms);
+
+/* A field of a JSON event line or of a log message ("key=value"); copies the value into out. */
+bool harness_field(const char *line, const char *key, char *out, size_t cap);
+/* The same as a number (hex or decimal). */
+uint64_t harness_field_u64(const char *line, const char *key);
+
+void harness_sleep_ms(int ms);
+/* Open descriptors, mapped ranges of files under `path_part`, of a process. */
+int harness_fd_count(pid_t pid);
+int harness_map_count(pid_t pid, const char *path_part);
+/* The folder that holds the host's library copies (found through its mappings). */
+bool harness_copy_dir(pid_t pid, char *out, size_t cap);
+/* Files in the folder that holds the host's library copies (found through its mappings); -1 if none. */
+int harness_copy_dir_files(pid_t pid);
+
+#endif
