@@ -12,7 +12,7 @@
 #define ARENA_ABORT() abort()
 #endif
 
-#define ARENA_HEADER_SIZE ((uint64_t)((sizeof(arena) + 63) & ~(size_t)63))
+#define ARENA_HEADER_SIZE ((uint64_t)((sizeof(arena) + ARENA_BASE_ALIGN - 1) & ~(size_t)(ARENA_BASE_ALIGN - 1)))
 
 /* ---- fatal errors: one line on stderr, then abort (the host's crash guard takes it from there) -- */
 
@@ -54,7 +54,7 @@ static void arena_copy_name(char *dst, const char *src)
 
 arena *arena_create(void *memory, uint64_t size, arena_params params)
 {
-    if (!memory || ((uintptr_t)memory & 63) || size <= ARENA_HEADER_SIZE) return NULL;
+    if (!memory || ((uintptr_t)memory & (ARENA_BASE_ALIGN - 1)) || size <= ARENA_HEADER_SIZE) return NULL;
     uint64_t step = params.commit_step ? params.commit_step : ARENA_DEFAULT_COMMIT_STEP;
     if (!size_is_pow2(step)) return NULL;
     if (!arena_os_commit(memory, ARENA_HEADER_SIZE)) return NULL;
@@ -80,62 +80,35 @@ static bool arena_commit_to(arena *a, uint64_t end)
     return true;
 }
 
-static inline void *arena_push_impl(arena *a, uint64_t size, uint64_t align, bool zero, bool fatal)
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags)
 {
-    if (BASE_UNLIKELY(!size_is_pow2(align))) arena_fail_align(a, align);
-
+    bool fatal = (flags & ARENA_PUSH_FATAL) != 0;
+    if (!size_is_pow2(align)) arena_fail_align(a, align);
     uintptr_t here = (uintptr_t)(a->base + a->pos);
     uint64_t pad = (uint64_t)((align - (here & (align - 1))) & (align - 1));
-    uint64_t start = a->pos + pad, end;
-    if (BASE_UNLIKELY(!size_add(start, size, &end) || end > a->capacity))
+    uint64_t start, end;
+    if (!size_add(a->pos, pad, &start) || !size_add(start, size, &end) || end > a->capacity)
         return arena_fail_exhausted(a, size, align, fatal);
-    if (BASE_UNLIKELY(end > a->committed) && !arena_commit_to(a, end))
-        return arena_fail_exhausted(a, size, align, fatal);
-
-    uint8_t *p = a->base + start;
-    BASE_UNPOISON(p, size);
-    if (zero) memset(p, 0, (size_t)size);
-    a->pos = end;
-#if !defined(ARENA_NO_STATS)
-    a->stats.pushes++;
-    a->stats.bytes_pushed += size;
-    a->stats.padding += pad;
-    a->stats.frame_pushes++;
-    a->stats.frame_bytes += size;
-    if (end > a->stats.high_water) a->stats.high_water = end;
-#endif
-    return p;
+    if (!arena_commit_to(a, end)) return arena_fail_exhausted(a, size, align, fatal);
+    /* committed now covers the request: the fast path takes it from here */
+    return arena_push_flags(a, size, align, flags);
 }
 
-void *arena_push(arena *a, uint64_t size, uint64_t align) { return arena_push_impl(a, size, align, true, true); }
-
-void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_impl(a, size, align, false, true);
-}
-
-void *arena_try_push(arena *a, uint64_t size, uint64_t align) { return arena_push_impl(a, size, align, true, false); }
-
-void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_impl(a, size, align, false, false);
-}
-
-static void *arena_push_array_impl(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero, bool fatal)
+static void *arena_push_array_impl(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags)
 {
     uint64_t total;
-    if (!size_mul(count, size, &total)) return arena_fail_exhausted(a, UINT64_MAX, align, fatal);
-    return arena_push_impl(a, total, align, zero, fatal);
+    if (!size_mul(count, size, &total)) return arena_fail_exhausted(a, UINT64_MAX, align, flags & ARENA_PUSH_FATAL);
+    return arena_push_flags(a, total, align, flags);
 }
 
 void *arena_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero)
 {
-    return arena_push_array_impl(a, count, size, align, zero, true);
+    return arena_push_array_impl(a, count, size, align, ARENA_PUSH_FATAL | (zero ? ARENA_PUSH_ZERO : 0));
 }
 
 void *arena_try_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero)
 {
-    return arena_push_array_impl(a, count, size, align, zero, false);
+    return arena_push_array_impl(a, count, size, align, zero ? ARENA_PUSH_ZERO : 0);
 }
 
 char *arena_push_str(arena *a, const char *s)
@@ -168,6 +141,8 @@ void arena_pop_to(arena *a, uint64_t pos)
     if (pos >= a->pos) return;
     BASE_POISON(a->base + pos, a->pos - pos);
 #if !defined(ARENA_NO_STATS)
+    if (a->pos > a->stats.high_water) a->stats.high_water = a->pos;
+    a->stats.bytes_popped += a->pos - pos;
     if (pos == 0) a->stats.resets++;
 #endif
     a->pos = pos;
@@ -230,10 +205,16 @@ arena_temp arena_scratch_begin(arena *const *set, int set_count, arena *const *c
 
 void arena_stats_frame_begin(arena *a)
 {
-#if !defined(ARENA_NO_STATS)
-    a->stats.frame_pushes = 0;
-    a->stats.frame_bytes = 0;
-#else
-    (void)a;
-#endif
+    a->stats.frame_pushes_at = a->stats.pushes;
+    a->stats.frame_bytes_at = a->stats.bytes_pushed;
 }
+
+uint64_t arena_stats_high_water(const arena *a) { return MAX(a->stats.high_water, a->pos); }
+
+/* Every byte the position ever advanced is either still below pos or was popped; what of it was not
+ * requested was padding. */
+uint64_t arena_stats_padding(const arena *a) { return a->pos + a->stats.bytes_popped - a->stats.bytes_pushed; }
+
+uint64_t arena_stats_frame_pushes(const arena *a) { return a->stats.pushes - a->stats.frame_pushes_at; }
+
+uint64_t arena_stats_frame_bytes(const arena *a) { return a->stats.bytes_pushed - a->stats.frame_bytes_at; }

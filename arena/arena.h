@@ -19,19 +19,23 @@
 
 #include "base.h"
 
+#include <string.h>
+
 #define ARENA_NAME_MAX 32
 #define ARENA_DEFAULT_ALIGN 16
+#define ARENA_BASE_ALIGN 64 /* alignment of every arena's base */
 #define ARENA_DEFAULT_COMMIT_STEP KB(64)
 
-/* Counters every arena keeps unless ARENA_NO_STATS is defined. */
+/* Counters every arena keeps unless ARENA_NO_STATS is defined. The push fast path adds to two of
+ * them; the rest change only on pops and frames, or are derived by the arena_stats_ functions. */
 typedef struct arena_stats {
-    uint64_t pushes;       /* pushes since creation */
-    uint64_t bytes_pushed; /* bytes requested since creation */
-    uint64_t padding;      /* bytes lost to alignment since creation */
-    uint64_t resets;       /* clears, and pops that reached the start */
-    uint64_t high_water;   /* highest pos ever reached */
-    uint64_t frame_pushes; /* pushes since the last arena_stats_frame_begin */
-    uint64_t frame_bytes;  /* bytes requested since the last arena_stats_frame_begin */
+    uint64_t pushes;         /* pushes since creation */
+    uint64_t bytes_pushed;   /* bytes requested since creation */
+    uint64_t bytes_popped;   /* bytes given back by pops and clears; with pos, gives the padding */
+    uint64_t high_water;     /* highest pos seen at a pop or clear; see arena_stats_high_water */
+    uint64_t resets;         /* clears, and pops that reached the start */
+    uint64_t frame_pushes_at;  /* pushes when the current frame began */
+    uint64_t frame_bytes_at;   /* bytes_pushed when the current frame began */
 } arena_stats;
 
 /* The last request this arena could not satisfy; zero count means none. */
@@ -73,11 +77,11 @@ arena *arena_create(void *memory, uint64_t size, arena_params params);
 /* ---- pushing ----------------------------------------------------------------------------- */
 
 /* Fatal on exhaustion or a bad alignment; the memory is zeroed unless _no_zero. */
-void *arena_push(arena *a, uint64_t size, uint64_t align);
-void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align);
+static inline void *arena_push(arena *a, uint64_t size, uint64_t align);
+static inline void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align);
 /* NULL on exhaustion (recorded in a->failure); still fatal on a bad alignment, a programming error. */
-void *arena_try_push(arena *a, uint64_t size, uint64_t align);
-void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align);
+static inline void *arena_try_push(arena *a, uint64_t size, uint64_t align);
+static inline void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align);
 
 /* count * size with overflow treated as exhaustion. */
 void *arena_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero);
@@ -124,5 +128,57 @@ arena_temp arena_scratch_begin(arena *const *set, int set_count, arena *const *c
 
 /* Starts a new frame for the per-frame counters. */
 void arena_stats_frame_begin(arena *a);
+uint64_t arena_stats_high_water(const arena *a);
+uint64_t arena_stats_padding(const arena *a);
+uint64_t arena_stats_frame_pushes(const arena *a);
+uint64_t arena_stats_frame_bytes(const arena *a);
+
+/* ---- the push fast path (inline: a push is a few adds and compares) ----------------------- */
+
+enum { ARENA_PUSH_ZERO = 1, ARENA_PUSH_FATAL = 2 };
+
+/* Everything the fast path does not handle: growing the commit, bad alignment, exhaustion. */
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags);
+
+static inline void *arena_push_flags(arena *a, uint64_t size, uint64_t align, int flags)
+{
+    /* base is 64-byte aligned, so up to that an aligned offset is an aligned address */
+    uint64_t offset = align <= ARENA_BASE_ALIGN
+                          ? (a->pos + (align - 1)) & ~(align - 1)
+                          : (uint64_t)((((uintptr_t)a->base + a->pos + (align - 1)) & ~(uintptr_t)(align - 1)) -
+                                       (uintptr_t)a->base);
+    uint8_t *start = a->base + offset;
+    /* offset <= committed first, so committed - offset cannot wrap */
+    if (BASE_UNLIKELY(!size_is_pow2(align) || offset > a->committed || size > a->committed - offset))
+        return arena_push_slow(a, size, align, flags);
+#if !defined(ARENA_NO_STATS)
+    a->stats.pushes++;
+    a->stats.bytes_pushed += size;
+#endif
+    a->pos = offset + size;
+    BASE_UNPOISON(start, size);
+    if (flags & ARENA_PUSH_ZERO) memset(start, 0, (size_t)size);
+    return start;
+}
+
+static inline void *arena_push(arena *a, uint64_t size, uint64_t align)
+{
+    return arena_push_flags(a, size, align, ARENA_PUSH_ZERO | ARENA_PUSH_FATAL);
+}
+
+static inline void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align)
+{
+    return arena_push_flags(a, size, align, ARENA_PUSH_FATAL);
+}
+
+static inline void *arena_try_push(arena *a, uint64_t size, uint64_t align)
+{
+    return arena_push_flags(a, size, align, ARENA_PUSH_ZERO);
+}
+
+static inline void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align)
+{
+    return arena_push_flags(a, size, align, 0);
+}
 
 #endif
