@@ -166,7 +166,11 @@ cmd_bench() {
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" -lmimalloc
+  compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
+    tests/integration/harness.c -ldl
   "$BUILD/bench/bench_frame"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

@@ -48,8 +48,10 @@
 
 /* ---- the state ------------------------------------------------------------------------------- */
 
-/* Bump when snake_state changes shape: the state of an older build is then thrown away (a restart)
- * instead of being read with the wrong layout. Keep `version` the first field. */
+/* A reload keeps the state, so new code must never read it with another layout. snake.c computes
+ * a fingerprint of the layout (sizes and field offsets of the types below); when a build's differs
+ * from the state's, the game starts fresh instead of misreading it. Bump this when a field keeps
+ * its place but changes meaning (an int that becomes a float): the fingerprint cannot see that. */
 #define SNAKE_STATE_VERSION 1
 #define SNAKE_TURN_QUEUE 3 /* turns typed faster than the snake steps wait here */
 
@@ -77,7 +79,7 @@ typedef struct snake_spark {
 } snake_spark;
 
 typedef struct snake_state {
-    uint32_t version; /* SNAKE_STATE_VERSION of the build that made it */
+    uint64_t fingerprint; /* snake_state_fingerprint() of the build that made it; keep it first */
     bool started;     /* the first update has sized the board and begun a round */
 
     int board_w, board_h; /* the board in cells, as last fitted to the terminal */

@@ -24,8 +24,10 @@ bool fs_private_dir_create(char *out, size_t cap, host_error *err);
 /* Removes the folder and the files in it (not recursive beyond that). */
 void fs_private_dir_remove(const char *dir);
 
-/* Copies src to a new file dst (never follows or replaces an existing dst). */
-bool fs_copy_new(const char *src, const char *dst, host_error *err);
+/* The whole file in a malloc'd buffer (free it); NULL with err on failure. */
+void *fs_read_file(const char *path, uint64_t *size, host_error *err);
+/* Writes a new file (mode 0700) that must not exist yet: never follows or replaces anything. */
+bool fs_write_new(const char *path, const void *data, uint64_t size, host_error *err);
 bool fs_remove(const char *path);
 
 /* The whole file pushed onto `a` with a NUL after it; NULL with err on failure. */

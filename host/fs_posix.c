@@ -52,36 +52,47 @@ void fs_private_dir_remove(const char *dir)
     rmdir(dir);
 }
 
-bool fs_copy_new(const char *src, const char *dst, host_error *err)
+void *fs_read_file(const char *path, uint64_t *size, host_error *err)
 {
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0) return host_fail(err, "cannot open %s: %s", src, strerror(errno));
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-    if (out < 0) {
-        close(in);
-        return host_fail(err, "cannot create %s: %s", dst, strerror(errno));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return host_fail(err, "cannot open %s: %s", path, strerror(errno)), NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return host_fail(err, "%s is not a regular file", path), NULL;
     }
-    char buf[1 << 16];
-    ssize_t n;
-    bool ok = true;
-    while ((n = read(in, buf, sizeof(buf))) > 0) {
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0) {
-                ok = false;
-                break;
-            }
-            off += w;
-        }
-        if (!ok) break;
-    }
-    if (n < 0) ok = false;
+    uint64_t n = (uint64_t)st.st_size, got = 0;
+    char *data = malloc(n ? n : 1);
+    ssize_t r = 1;
+    while (data && got < n && (r = read(fd, data + got, n - got)) > 0) got += (uint64_t)r;
     int e = errno;
-    close(in);
-    if (close(out) != 0) ok = false;
-    if (!ok) {
-        unlink(dst);
-        return host_fail(err, "cannot copy %s to %s: %s", src, dst, strerror(e));
+    close(fd);
+    if (!data || got != n) {
+        free(data);
+        return host_fail(err, "cannot read %s: %s", path, data ? (r < 0 ? strerror(e) : "it shrank while read") : "out of memory"), NULL;
+    }
+    *size = n;
+    return data;
+}
+
+bool fs_write_new(const char *path, const void *data, uint64_t size, host_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (fd < 0) return host_fail(err, "cannot create %s: %s", path, strerror(errno));
+    const char *p = data;
+    uint64_t left = size;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        p += w;
+        left -= (uint64_t)w;
+    }
+    int e = errno;
+    if (close(fd) != 0 && !left) left = 1;
+    if (left) {
+        unlink(path);
+        return host_fail(err, "cannot write %s: %s", path, strerror(e));
     }
     return true;
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HOST_LOCK_WAIT_NS (30ull * 1000000000ull) /* longest wait for a build that holds its lock */
@@ -60,29 +61,34 @@ static bool host_validate(const game_api *api, host_error *err)
     return true;
 }
 
-/* Copies the library to a fresh name in the private folder, opens and validates the copy. With no
- * library path (the release build) the game linked into the executable is used. */
+/* Reads the library once, checks the image, writes it to a fresh name in the private folder and
+ * opens that copy. With no library path (the release build) the game linked into the executable is
+ * used. */
 static bool host_load(host *h, loader_lib *out, host_error *err)
 {
     if (!h->opts.library) return loader_open(NULL, out, err) && host_validate(out->api, err);
     char copy[FS_PATH_MAX + 64];
-    h->copies++;
-    snprintf(copy, sizeof(copy), "%s/game.%llu.%08llx%s", h->copy_dir, (unsigned long long)h->copies,
+    snprintf(copy, sizeof(copy), "%s/game.%llu.%08llx%s", h->copy_dir, (unsigned long long)++h->copies,
              (unsigned long long)(fs_random() & 0xffffffffu), loader_library_suffix);
-    if (!fs_copy_new(h->opts.library, copy, err)) return false;
-    bool opened = loader_open(copy, out, err);
+    uint64_t size = 0;
+    void *image = fs_read_file(h->opts.library, &size, err);
+    bool written = image && loader_check_image(image, size, err) && fs_write_new(copy, image, size, err);
+    free(image);
+    bool opened = written && loader_open(copy, out, err);
     if (opened && host_validate(out->api, err)) return true;
-    if (opened) loader_close(out, NULL);
-    fs_remove(copy);
+    if (opened) loader_close(out);
+    if (written) fs_remove(copy);
     char why[HOST_ERROR_MAX];
     snprintf(why, sizeof(why), "%s", err->msg);
     return host_fail(err, "%s: %s", h->opts.library, why);
 }
 
-static void host_unload(host *h, loader_lib *lib)
+/* After a library was closed: warn if the OS kept it mapped, and delete its copy. Outside the swap,
+ * because nothing here blocks the new code from running. */
+static void host_retire(host *h, const loader_lib *lib)
 {
     host_error err;
-    if (!loader_close(lib, &err)) host_warn(h, err.msg);
+    if (!loader_verify_unloaded(lib, &err)) host_warn(h, err.msg);
     if (h->opts.library) fs_remove(lib->path);
 }
 
@@ -96,7 +102,8 @@ static void host_event_load(host *h, const char *name)
     event_end(&h->events, &e);
 }
 
-bool host_reload(host *h, const watch_change *change)
+/* `stale_frames`: frames that began after the new library landed but still ran the old code. */
+static bool host_reload_now(host *h, const watch_change *change, uint64_t stale_frames)
 {
     uint64_t t0 = clock_now_ns();
     loader_lib next;
@@ -113,22 +120,26 @@ bool host_reload(host *h, const watch_change *change)
     host_call(h, HOST_HOOK_BEFORE_RELOAD);
     loader_lib old = h->lib;
     h->lib = next;
-    host_unload(h, &old);
+    loader_close(&old);
     h->version++;
     h->block->memory.reloads++;
     host_call(h, HOST_HOOK_AFTER_RELOAD);
     double swap_ms = (double)(clock_now_ns() - t0) / 1e6;
+    host_retire(h, &old);
 
     event e = event_begin(&h->events, "reload");
     event_uint(&e, "version", h->version);
     event_str(&e, "path", h->opts.library);
     if (change) event_num(&e, "detect_ms", change->detect_ms);
     event_num(&e, "swap_ms", swap_ms);
+    if (change) event_uint(&e, "stale_frames", stale_frames);
     event_str(&e, "cause", change ? "rebuild" : "request");
     event_end(&h->events, &e);
     snprintf(h->status, sizeof(h->status), "reloaded version %llu in %.2f ms", (unsigned long long)h->version, swap_ms);
     return true;
 }
+
+bool host_reload(host *h, const watch_change *change) { return host_reload_now(h, change, 0); }
 
 void host_restart(host *h)
 {
@@ -146,14 +157,20 @@ static void host_check_reload(host *h)
 {
     watch_change change;
     if (h->watch && watch_take(h->watch, &change)) {
-        if (!h->has_pending) h->pending_since_ns = clock_now_ns();
+        if (!h->has_pending) {
+            h->pending_since_ns = clock_now_ns();
+            h->pending_stale_frames = h->frame_start_wall_ns > change.identity.mtime_ns;
+        }
         h->pending = change;
         h->has_pending = true;
     }
     if (h->has_pending) {
         bool locked = fs_exists(h->lock_path);
         bool waited_too_long = clock_now_ns() - h->pending_since_ns > HOST_LOCK_WAIT_NS;
-        if (locked && !waited_too_long) return;
+        if (locked && !waited_too_long) {
+            h->pending_stale_frames++;
+            return;
+        }
         if (locked) {
             char msg[FS_PATH_MAX + 128];
             snprintf(msg, sizeof(msg), "build lock %s held for 30 s; loading the library anyway (delete the lock "
@@ -162,7 +179,7 @@ static void host_check_reload(host *h)
         }
         h->has_pending = false;
         h->reload_requested = false;
-        host_reload(h, &h->pending);
+        host_reload_now(h, &h->pending, h->pending_stale_frames);
     } else if (h->reload_requested) {
         h->reload_requested = false;
         host_reload(h, NULL);
@@ -247,7 +264,10 @@ void host_stop(host *h)
     event_uint(&e, "version", h->version);
     event_end(&h->events, &e);
     watch_stop(h->watch);
-    if (h->lib.handle) host_unload(h, &h->lib);
+    if (h->lib.handle) {
+        loader_close(&h->lib);
+        host_retire(h, &h->lib);
+    }
     if (h->copy_dir[0]) fs_private_dir_remove(h->copy_dir);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
@@ -293,17 +313,19 @@ static void host_pace(host *h)
 bool host_frame(host *h)
 {
     if (signals_quit_requested()) return false;
+    /* a build that landed while the last frame slept runs in this frame, not the next */
+    host_check_reload(h);
+    if (h->restart_requested) {
+        h->restart_requested = false;
+        host_restart(h);
+    }
+    h->frame_start_wall_ns = clock_wall_ns();
     block_frame_begin(h->block);
     host_gather_input(h);
     game_status status = host_call(h, HOST_HOOK_UPDATE);
     if (h->terminal) host_draw_status(h);
     h->frame++;
     if (status == GAME_QUIT || (h->opts.frames && h->frame >= h->opts.frames)) return false;
-    host_check_reload(h);
-    if (h->restart_requested) {
-        h->restart_requested = false;
-        host_restart(h);
-    }
     host_pace(h);
     return true;
 }

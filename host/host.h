@@ -37,6 +37,8 @@ typedef struct host {
     watch_change pending;        /* a change seen but not loaded yet (build lock held) */
     bool has_pending;
     uint64_t pending_since_ns;
+    uint64_t pending_stale_frames; /* frames that started after the change landed, run on old code */
+    int64_t frame_start_wall_ns;   /* when the current frame began, comparable with file mtimes */
     bool reload_requested;
     bool restart_requested;
     bool terminal;               /* the host draws to a terminal in raw mode */

@@ -17,12 +17,19 @@ typedef struct loader_lib {
     bool has_tls;   /* has thread-local storage, which can keep it mapped */
 } loader_lib;
 
-/* Opens the library at `path`, finds the entry point and calls it. err carries the loader's own
- * message on failure (not a library, truncated, wrong architecture, missing entry point). */
+/* Checks a library's bytes before the OS loader sees them: a complete image for this machine.
+ * (The OS loader dies with SIGBUS on a truncated file instead of failing.) Pure: no I/O. */
+bool loader_check_image(const void *data, uint64_t size, host_error *err);
+
+/* Opens the (checked) library at `path`, finds the entry point and calls it. err carries the OS
+ * loader's own message on failure (missing entry point, unresolved symbol, ...). */
 bool loader_open(const char *path, loader_lib *out, host_error *err);
 
-/* Unloads it. False, with the reason in err, when the library is still mapped afterwards. */
-bool loader_close(loader_lib *lib, host_error *err);
+/* Unloads it. */
+void loader_close(loader_lib *lib);
+
+/* After loader_close: false, with the reason in err, when the library is still mapped. */
+bool loader_verify_unloaded(const loader_lib *lib, host_error *err);
 
 /* The file name a build writes: "libgame.so" / "game.dll". */
 extern const char *const loader_library_suffix; /* ".so" or ".dll" */

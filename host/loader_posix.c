@@ -2,12 +2,10 @@
 #include "loader.h"
 
 #include <dlfcn.h>
-#include <errno.h>
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #if defined(__x86_64__)
 #define LOADER_ELF_MACHINE EM_X86_64
@@ -51,47 +49,37 @@ static int loader_probe_image(struct dl_phdr_info *info, size_t size, void *data
     return 1;
 }
 
-/* dlopen of a truncated library dies with SIGBUS inside ld.so, so the file is checked first: a
- * complete ELF shared object for this machine whose segments and section table lie within it. */
-static bool loader_check_elf(const char *path, host_error *err)
+bool loader_check_image(const void *data, uint64_t size, host_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return host_fail(err, "cannot open %s: %s", path, strerror(errno));
+    const unsigned char *bytes = data;
     ElfW(Ehdr) eh;
-    struct stat st;
-    uint64_t size = fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_size : 0;
-    bool ok = fread(&eh, sizeof(eh), 1, f) == 1;
-    if (!ok || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
-        fclose(f);
-        return host_fail(err, "not a library (no ELF header, %llu bytes); is the build writing something else "
-                              "to this path?", (unsigned long long)size);
-    }
-    if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) || eh.e_machine != LOADER_ELF_MACHINE) {
-        fclose(f);
-        return host_fail(err, "a library for another architecture (ELF machine %u, class %u); build it with "
-                              "the same compiler target as the host", eh.e_machine, eh.e_ident[EI_CLASS]);
-    }
-    if (eh.e_type != ET_DYN) {
-        fclose(f);
-        return host_fail(err, "an ELF file but not a shared library (type %u); build it with -shared -fPIC",
-                         eh.e_type);
-    }
+    if (size < sizeof(eh) || memcmp(bytes, ELFMAG, SELFMAG) != 0)
+        return host_fail(err, "not a library (no ELF header, %llu bytes); is the build writing something else to "
+                              "this path?", (unsigned long long)size);
+    memcpy(&eh, bytes, sizeof(eh));
+    if (eh.e_ident[EI_CLASS] != (sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32) || eh.e_machine != LOADER_ELF_MACHINE)
+        return host_fail(err, "a library for another architecture (ELF machine %u, class %u); build it with the "
+                              "same compiler target as the host", eh.e_machine, eh.e_ident[EI_CLASS]);
+    if (eh.e_type != ET_DYN)
+        return host_fail(err, "an ELF file but not a shared library (type %u); build it with -shared -fPIC", eh.e_type);
     uint64_t need = (uint64_t)eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
-    for (int i = 0; ok && i < eh.e_phnum; i++) {
+    uint64_t ph_end = (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
+    if (eh.e_phentsize < sizeof(ElfW(Phdr)) || ph_end > size)
+        return host_fail(err, "truncated: %llu bytes, its program headers need %llu; the build may have been "
+                              "interrupted, rebuild it", (unsigned long long)size, (unsigned long long)ph_end);
+    for (int i = 0; i < eh.e_phnum; i++) {
         ElfW(Phdr) ph;
-        ok = fseek(f, (long)(eh.e_phoff + (uint64_t)i * eh.e_phentsize), SEEK_SET) == 0 && fread(&ph, sizeof(ph), 1, f) == 1;
-        if (ok && ph.p_type == PT_LOAD && (uint64_t)ph.p_offset + ph.p_filesz > need) need = ph.p_offset + ph.p_filesz;
+        memcpy(&ph, bytes + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof(ph));
+        if (ph.p_type == PT_LOAD && (uint64_t)ph.p_offset + ph.p_filesz > need) need = ph.p_offset + ph.p_filesz;
     }
-    fclose(f);
-    if (!ok || need > size)
-        return host_fail(err, "truncated: %llu bytes, its headers need %llu; the build may have been "
-                              "interrupted, rebuild it", (unsigned long long)size, (unsigned long long)need);
+    if (need > size)
+        return host_fail(err, "truncated: %llu bytes, its headers need %llu; the build may have been interrupted, "
+                              "rebuild it", (unsigned long long)size, (unsigned long long)need);
     return true;
 }
 
 bool loader_open(const char *path, loader_lib *out, host_error *err)
 {
-    if (path && !loader_check_elf(path, err)) return false;
     memset(out, 0, sizeof(*out));
     snprintf(out->path, sizeof(out->path), "%s", path);
     dlerror();
@@ -111,11 +99,14 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     return true;
 }
 
-bool loader_close(loader_lib *lib, host_error *err)
+void loader_close(loader_lib *lib)
 {
-    if (!lib->handle) return true;
-    dlclose(lib->handle);
+    if (lib->handle) dlclose(lib->handle);
     lib->handle = NULL;
+}
+
+bool loader_verify_unloaded(const loader_lib *lib, host_error *err)
+{
     void *again = dlopen(lib->path, RTLD_NOW | RTLD_NOLOAD);
     if (!again) return true;
     dlclose(again);

@@ -237,12 +237,59 @@ static void reserving_a_range_overlapping_the_block_fails(void **state)
     assert_contains(err.msg, "taken");
 }
 
-static void reserving_at_0x1000_fails_with_a_message(void **state)
+/* vm.mmap_min_addr: unprivileged processes cannot map below it. */
+static uint64_t mmap_min_addr(void)
+{
+    char text[64];
+    if (read_text("/proc/sys/vm/mmap_min_addr", text, sizeof(text)) <= 0) return 65536;
+    return strtoull(text, NULL, 10);
+}
+
+/* 0x1000 where the kernel forbids it (the common 64 KiB minimum), else 0. */
+static uint64_t low_address(void) { return mmap_min_addr() > 0x1000 ? 0x1000 : 0; }
+
+/* Runs in a child that is not root (root may map below vm.mmap_min_addr): exits 0 when the
+ * reservation failed, after printing its message. */
+static void do_reserve_low_unprivileged(void *ctx)
+{
+    if (geteuid() == 0 && setresuid(65534, 65534, 65534) != 0) _exit(3);
+    host_error err = {{0}};
+    if (block_reserve(low_address(), MB(1), &err)) _exit(1);
+    fprintf(stderr, "%s\n", err.msg);
+    _exit(0);
+}
+
+static void reserving_below_mmap_min_addr_fails_with_a_message(void **state)
+{
+    if (mmap_min_addr() == 0) skip(); /* the kernel lets anyone map page 0: nothing is forbidden */
+    fatal_result r = run_fatal(do_reserve_low_unprivileged, NULL);
+    assert_false(r.signaled);
+    assert_int_equal(r.exit_code, 0);
+    char want[96];
+    snprintf(want, sizeof(want), "cannot reserve the block of 1 MiB at 0x%llx", (unsigned long long)low_address());
+    assert_contains(r.text, want);
+    assert_contains(r.text, "--base");
+}
+
+static void reserving_over_the_program_code_fails_and_leaves_it_mapped(void **state)
+{
+    uint64_t code = (uint64_t)(uintptr_t)&reserving_over_the_program_code_fails_and_leaves_it_mapped & ~4095ull;
+    host_error err = {{0}};
+    assert_false(block_reserve(code, 4096, &err));
+    assert_contains(err.msg, "taken");
+    char hex[32];
+    snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)code);
+    assert_contains(err.msg, hex);
+    /* still executable: calling into the same page works */
+    assert_int_equal(block_config_default().reserve, GB(64));
+}
+
+static void reserving_beyond_the_user_address_space_fails(void **state)
 {
     host_error err = {{0}};
-    assert_false(block_reserve(0x1000, MB(1), &err));
-    assert_contains(err.msg, "0x1000");
-    assert_contains(err.msg, "1 MiB");
+    assert_false(block_reserve(0x800000000000ull, MB(64), &err));
+    assert_contains(err.msg, "at 0x800000000000");
+    assert_contains(err.msg, "64 MiB");
     assert_contains(err.msg, "--base");
 }
 
@@ -412,7 +459,9 @@ int main(void)
         R(reserve_returns_exactly_the_base_and_memory_is_writable),
         R(reserving_the_same_range_twice_fails_naming_base_size_and_flag),
         R(reserving_a_range_overlapping_the_block_fails),
-        cmocka_unit_test(reserving_at_0x1000_fails_with_a_message),
+        cmocka_unit_test(reserving_below_mmap_min_addr_fails_with_a_message),
+        cmocka_unit_test(reserving_over_the_program_code_fails_and_leaves_it_mapped),
+        cmocka_unit_test(reserving_beyond_the_user_address_space_fails),
         cmocka_unit_test(release_makes_the_range_reservable_again),
         I(init_writes_the_header_at_the_base),
         I(init_creates_every_arena_inside_its_region),

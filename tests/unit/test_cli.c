@@ -1,0 +1,264 @@
+/* test_cli.c - proves the command line: documented defaults, every option in both "--flag value"
+ * and "--flag=value" forms, --help/--version, and a clear CLI_BAD message (naming the option) for
+ * every mistake a user can make; plus the release mode where no library is needed. */
+#include "test_util.h"
+
+#include "cli.h"
+
+/* Parses a NULL-terminated list of arguments after the program name. */
+static cli_result parse(bool library_required, host_options *o, host_error *err, ...)
+{
+    char *argv[32];
+    int argc = 0;
+    argv[argc++] = "host";
+    va_list ap;
+    va_start(ap, err);
+    for (char *a; (a = va_arg(ap, char *)) != NULL;) argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    memset(err, 0, sizeof(*err));
+    return cli_parse(argc, argv, library_required, o, err);
+}
+
+#define PARSE(...) parse(true, &o, &err, __VA_ARGS__, (char *)NULL)
+
+static void defaults_are_the_documented_ones(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so"), CLI_RUN);
+    assert_string_equal(o.library, "game.so");
+    assert_int_equal(o.fps, 60);
+    assert_int_equal(o.frames, 0);
+    assert_false(o.headless);
+    assert_null(o.events_path);
+    assert_int_equal(o.block.base, 0x200000000000ull);
+    assert_int_equal(o.block.reserve, GB(64));
+    assert_int_equal(o.block.heap_size, GB(1));
+    assert_int_equal(o.block.frame_size, MB(256));
+    assert_int_equal(o.block.scratch_size, MB(256));
+    assert_false(o.help);
+    assert_false(o.version);
+}
+
+static void every_option_with_a_separate_value(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--headless", "--frames", "120", "--fps", "30", "--events", "ev.jsonl", "--base",
+                           "0x300000000000", "--reserve", "8G", "--heap", "64M", "--frame-arena", "2M",
+                           "--scratch-arena", "1M", "lib/libgame.so"),
+                     CLI_RUN);
+    assert_true(o.headless);
+    assert_int_equal(o.frames, 120);
+    assert_int_equal(o.fps, 30);
+    assert_string_equal(o.events_path, "ev.jsonl");
+    assert_int_equal(o.block.base, 0x300000000000ull);
+    assert_int_equal(o.block.reserve, GB(8));
+    assert_int_equal(o.block.heap_size, MB(64));
+    assert_int_equal(o.block.frame_size, MB(2));
+    assert_int_equal(o.block.scratch_size, MB(1));
+    assert_string_equal(o.library, "lib/libgame.so");
+}
+
+static void every_option_with_an_equals_value(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--frames=7", "--fps=0", "--events=out.jsonl", "--base=123456789",
+                           "--reserve=128G", "--heap=1G", "--frame-arena=64K", "--scratch-arena=128K"),
+                     CLI_RUN);
+    assert_int_equal(o.frames, 7);
+    assert_int_equal(o.fps, 0);
+    assert_string_equal(o.events_path, "out.jsonl");
+    assert_int_equal(o.block.base, 123456789);
+    assert_int_equal(o.block.reserve, GB(128));
+    assert_int_equal(o.block.heap_size, GB(1));
+    assert_int_equal(o.block.frame_size, KB(64));
+    assert_int_equal(o.block.scratch_size, KB(128));
+}
+
+static void library_may_come_before_or_after_options(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--fps", "10", "a.so", "--headless"), CLI_RUN);
+    assert_string_equal(o.library, "a.so");
+    assert_true(o.headless);
+    assert_int_equal(o.fps, 10);
+}
+
+static void a_later_option_overrides_an_earlier_one(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--fps", "10", "--fps=25", "a.so"), CLI_RUN);
+    assert_int_equal(o.fps, 25);
+}
+
+static void help_and_version_are_done_even_without_a_library(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--help"), CLI_DONE);
+    assert_true(o.help);
+    assert_int_equal(PARSE("--version"), CLI_DONE);
+    assert_true(o.version);
+    assert_int_equal(PARSE("game.so", "--version"), CLI_DONE);
+}
+
+static void help_text_lists_every_option(void **state)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    cli_print_help(f, "host");
+    char text[8192];
+    rewind(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = 0;
+    fclose(f);
+    assert_contains(text, "usage: host [options] GAME_LIBRARY");
+    static const char *const names[] = {"--headless", "--frames N", "--fps N", "--events FILE", "--base ADDR",
+                                        "--reserve SIZE", "--heap SIZE", "--frame-arena SIZE",
+                                        "--scratch-arena SIZE", "--help", "--version"};
+    for (size_t i = 0; i < ARRAY_COUNT(names); i++) assert_contains(text, names[i]);
+}
+
+static void unknown_option_is_bad_and_named(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--turbo"), CLI_BAD);
+    assert_string_equal(err.msg, "unknown option '--turbo'; see --help");
+    assert_int_equal(PARSE("game.so", "--fpsx=3"), CLI_BAD);
+    assert_contains(err.msg, "unknown option '--fpsx=3'");
+    assert_int_equal(PARSE("game.so", "-f"), CLI_BAD);
+    assert_contains(err.msg, "unknown option '-f'");
+}
+
+static void missing_value_is_bad_and_names_the_option(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--fps"), CLI_BAD);
+    assert_string_equal(err.msg, "--fps needs a value (N)");
+    assert_int_equal(PARSE("game.so", "--base"), CLI_BAD);
+    assert_string_equal(err.msg, "--base needs a value (ADDR)");
+    assert_int_equal(PARSE("game.so", "--events="), CLI_BAD);
+    assert_string_equal(err.msg, "--events needs a non-empty FILE");
+}
+
+static void a_flag_given_a_value_is_bad(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--headless=yes"), CLI_BAD);
+    assert_string_equal(err.msg, "--headless takes no value");
+}
+
+static void bad_numbers_are_bad_and_name_the_option_and_value(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--fps", "fast"), CLI_BAD);
+    assert_string_equal(err.msg, "--fps: 'fast' is not a whole number from 0 to 10000");
+    assert_int_equal(PARSE("game.so", "--fps=10001"), CLI_BAD);
+    assert_contains(err.msg, "--fps: '10001'");
+    assert_int_equal(PARSE("game.so", "--frames=-1"), CLI_BAD);
+    assert_contains(err.msg, "--frames: '-1' is not a whole number");
+    assert_int_equal(PARSE("game.so", "--reserve", "lots"), CLI_BAD);
+    assert_string_equal(err.msg, "--reserve: 'lots' is not a size; use bytes or a K/M/G/T suffix, e.g. --reserve 64G");
+    assert_int_equal(PARSE("game.so", "--heap=0"), CLI_BAD);
+    assert_contains(err.msg, "--heap: '0' is not a size");
+    assert_int_equal(PARSE("game.so", "--base", "here"), CLI_BAD);
+    assert_string_equal(err.msg, "--base: 'here' is not an address; use hex like 0x200000000000");
+    assert_int_equal(PARSE("game.so", "--base=0"), CLI_BAD);
+    assert_contains(err.msg, "--base: '0' is not an address");
+    assert_int_equal(PARSE("game.so", "--frame-arena=1.5M"), CLI_BAD);
+    assert_contains(err.msg, "--frame-arena: '1.5M'");
+    assert_int_equal(PARSE("game.so", "--scratch-arena=99999999999T"), CLI_BAD);
+    assert_contains(err.msg, "--scratch-arena: '99999999999T'");
+}
+
+static void the_largest_counts_are_accepted(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so", "--fps=10000", "--frames=18446744073709551615"), CLI_RUN);
+    assert_int_equal(o.fps, 10000);
+    assert_int_equal(o.frames, UINT64_MAX);
+}
+
+static void two_libraries_are_bad_and_both_named(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("a.so", "b.so"), CLI_BAD);
+    assert_string_equal(err.msg, "two game libraries given ('a.so' and 'b.so'); pass one");
+}
+
+static void missing_library_is_bad_with_usage(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--headless"), CLI_BAD);
+    assert_contains(err.msg, "no game library given");
+    assert_contains(err.msg, "usage: host [options] GAME_LIBRARY");
+    assert_int_equal(parse(true, &o, &err, (char *)NULL), CLI_BAD);
+    assert_contains(err.msg, "no game library given");
+}
+
+static void release_mode_runs_without_a_library(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(parse(false, &o, &err, "--headless", "--frames", "3", (char *)NULL), CLI_RUN);
+    assert_null(o.library);
+    assert_true(o.headless);
+    assert_int_equal(o.frames, 3);
+    assert_int_equal(parse(false, &o, &err, (char *)NULL), CLI_RUN);
+    assert_int_equal(o.fps, 60);
+}
+
+static void a_lone_dash_is_taken_as_the_library(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("-"), CLI_RUN);
+    assert_string_equal(o.library, "-");
+}
+
+static void parse_resets_options_from_a_previous_call(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("--headless", "--fps=5", "x.so"), CLI_RUN);
+    assert_int_equal(PARSE("y.so"), CLI_RUN);
+    assert_false(o.headless);
+    assert_int_equal(o.fps, 60);
+    assert_string_equal(o.library, "y.so");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_are_the_documented_ones),
+        cmocka_unit_test(every_option_with_a_separate_value),
+        cmocka_unit_test(every_option_with_an_equals_value),
+        cmocka_unit_test(library_may_come_before_or_after_options),
+        cmocka_unit_test(a_later_option_overrides_an_earlier_one),
+        cmocka_unit_test(help_and_version_are_done_even_without_a_library),
+        cmocka_unit_test(help_text_lists_every_option),
+        cmocka_unit_test(unknown_option_is_bad_and_named),
+        cmocka_unit_test(missing_value_is_bad_and_names_the_option),
+        cmocka_unit_test(a_flag_given_a_value_is_bad),
+        cmocka_unit_test(bad_numbers_are_bad_and_name_the_option_and_value),
+        cmocka_unit_test(the_largest_counts_are_accepted),
+        cmocka_unit_test(two_libraries_are_bad_and_both_named),
+        cmocka_unit_test(missing_library_is_bad_with_usage),
+        cmocka_unit_test(release_mode_runs_without_a_library),
+        cmocka_unit_test(a_lone_dash_is_taken_as_the_library),
+        cmocka_unit_test(parse_resets_options_from_a_previous_call),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}
