@@ -26,7 +26,10 @@ ARENA_SRC=(arena/arena.c arena/pool.c arena/arena_os_posix.c)
 HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
               host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
               host/signals_posix.c host/host.c host/host_api.c)
-HOST_LIBS=(-lpthread -ldl)
+HEAP_SRC=(arena/heap.c)
+# libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
+# take over every malloc in the process. The host uses mimalloc only for the block's heap.
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -72,7 +75,7 @@ compile() { # OUT ARGS...
 }
 
 build_host() {
-  compile "$BUILD/host" "${CFLAGS[@]}" "${OPT[@]}" "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" \
+  compile "$BUILD/host" "${CFLAGS[@]}" "${OPT[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
     host/loader_posix.c host/main.c "${HOST_LIBS[@]}"
 }
 
@@ -102,7 +105,7 @@ build_game() { # GAME_DIR [extra cflags...]
 build_release() { # GAME_DIR
   local dir="$1"
   compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" -DHOST_RELEASE -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
-    "$dir"/*.c "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_static.c host/main.c "${HOST_LIBS[@]}"
+    "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_static.c host/main.c "${HOST_LIBS[@]}"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
 
@@ -115,6 +118,7 @@ TEST_FAILED=0
 run_cmocka() { # NAME BINARY [ARGS...]
   local name="$1"; shift
   local log="$BUILD/tests/$name.log" rc=0
+  mkdir -p "$(dirname "$log")"
   say "== $name"
   "$@" >"$log" 2>&1 || rc=$?
   cat "$log"
@@ -129,13 +133,13 @@ run_cmocka() { # NAME BINARY [ARGS...]
   fi
 }
 
-UNIT_TESTS=(arena pool block units cli events fs watch)
+UNIT_TESTS=(arena pool heap block units cli events fs watch)
 
 build_unit_tests() { # VARIANT FLAGS...
   local variant="$1"; shift
   for t in "${UNIT_TESTS[@]}"; do
     compile "$BUILD/tests/$variant/test_$t" "${CFLAGS[@]}" "$@" -Ihost -Iarena tests/unit/test_$t.c \
-      "${ARENA_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
+      "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
   done
 }
 
@@ -165,10 +169,14 @@ cmd_bench() {
   ensure_deps
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_frame.c \
-    "${ARENA_SRC[@]}" -lmimalloc
+    "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
+  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_heap.c \
+    "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl
   "$BUILD/bench/bench_frame"
+  echo
+  "$BUILD/bench/bench_heap"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
 }

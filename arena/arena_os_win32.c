@@ -11,5 +11,10 @@ bool arena_os_commit(void *p, uint64_t size)
 
 void arena_os_decommit(void *p, uint64_t size)
 {
-    VirtualFree(p, (SIZE_T)size, MEM_DECOMMIT);
+    /* VirtualFree rounds outward to pages; round inward so the page holding live bytes stays */
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    uintptr_t page = info.dwPageSize;
+    uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + size) & ~(page - 1);
+    if (end > start) VirtualFree((void *)start, (SIZE_T)(end - start), MEM_DECOMMIT);
 }

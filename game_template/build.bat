@@ -12,7 +12,23 @@ setlocal EnableExtensions
 set "GAME_DIR=%~dp0"
 set "GAME_DIR=%GAME_DIR:~0,-1%"
 
+set "CMD=%~1"
+if "%CMD%"=="" set "CMD=game"
+if /i "%CMD%"=="help" goto :help
+if /i not "%CMD%"=="game" if /i not "%CMD%"=="run" if /i not "%CMD%"=="release" (
+  echo build.bat: unknown command '%CMD%'; commands: game ^(the default^), run, release, help 1>&2
+  exit /b 1
+)
+rem the arguments after the command go to the host (shift does not change %*)
+set "REST="
+:collect
+shift
+if "%~1"=="" goto :find
+set REST=%REST% %1
+goto :collect
+
 rem ---- find the engine ---------------------------------------------------------------------------
+:find
 set "FOUND="
 if defined ENGINE_DIR (
   call :try_engine "%ENGINE_DIR%"
@@ -28,7 +44,11 @@ set LEVEL=0
 :walk
 call :try_engine "%DIR%"
 rem subfolders only near this folder, so a far-off checkout is never picked
-if %LEVEL% LSS 2 for /d %%C in ("%DIR%\*") do if /i not "%%~fC"=="%GAME_DIR%" call :try_engine "%%~fC"
+if %LEVEL% LSS 2 (
+  pushd "%DIR%"
+  for /d %%C in (*) do if /i not "%%~fC"=="%GAME_DIR%" call :try_engine "%%~fC"
+  popd
+)
 if defined FOUND goto :build
 for %%I in ("%DIR%\..") do set "UP=%%~fI"
 if /i "%UP%"=="%DIR%" goto :not_found
@@ -40,23 +60,24 @@ goto :walk
 echo build.bat: cannot find the engine (a folder with build.bat, host\game_api.h and arena\arena.h) in %NEAR%, its parent, their subfolders or any folder above; run: set ENGINE_DIR=C:\path\to\engine ^& build.bat 1>&2
 exit /b 1
 
-rem ---- build -------------------------------------------------------------------------------------
+rem ---- build: the engine's build.bat does the work (a lock file and a rename, never the host) -----
 :build
+if not defined ENGINE_DIR echo build.bat: engine found at %FOUND% ^(set ENGINE_DIR to choose another^)
 set "ENGINE_DIR=%FOUND%"
-set "CMD=%~1"
-if "%CMD%"=="" set "CMD=game"
-set "REST="
-:collect
-shift
-if "%~1"=="" goto :dispatch
-set REST=%REST% %1
-goto :collect
-:dispatch
-if /i "%CMD%"=="game" (call "%ENGINE_DIR%\build.bat" game "%GAME_DIR%" & exit /b)
-if /i "%CMD%"=="run" (call "%ENGINE_DIR%\build.bat" run "%GAME_DIR%" %REST% & exit /b)
-if /i "%CMD%"=="release" (call "%ENGINE_DIR%\build.bat" release "%GAME_DIR%" & exit /b)
-echo build.bat: unknown command '%CMD%'; commands: game (the default), run, release 1>&2
-exit /b 1
+if /i "%CMD%"=="run" (
+  call "%ENGINE_DIR%\build.bat" run "%GAME_DIR%" %REST%
+) else (
+  call "%ENGINE_DIR%\build.bat" %CMD% "%GAME_DIR%"
+)
+exit /b %errorlevel%
+
+:help
+echo usage: build.bat [game ^| run [host options] ^| release ^| help]
+echo   game      rebuild the game library (the default); a running host reloads it
+echo   run       build the host and this game, then run it
+echo   release   one executable with the game linked in
+echo Set ENGINE_DIR to the engine checkout when it is not beside or above this folder.
+exit /b 0
 
 :try_engine
 rem Sets FOUND to the folder when it is the engine and nothing was found before.

@@ -13,6 +13,16 @@ set -euo pipefail
 
 GAME_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+cmd="${1:-game}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  game|run|release) ;;
+  help|-h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "build.sh: unknown command '$cmd'; commands: game (the default), run, release, help" >&2; exit 1 ;;
+esac
+
+# ---- find the engine ------------------------------------------------------------------------------
+
 is_engine() { [ -f "$1/build.sh" ] && [ -f "$1/host/game_api.h" ] && [ -f "$1/arena/arena.h" ]; }
 
 # Prints the engine folder, or nothing.
@@ -21,7 +31,7 @@ find_engine() {
   dir="$(dirname "$GAME_DIR")"
   while :; do
     if is_engine "$dir"; then printf '%s' "$dir"; return; fi
-    if [ $level -lt 2 ]; then # siblings and cousins: only near this folder, so a far-off checkout is never picked
+    if [ $level -lt 2 ]; then # subfolders only near this folder, so a far-off checkout is never picked
       for child in "$dir"/*/; do
         child="${child%/}"
         [ "$child" != "$GAME_DIR" ] && is_engine "$child" && { printf '%s' "$child"; return; }
@@ -46,14 +56,13 @@ else
     echo "build.sh: cannot find the engine (a folder with build.sh, host/game_api.h and arena/arena.h) in $(dirname "$GAME_DIR"), $(dirname "$(dirname "$GAME_DIR")"), their subfolders or any folder above; run: ENGINE_DIR=/path/to/engine ./build.sh" >&2
     exit 1
   }
+  echo "build.sh: engine found at $ENGINE_DIR (set ENGINE_DIR to choose another)"
 fi
 
-cmd="${1:-game}"
-[ $# -gt 0 ] && shift
+# ---- build: the engine's build.sh does the work (a lock file and a rename, never the host) --------
+
 case "$cmd" in
   game)    exec "$ENGINE_DIR/build.sh" game "$GAME_DIR" ;;
   run)     exec "$ENGINE_DIR/build.sh" run "$GAME_DIR" "$@" ;;
   release) exec "$ENGINE_DIR/build.sh" release "$GAME_DIR" ;;
-  help|-h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-  *) echo "build.sh: unknown command '$cmd'; commands: game (the default), run, release, help" >&2; exit 1 ;;
 esac

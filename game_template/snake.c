@@ -94,16 +94,18 @@ static bool snake_random_free_cell(snake_state *s, snake_cell *out)
     return false;
 }
 
-static void snake_spawn_food(snake_state *s, int kind)
+/* False when the board is full. */
+static bool snake_spawn_food(snake_state *s, int kind)
 {
     snake_cell c;
-    if (!snake_random_free_cell(s, &c)) return;
+    if (!snake_random_free_cell(s, &c)) return false;
     snake_food *f = arena_pool_alloc(s->food_pool);
     f->at = c;
     f->kind = kind;
     f->ttl = SNAKE_BONUS_SECONDS;
     f->next = s->foods;
     s->foods = f;
+    return true;
 }
 
 static void snake_remove_food(snake_state *s, snake_food *food)
@@ -125,7 +127,7 @@ static void snake_top_up_food(snake_state *s)
         next = f->next;
         if (f->kind == SNAKE_FOOD_PLAIN && ++plain > SNAKE_FOOD_COUNT) snake_remove_food(s, f);
     }
-    for (; plain < SNAKE_FOOD_COUNT; plain++) snake_spawn_food(s, SNAKE_FOOD_PLAIN);
+    while (plain < SNAKE_FOOD_COUNT && snake_spawn_food(s, SNAKE_FOOD_PLAIN)) plain++;
 }
 
 static void snake_age_bonuses(snake_state *s, double dt)
@@ -202,7 +204,7 @@ static void snake_game_over(snake_state *s, const host_api *host)
     s->over = true;
     s->over_clock = 0;
     if (s->score > s->best) s->best = s->score;
-    host->log("game over in round %d: score %d, length %d, best %d", s->rounds, s->score, s->length, s->best);
+    host->log("game over: score %d", s->score);
 }
 
 static void snake_eat(snake_state *s, snake_food *f, const host_api *host)
@@ -214,8 +216,8 @@ static void snake_eat(snake_state *s, snake_food *f, const host_api *host)
     snake_burst(s, f->at);
     snake_remove_food(s, f);
     if (!bonus && (int)snake_rand(s, 100) < SNAKE_BONUS_CHANCE) snake_spawn_food(s, SNAKE_FOOD_BONUS);
-    /* one line per bite: rare enough for the event log, and the host shows it on its status line */
-    host->log("ate %s: score %d, length %d", bonus ? "a bonus" : "food", s->score, s->length + s->grow);
+    /* one line per bite: rare enough for the event log; short, as the host shows it on its status line */
+    host->log("%s: score %d, length %d", bonus ? "bonus" : "food", s->score, s->length + s->grow);
 }
 
 /* Distance along one axis, the short way round when the edges wrap. */
@@ -477,11 +479,11 @@ static void snake_before_reload(game_memory *mem, const host_api *host)
 static void snake_after_reload(game_memory *mem, const host_api *host)
 {
     if (!snake_state_of(mem)) {
-        host->log("reloaded: the state's layout changed (snake.h); starting a fresh game");
+        host->log("reloaded: snake_state changed shape; starting a fresh game");
         host->request_restart();
         return;
     }
-    host->log("reloaded (reload %llu): the snake kept its place", (unsigned long long)mem->reloads);
+    host->log("reloaded: state kept (reload %llu)", (unsigned long long)mem->reloads);
 }
 
 static void snake_shutdown(game_memory *mem, const host_api *host)

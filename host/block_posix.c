@@ -10,6 +10,8 @@
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels treat it as a hint, checked below */
 #endif
 
+const bool block_reserve_is_committed = true;
+
 bool block_reserve(uint64_t base, uint64_t size, host_error *err)
 {
     void *want = (void *)(uintptr_t)base;

@@ -45,7 +45,19 @@ size_t event_escape(char *dst, size_t cap, const char *s)
     return n;
 }
 
-static void event_key(event *e, const char *key) { event_append(e, ",\"%s\":", key); }
+/* Writes the key; returns where the event ended before it, so a value that does not fit can take
+ * its key back out (a key without a value would not parse). */
+static size_t event_key(event *e, const char *key)
+{
+    size_t before = e->len;
+    event_append(e, ",\"%s\":", key);
+    return before;
+}
+
+static void event_value_done(event *e, size_t before_key)
+{
+    if (e->truncated) e->len = before_key;
+}
 
 event event_begin(const event_log *log, const char *name)
 {
@@ -61,52 +73,60 @@ void event_str(event *e, const char *key, const char *value)
 {
     char escaped[EVENT_MAX];
     event_escape(escaped, sizeof(escaped), value ? value : "");
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "\"%s\"", escaped);
+    event_value_done(e, at);
 }
 
 void event_int(event *e, const char *key, int64_t value)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "%lld", (long long)value);
+    event_value_done(e, at);
 }
 
 void event_uint(event *e, const char *key, uint64_t value)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "%llu", (unsigned long long)value);
+    event_value_done(e, at);
 }
 
 void event_num(event *e, const char *key, double value)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "%.3f", value);
+    event_value_done(e, at);
 }
 
 void event_hex(event *e, const char *key, uint64_t value)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "\"0x%llx\"", (unsigned long long)value);
+    event_value_done(e, at);
 }
 
 void event_bool(event *e, const char *key, bool value)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "%s", value ? "true" : "false");
+    event_value_done(e, at);
 }
 
 void event_raw(event *e, const char *key, const char *json)
 {
-    event_key(e, key);
+    size_t at = event_key(e, key);
     event_append(e, "%s", json);
+    event_value_done(e, at);
 }
 
 void event_end(const event_log *log, event *e)
 {
     if (e->truncated) {
-        /* a cut-off object would not parse: keep what fit, mark it, close it */
-        e->truncated = false;
-        event_bool(e, "truncated", true);
+        /* keep the fields that fit and say that some did not; the reserve always has room for this */
+        static const char mark[] = ",\"truncated\":true";
+        memcpy(e->text + e->len, mark, sizeof(mark) - 1);
+        e->len += sizeof(mark) - 1;
     }
     memcpy(e->text + e->len, "}\n", 3);
     e->len += 2;

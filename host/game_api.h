@@ -35,7 +35,7 @@
 
 /* Bump on any change to a struct in this header or in arena/. The fingerprint below catches a
  * size change that forgot the bump. */
-#define GAME_API_VERSION 1
+#define GAME_API_VERSION 2
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
@@ -113,6 +113,20 @@ typedef struct host_api {
     void (*request_restart)(void);
     /* Terminal output for this frame (ANSI escapes welcome); dropped when headless. */
     void (*draw)(const char *text, uint64_t size);
+
+    /* The heap: malloc-style memory inside the block, run by mimalloc in the host (one instance per
+     * process: never link a second, static mimalloc into the game). Its pointers survive reloads
+     * like arena pointers. A full heap region is a fatal one-line error; the try_ calls return NULL.
+     * Worker threads call heap_thread_begin once before allocating (any thread may free). */
+    void *(*heap_alloc)(uint64_t size);
+    void *(*heap_alloc_aligned)(uint64_t size, uint64_t align);
+    void *(*heap_calloc)(uint64_t count, uint64_t size);
+    void *(*heap_realloc)(void *p, uint64_t size); /* stays inside the heap region */
+    void (*heap_free)(void *p);
+    void *(*heap_try_alloc)(uint64_t size);
+    void *(*heap_try_realloc)(void *p, uint64_t size);
+    bool (*heap_thread_begin)(void); /* this thread gets its own heap in the region */
+    void (*heap_thread_end)(void);   /* this thread is done allocating from the block */
 } host_api;
 
 /* ---- the game's table -------------------------------------------------------------------- */

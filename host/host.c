@@ -211,10 +211,19 @@ static bool host_open_block(host *h, host_error *err)
         block_release(c->base, c->reserve);
         return false;
     }
+    heap_status hs = heap_region_init(&h->heap, block_region_start(h->block, BLOCK_REGION_HEAP), c->heap_size,
+                                      block_reserve_is_committed, "heap");
+    if (hs != HEAP_OK)
+        return host_fail(err, "cannot set up the %s heap region at 0x%llx: %s; pass --heap with a multiple of 32M",
+                         units_bytes(c->heap_size).s,
+                         (unsigned long long)(c->base + h->block->regions[BLOCK_REGION_HEAP].offset),
+                         heap_status_text(hs));
+    host_services_bind_main_thread(h);
     event e = event_begin(&h->events, "start");
     event_hex(&e, "base", c->base);
     event_uint(&e, "reserve", c->reserve);
     event_uint(&e, "heap", c->heap_size);
+    event_uint(&e, "heap_offset", h->block->regions[BLOCK_REGION_HEAP].offset);
     event_uint(&e, "abi", GAME_API_VERSION);
     event_str(&e, "host_version", HOST_VERSION);
     event_end(&h->events, &e);
@@ -292,11 +301,15 @@ static void host_gather_input(host *h)
     }
 }
 
+/* The bottom row: the running version and the latest news, cut to the width (a wrapped line would
+ * scroll the game's screen). */
 static void host_draw_status(host *h)
 {
-    char line[512];
-    int n = snprintf(line, sizeof(line), "\x1b[%d;1H\x1b[0;7m v%llu | %s \x1b[0m\x1b[K", h->input.height,
-                     (unsigned long long)h->version, h->status[0] ? h->status : "watching for rebuilds");
+    char text[300], line[400];
+    int len = snprintf(text, sizeof(text), " v%llu | %s ", (unsigned long long)h->version,
+                       h->status[0] ? h->status : "watching for rebuilds");
+    int width = MIN(MAX(h->input.width - 1, 0), MIN(len, (int)sizeof(text) - 1));
+    int n = snprintf(line, sizeof(line), "\x1b[%d;1H\x1b[0;7m%.*s\x1b[0m\x1b[K", h->input.height, width, text);
     terminal_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
 }
 

@@ -7,6 +7,7 @@
 #ifndef HOST_H
 #define HOST_H
 
+#include "../arena/heap.h"
 #include "block.h"
 #include "cli.h"
 #include "events.h"
@@ -24,6 +25,7 @@ typedef enum host_hook {
 typedef struct host {
     host_options opts;
     block_header *block;
+    heap_region heap; /* mimalloc's view of the block's heap region: host memory, not the block */
     event_log events;
     FILE *events_file;
     uint64_t start_ns;
@@ -61,5 +63,7 @@ double host_now_ms(void);
 
 /* The services table handed to the game (host_api.c). */
 const host_api *host_services(host *h);
+/* Binds the calling thread (the main thread) to the block's main heap. */
+void host_services_bind_main_thread(host *h);
 
 #endif

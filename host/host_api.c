@@ -5,6 +5,7 @@
 #include "terminal.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,76 @@ static void services_request_reload(void) { services_host->reload_requested = tr
 
 static void services_request_restart(void) { services_host->restart_requested = true; }
 
+/* ---- the heap: each thread allocates from its own mimalloc heap in the region ---- */
+
+/* Whether this thread is bound to the block's heap (the main thread by host_start, workers by
+ * heap_thread_begin). mimalloc knows too, but asking it costs a call on every allocation. */
+static _Thread_local bool services_thread_bound;
+
+void host_services_bind_main_thread(host *h)
+{
+    (void)h;
+    services_thread_bound = true;
+}
+
+static void services_require_bound(void)
+{
+    if (BASE_LIKELY(services_thread_bound)) return;
+    fprintf(stderr, "host: heap call from a thread that has no heap; call host->heap_thread_begin() on this thread "
+                    "before it allocates\n");
+    fflush(stderr);
+    abort();
+}
+
+static void *services_heap_alloc(uint64_t size)
+{
+    services_require_bound();
+    return heap_alloc(&services_host->heap, size, 0, HEAP_FATAL);
+}
+
+static void *services_heap_alloc_aligned(uint64_t size, uint64_t align)
+{
+    services_require_bound();
+    return heap_alloc(&services_host->heap, size, align, HEAP_FATAL);
+}
+
+static void *services_heap_calloc(uint64_t count, uint64_t size)
+{
+    services_require_bound();
+    return heap_calloc(&services_host->heap, count, size, HEAP_FATAL);
+}
+
+static void *services_heap_realloc(void *p, uint64_t size)
+{
+    services_require_bound();
+    return heap_realloc(&services_host->heap, p, size, HEAP_FATAL);
+}
+
+static void *services_heap_try_alloc(uint64_t size)
+{
+    services_require_bound();
+    return heap_alloc(&services_host->heap, size, 0, 0);
+}
+
+static void *services_heap_try_realloc(void *p, uint64_t size)
+{
+    services_require_bound();
+    return heap_realloc(&services_host->heap, p, size, 0);
+}
+
+static bool services_heap_thread_begin(void)
+{
+    if (!services_thread_bound) services_thread_bound = heap_thread_bind(&services_host->heap) != NULL;
+    return services_thread_bound;
+}
+
+static void services_heap_thread_end(void)
+{
+    if (!services_thread_bound || mi_heap_get_default() == services_host->heap.main) return;
+    heap_thread_unbind();
+    services_thread_bound = false;
+}
+
 static void services_draw(const char *text, uint64_t size)
 {
     if (services_host->terminal) terminal_write(text, (size_t)size);
@@ -75,6 +146,15 @@ const host_api *host_services(host *h)
         .request_reload = services_request_reload,
         .request_restart = services_request_restart,
         .draw = services_draw,
+        .heap_alloc = services_heap_alloc,
+        .heap_alloc_aligned = services_heap_alloc_aligned,
+        .heap_calloc = services_heap_calloc,
+        .heap_realloc = services_heap_realloc,
+        .heap_free = mi_free,
+        .heap_try_alloc = services_heap_try_alloc,
+        .heap_try_realloc = services_heap_try_realloc,
+        .heap_thread_begin = services_heap_thread_begin,
+        .heap_thread_end = services_heap_thread_end,
     };
     services_host = h;
     return &api;

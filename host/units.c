@@ -49,11 +49,14 @@ static bool units_parse_digits(const char **s, int radix, uint64_t *out)
 bool units_parse_u64(const char *s, uint64_t *out)
 {
     int radix = 10;
+    uint64_t v;
     if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
         radix = 16;
         s += 2;
     }
-    return units_parse_digits(&s, radix, out) && *s == 0;
+    if (!units_parse_digits(&s, radix, &v) || *s != 0) return false;
+    *out = v;
+    return true;
 }
 
 bool units_parse_size(const char *s, uint64_t *out)

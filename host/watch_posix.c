@@ -27,6 +27,7 @@ struct watch {
     watch_change latest;     /* guarded by lock */
     uint64_t taken;          /* count at the last take, owned by the frame loop */
     uint64_t published;      /* atomic: latest.count, readable without the lock */
+    bool polling;            /* atomic: the thread polls (no inotify, or it lost the folder) */
 };
 
 static void watch_record(watch *w)
@@ -48,11 +49,13 @@ static bool watch_events_match(watch *w, const char *buf, ssize_t len)
     bool hit = false;
     for (const char *p = buf; p < buf + len;) {
         const struct inotify_event *e = (const struct inotify_event *)p;
-        if (e->len && strcmp(e->name, w->name) == 0) hit = true;
+        /* a lost event (queue overflow) may have been ours: check the file */
+        if ((e->len && strcmp(e->name, w->name) == 0) || (e->mask & IN_Q_OVERFLOW)) hit = true;
         if (e->mask & IN_IGNORED) {
             /* the folder itself went away: continue by polling */
             close(w->inotify_fd);
             w->inotify_fd = -1;
+            __atomic_store_n(&w->polling, true, __ATOMIC_RELAXED);
         }
         p += sizeof(struct inotify_event) + e->len;
     }
@@ -99,8 +102,10 @@ watch *watch_start(const char *path, bool force_polling, host_error *err)
             inotify_add_watch(w->inotify_fd, w->dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB) < 0) {
             close(w->inotify_fd);
             w->inotify_fd = -1;
+            __atomic_store_n(&w->polling, true, __ATOMIC_RELAXED);
         }
     }
+    w->polling = w->inotify_fd < 0;
     if (pipe2(w->stop_pipe, O_CLOEXEC) != 0) {
         free(w);
         return host_fail(err, "cannot start the file watch: %s", strerror(errno)), NULL;
@@ -125,7 +130,7 @@ bool watch_take(watch *w, watch_change *out)
     return true;
 }
 
-bool watch_is_polling(const watch *w) { return w->inotify_fd < 0; }
+bool watch_is_polling(const watch *w) { return __atomic_load_n(&w->polling, __ATOMIC_RELAXED); }
 
 void watch_stop(watch *w)
 {

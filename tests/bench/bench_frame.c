@@ -1,6 +1,8 @@
 /* bench_frame.c - a frame-shaped workload: every frame pushes thousands of 16-256 byte objects,
  * uses them, and throws them all away. Contenders: the frame arena (push, then clear), glibc
  * malloc/free, mimalloc mi_malloc/mi_free, and a mimalloc heap created and destroyed per frame.
+ * Debian's libmimalloc exports malloc (and even __libc_malloc), so the bench links libc before it:
+ * malloc here is glibc's.
  * Rounds alternate between contenders and the best round of each counts, to tame a noisy machine. */
 #include "arena.h"
 #include "bench.h"
@@ -12,6 +14,7 @@
 #define FRAMES 200
 #define ALLOCS 4096
 #define ROUNDS 7
+
 
 typedef struct workload {
     uint32_t sizes[ALLOCS];

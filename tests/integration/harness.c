@@ -94,10 +94,32 @@ bool harness_copy_file(const char *src, const char *dst)
     return ok;
 }
 
+static bool harness_copy_into(const char *rel, harness_game *g);
+
 bool harness_game_copy(const char *rel, harness_game *g)
 {
     snprintf(g->dir, sizeof(g->dir), "/tmp/harness-game-XXXXXX");
     if (!mkdtemp(g->dir)) return false;
+    snprintf(g->top, sizeof(g->top), "%s", g->dir);
+    return harness_copy_into(rel, g);
+}
+
+bool harness_game_copy_isolated(const char *rel, harness_game *g)
+{
+    char top[64] = "/tmp/harness-iso-XXXXXX";
+    if (!mkdtemp(top)) return false;
+    snprintf(g->top, sizeof(g->top), "%s", top);
+    snprintf(g->dir, sizeof(g->dir), "%s/a", top);
+    mkdir(g->dir, 0700);
+    snprintf(g->dir, sizeof(g->dir), "%s/a/b", top);
+    mkdir(g->dir, 0700);
+    snprintf(g->dir, sizeof(g->dir), "%s/a/b/game", top);
+    return mkdir(g->dir, 0700) == 0 && harness_copy_into(rel, g);
+}
+
+/* Copies the regular files of ENGINE_ROOT/<rel> into g->dir. */
+static bool harness_copy_into(const char *rel, harness_game *g)
+{
     snprintf(g->lib, sizeof(g->lib), "%s/build/libgame.so", g->dir);
     char src[HARNESS_PATH];
     snprintf(src, sizeof(src), "%s/%s", harness_root(), rel);
@@ -131,10 +153,10 @@ int harness_game_build(const harness_game *g)
 
 void harness_game_remove(harness_game *g)
 {
-    if (!g->dir[0]) return;
-    const char *argv[] = {"/bin/rm", "-rf", g->dir, NULL};
+    if (!g->top[0]) return;
+    const char *argv[] = {"/bin/rm", "-rf", g->top, NULL};
     harness_run(argv, NULL, 0);
-    g->dir[0] = 0;
+    g->top[0] = 0;
 }
 
 bool harness_edit(const harness_game *g, const char *file, const char *from, const char *to)

@@ -13,6 +13,7 @@
 
 typedef struct harness_game {
     char dir[HARNESS_PATH]; /* a private copy of the game's folder */
+    char top[HARNESS_PATH]; /* the temporary folder that holds it, removed with it */
     char lib[HARNESS_PATH + 64]; /* dir/build/libgame.so */
 } harness_game;
 
@@ -27,6 +28,9 @@ const char *harness_root(void);
 
 /* Copies ENGINE_ROOT/<rel> (e.g. "tests/games/probe") to a new temporary folder. */
 bool harness_game_copy(const char *rel, harness_game *g);
+/* The same, three levels below a new empty temporary folder, so that nothing near the copy looks
+ * like an engine checkout (a game's build script searches its parents and their neighbours). */
+bool harness_game_copy_isolated(const char *rel, harness_game *g);
 /* ./build.sh game DIR; returns its exit status. */
 int harness_game_build(const harness_game *g);
 void harness_game_remove(harness_game *g);

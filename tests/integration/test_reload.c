@@ -206,6 +206,43 @@ static void test_game_requests_reload_then_restart(void **unused)
     harness_game_remove(&g);
 }
 
+/* ---- the heap ---------------------------------------------------------------------------- */
+
+/* The test game's heap data (a growing array, a linked list, a 20 MiB block) keeps its addresses and
+ * contents over several rebuilds, and every address is inside the block's heap region. */
+static void test_heap_data_survives_reloads(void **unused)
+{
+    fixture f;
+    fixture_start(&f, "tests/games/heap", NULL);
+    char init[4096];
+    snprintf(init, sizeof(init), "%s", probe_line(&f, "heap init", 0));
+    const char *start = harness_event(&f.host, "start", NULL, 0);
+    uint64_t base = field(start, "base"), heap_lo = base + field(start, "heap_offset");
+    uint64_t heap_hi = heap_lo + field(start, "heap");
+    for (int v = 2; v <= 4; v++) {
+        char from[64], to[64], mark[32];
+        snprintf(from, sizeof(from), "#define HEAP_MARK %d", v - 1);
+        snprintf(to, sizeof(to), "#define HEAP_MARK %d", v);
+        assert_true(harness_edit(&f.game, "heap.c", from, to));
+        assert_int_equal(harness_game_build(&f.game), 0);
+        assert_true(harness_wait(&f.host, "reload", v - 1, WAIT_MS));
+        snprintf(mark, sizeof(mark), "mark=%d", v);
+        const char *r = harness_wait_event(&f.host, "log", mark, 0, WAIT_MS);
+        assert_non_null(r);
+        assert_int_equal(field(r, "root"), field(init, "root"));
+        assert_int_equal(field(r, "list"), field(init, "list"));
+        assert_int_equal(field(r, "big"), field(init, "big"));
+        assert_int_equal(field(r, "nodes"), 100);
+        assert_int_equal(field(r, "list_sum"), field(init, "list_sum"));
+        uint64_t n = field(r, "count");
+        assert_int_equal(field(r, "items_sum"), 7 * (n * (n - 1) / 2)); /* every element kept */
+        uint64_t ptrs[] = {field(r, "items"), field(r, "list"), field(r, "big")};
+        for (int i = 0; i < 3; i++)
+            if (ptrs[i] < heap_lo || ptrs[i] >= heap_hi) fail_msg("0x%llx outside the heap region", (unsigned long long)ptrs[i]);
+    }
+    fixture_stop(&f);
+}
+
 /* ---- threads ----------------------------------------------------------------------------- */
 
 static void test_worker_thread_stopped_and_restarted_across_reloads(void **unused)
@@ -261,7 +298,7 @@ static void test_200_reloads_leave_no_fds_maps_or_copies(void **unused)
 static void test_template_copy_builds_and_runs_outside_the_repo(void **unused)
 {
     harness_game g;
-    assert_true(harness_game_copy("game_template", &g));
+    assert_true(harness_game_copy_isolated("game_template", &g));
     char cmd[HARNESS_PATH * 3];
     snprintf(cmd, sizeof(cmd), "cd '%s' && ENGINE_DIR='%s' ./build.sh >/dev/null 2>&1", g.dir, harness_root());
     assert_int_equal(system(cmd), 0);
@@ -369,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_bad_libraries_are_refused_and_state_kept),
         cmocka_unit_test(test_build_lock_delays_reload),
         cmocka_unit_test(test_game_requests_reload_then_restart),
+        cmocka_unit_test(test_heap_data_survives_reloads),
         cmocka_unit_test(test_worker_thread_stopped_and_restarted_across_reloads),
         cmocka_unit_test(test_200_reloads_leave_no_fds_maps_or_copies),
         cmocka_unit_test(test_template_copy_builds_and_runs_outside_the_repo),
