@@ -13,12 +13,13 @@ block_config block_config_default(void)
         .frame_size = BLOCK_DEFAULT_FRAME_SIZE,
         .scratch_size = BLOCK_DEFAULT_SCRATCH_SIZE,
         .heap_size = BLOCK_DEFAULT_HEAP_SIZE,
+        .host_size = BLOCK_DEFAULT_HOST_SIZE,
     };
     return c;
 }
 
 static const char *const block_region_names[BLOCK_REGION_COUNT] = {
-    "header", "frame0", "frame1", "scratch0", "scratch1", "heap", "persistent",
+    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "heap", "persistent",
 };
 
 static void block_region_set(block_region *r, block_region_id id, uint64_t offset, uint64_t size)
@@ -38,11 +39,13 @@ bool block_plan(const block_config *c, block_region regions[BLOCK_REGION_COUNT],
     if (c->heap_size % BLOCK_HEAP_ALIGN)
         return host_fail(err, "heap size %s is not a multiple of 32 MiB (mimalloc needs that); pass --heap "
                               "with a multiple of 32M", units_bytes(c->heap_size).s);
-    if (c->frame_size < page || c->scratch_size < page || c->frame_size % page || c->scratch_size % page)
-        return host_fail(err, "frame and scratch arenas must be multiples of 64 KiB, at least 64 KiB");
+    uint64_t arenas[] = {c->host_size, c->frame_size, c->scratch_size};
+    for (size_t i = 0; i < ARRAY_COUNT(arenas); i++)
+        if (arenas[i] < page || arenas[i] % page)
+            return host_fail(err, "frame, scratch and host arenas must be multiples of 64 KiB, at least 64 KiB");
 
     uint64_t at = 0;
-    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->frame_size, c->frame_size, c->scratch_size, c->scratch_size};
+    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size, c->frame_size, c->frame_size, c->scratch_size, c->scratch_size};
     for (int id = 0; id <= BLOCK_REGION_SCRATCH1; id++) {
         block_region_set(&regions[id], (block_region_id)id, at, sizes[id]);
         if (!size_add(at, sizes[id], &at)) return host_fail(err, "block regions overflow 64-bit sizes");
@@ -84,12 +87,13 @@ block_header *block_init(const block_config *c, const block_region regions[BLOCK
     memcpy(h->regions, regions, sizeof(h->regions));
 
     game_memory *m = &h->memory;
+    h->host = block_arena_create(h, BLOCK_REGION_HOST);
     m->persistent = block_arena_create(h, BLOCK_REGION_PERSISTENT);
     h->frames[0] = block_arena_create(h, BLOCK_REGION_FRAME0);
     h->frames[1] = block_arena_create(h, BLOCK_REGION_FRAME1);
     m->scratch[0] = block_arena_create(h, BLOCK_REGION_SCRATCH0);
     m->scratch[1] = block_arena_create(h, BLOCK_REGION_SCRATCH1);
-    if (!m->persistent || !h->frames[0] || !h->frames[1] || !m->scratch[0] || !m->scratch[1])
+    if (!h->host || !m->persistent || !h->frames[0] || !h->frames[1] || !m->scratch[0] || !m->scratch[1])
         return host_fail(err, "cannot create the arenas in the block at 0x%llx (commit failed)",
                          (unsigned long long)c->base), NULL;
     m->frame = h->frames[0];

@@ -5,7 +5,8 @@
  * every reload because the block never moves.
  *
  *     base + 0          header (magic, version, region table, game_memory with the root)
- *     + 64 KiB          frame arena 0, frame arena 1   (alternate every frame)
+ *     + 64 KiB          host arena: the host's own tables (stats, layouts, function names)
+ *                       frame arena 0, frame arena 1   (alternate every frame)
  *                       scratch arena 0, scratch arena 1
  *     32 MiB aligned    heap region (handed to mimalloc)
  *                       persistent arena: the rest of the reserve
@@ -27,9 +28,11 @@
 #define BLOCK_DEFAULT_FRAME_SIZE MB(256)
 #define BLOCK_DEFAULT_SCRATCH_SIZE MB(256)
 #define BLOCK_DEFAULT_HEAP_SIZE GB(1)
+#define BLOCK_DEFAULT_HOST_SIZE MB(64)
 
 typedef enum block_region_id {
     BLOCK_REGION_HEADER,
+    BLOCK_REGION_HOST,
     BLOCK_REGION_FRAME0,
     BLOCK_REGION_FRAME1,
     BLOCK_REGION_SCRATCH0,
@@ -45,6 +48,7 @@ typedef struct block_config {
     uint64_t frame_size;   /* each of the two frame arenas */
     uint64_t scratch_size; /* each scratch arena */
     uint64_t heap_size;    /* multiple of 32 MiB */
+    uint64_t host_size;    /* the host's own arena */
 } block_config;
 
 typedef struct block_region {
@@ -60,6 +64,7 @@ typedef struct block_header {
     uint64_t base;
     uint64_t reserve;
     block_region regions[BLOCK_REGION_COUNT];
+    arena *host;        /* the host's own data in the block; never reset by a restart */
     arena *frames[2];   /* frames[frame_index & 1] is this frame's arena */
     game_memory memory; /* handed to the game on every call */
 } block_header;

@@ -19,7 +19,8 @@ static uint64_t next_base(void)
 static block_config small_config(uint64_t base)
 {
     block_config c = {
-        .base = base, .reserve = TEST_RESERVE, .frame_size = MB(1), .scratch_size = MB(1), .heap_size = MB(32)};
+        .base = base, .reserve = TEST_RESERVE, .frame_size = MB(1), .scratch_size = MB(1), .heap_size = MB(32),
+        .host_size = MB(1)};
     return c;
 }
 
@@ -89,19 +90,22 @@ static void plan_with_defaults_lays_out_every_region(void **state)
     assert_string_equal(r[BLOCK_REGION_HEADER].name, "header");
     assert_int_equal(r[BLOCK_REGION_HEADER].offset, 0);
     assert_int_equal(r[BLOCK_REGION_HEADER].size, KB(64));
-    assert_int_equal(r[BLOCK_REGION_FRAME0].offset, KB(64));
+    assert_string_equal(r[BLOCK_REGION_HOST].name, "host");
+    assert_int_equal(r[BLOCK_REGION_HOST].offset, KB(64));
+    assert_int_equal(r[BLOCK_REGION_HOST].size, MB(64));
+    assert_int_equal(r[BLOCK_REGION_FRAME0].offset, KB(64) + MB(64));
     assert_int_equal(r[BLOCK_REGION_FRAME0].size, MB(256));
-    assert_int_equal(r[BLOCK_REGION_FRAME1].offset, KB(64) + MB(256));
-    assert_int_equal(r[BLOCK_REGION_SCRATCH0].offset, KB(64) + MB(512));
-    assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset, KB(64) + MB(768));
+    assert_int_equal(r[BLOCK_REGION_FRAME1].offset, KB(64) + MB(64 + 256));
+    assert_int_equal(r[BLOCK_REGION_SCRATCH0].offset, KB(64) + MB(64 + 512));
+    assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset, KB(64) + MB(64 + 768));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].size, MB(256));
     assert_string_equal(r[BLOCK_REGION_HEAP].name, "heap");
-    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(32));
+    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(96));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset % MB(32), 0);
     assert_int_equal(r[BLOCK_REGION_HEAP].size, GB(1));
     assert_string_equal(r[BLOCK_REGION_PERSISTENT].name, "persistent");
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(32));
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(32));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(96));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(96));
 }
 
 static void planned_regions_do_not_overlap_and_lie_within_the_reserve(void **state)
@@ -128,7 +132,7 @@ static void plan_of_small_config_puts_heap_at_32_mib(void **state)
     block_region r[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_true(block_plan(&c, r, &err));
-    assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset + r[BLOCK_REGION_SCRATCH1].size, KB(64) + MB(4));
+    assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset + r[BLOCK_REGION_SCRATCH1].size, KB(64) + MB(5));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset, MB(32));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, MB(64));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, MB(192));
