@@ -7,6 +7,9 @@
 #   ./build.sh release [GAME_DIR]  one executable with the game linked in (GAME_DIR/build/game)
 #   ./build.sh test             build and run every test (unit, sanitizers, integration)
 #   ./build.sh bench            build and run the benchmarks (not tests: they print ratios)
+#   ./build.sh fuzz [RUNS]      run the libFuzzer targets longer (default 1,000,000 inputs each)
+#   ./build.sh windows [game [GAME_DIR]]  cross-compile host.exe, game.dll, tests with MinGW-w64 (build/win)
+#   ./build.sh test-windows     the Windows build and its tests under Wine ("windows: N passed, N failed")
 #   ./build.sh help
 #
 # Options after `run` and `release` that start with -- go to the host, e.g.
@@ -89,22 +92,26 @@ game_dir() {
 }
 
 # Builds GAME_DIR/build/libgame.so while holding libgame.so.lock, the file the host waits on.
-build_game() { # GAME_DIR [extra cflags...]
-  local dir="$1"; shift
+# GAME_CFLAGS adds flags (e.g. -O0; a host built with ASan needs games built with it too, since the
+# host and the game poison and unpoison the same arenas).
+build_game() { # GAME_DIR
+  local dir="$1" extra=()
+  read -r -a extra <<<"${GAME_CFLAGS:-}"
   local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
-    "$@" "$dir"/*.c "${ARENA_SRC[@]}" || ok=$?
+  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host" \
+    -I"$ROOT/arena" -I"$dir" "$dir"/*.c "${ARENA_SRC[@]}" || ok=$?
   rm -f "$lock"
   [ $ok = 0 ] || die "game build failed in $dir (the running host keeps the last good version)"
   say "built $lib"
 }
 
 build_release() { # GAME_DIR
-  local dir="$1"
-  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" -DHOST_RELEASE -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
+  local dir="$1" extra=()
+  read -r -a extra <<<"${GAME_CFLAGS:-}"
+  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
     "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_static.c host/main.c "${HOST_LIBS[@]}"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
@@ -147,6 +154,73 @@ run_unit_tests() { # VARIANT
   for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/test_$t" "$BUILD/tests/$1/test_$t"; done
 }
 
+INTEGRATION_TESTS=(reload)
+
+build_integration_tests() {
+  for t in "${INTEGRATION_TESTS[@]}" soak; do
+    compile "$BUILD/tests/test_$t" "${CFLAGS[@]}" "${OPT[@]}" -Ihost -Iarena tests/integration/test_$t.c \
+      tests/integration/harness.c -lcmocka
+  done
+}
+
+run_integration_tests() { # VARIANT HOST_BINARY
+  for t in "${INTEGRATION_TESTS[@]}"; do
+    ENGINE_ROOT="$ROOT" HOST_BIN="$2" run_cmocka "$1/test_$t" "$BUILD/tests/test_$t"
+  done
+}
+
+# The host itself under ASan+UBSan, for the integration tests' second pass.
+build_host_asan() {
+  compile "$BUILD/asan/host" "${CFLAGS[@]}" "${SAN[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
+    host/loader_posix.c host/main.c "${HOST_LIBS[@]}"
+}
+
+# valgrind over the unit tests, but test_heap: valgrind replaces malloc wherever it is defined, and
+# Debian's libmimalloc defines malloc at the same address as mi_malloc, so under valgrind the heap's
+# allocations would be valgrind's own, outside the region.
+run_valgrind_tests() {
+  command -v valgrind >/dev/null 2>&1 || need_packages valgrind
+  for t in "${UNIT_TESTS[@]}"; do
+    [ "$t" = heap ] && continue
+    run_cmocka "valgrind/test_$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/test_$t"
+  done
+}
+
+# ---- fuzzing (libFuzzer, clang) --------------------------------------------------------------------
+
+FUZZERS=(arena image cli)
+FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
+
+build_fuzzers() {
+  command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
+  for f in "${FUZZERS[@]}"; do
+    CC=clang compile "$BUILD/fuzz/fuzz_$f" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+      "${WARN[@]}" -Ihost -Iarena tests/fuzz/fuzz_$f.c "${ARENA_SRC[@]}" host/error.c host/units.c host/cli.c \
+      host/block.c host/loader_posix.c -ldl
+  done
+}
+
+# Each fuzzer counts as one test: it passes when RUNS inputs found nothing. The library fuzzer starts
+# from a real game library.
+run_fuzzers() { # RUNS
+  build_fuzzers
+  mkdir -p "$BUILD/fuzz/corpus-image"
+  cp -f "$ROOT/game_template/build/libgame.so" "$BUILD/fuzz/corpus-image/"
+  for f in "${FUZZERS[@]}"; do
+    local log="$BUILD/fuzz/fuzz_$f.log" corpus=()
+    [ "$f" = image ] && corpus=("$BUILD/fuzz/corpus-image")
+    say "== fuzz/$f ($1 runs)"
+    if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$1" -max_len=4096 "${corpus[@]}" >"$log" 2>&1); then
+      say "fuzz_$f: $(grep -E '^Done' "$log" | tail -n 1)"
+      TEST_PASSED=$((TEST_PASSED + 1))
+    else
+      tail -n 30 "$log"
+      say "fuzz_$f: FAILED (input saved in $BUILD/fuzz; log $log)"
+      TEST_FAILED=$((TEST_FAILED + 1))
+    fi
+  done
+}
+
 cmd_test() {
   ensure_deps test
   build_host
@@ -156,9 +230,13 @@ cmd_test() {
   run_unit_tests unit
   build_unit_tests asan "${SAN[@]}"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_unit_tests asan
-  compile "$BUILD/tests/test_reload" "${CFLAGS[@]}" "${OPT[@]}" -Ihost -Iarena tests/integration/test_reload.c \
-    tests/integration/harness.c -lcmocka
-  ENGINE_ROOT="$ROOT" run_cmocka integration/test_reload "$BUILD/tests/test_reload"
+  run_valgrind_tests
+  run_fuzzers "$FUZZ_TEST_RUNS"
+  build_integration_tests
+  run_integration_tests integration "$BUILD/host"
+  build_host_asan
+  GAME_CFLAGS="${SAN[*]}" ASAN_OPTIONS=detect_leaks=0 run_integration_tests integration-asan "$BUILD/asan/host"
+  ENGINE_ROOT="$ROOT" run_cmocka integration/test_soak "$BUILD/tests/test_soak"
   say "$TEST_PASSED passed, $TEST_FAILED failed"
   [ "$TEST_FAILED" = 0 ]
 }
@@ -183,7 +261,11 @@ cmd_bench() {
 
 # ---- commands -----------------------------------------------------------------------------------
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+# The header comment, up to the first line of code.
+usage() { sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+# ./build.sh windows and test-windows (MinGW-w64 + Wine) live apart, in one file.
+source "$ROOT/tests/windows/build_windows.sh"
 
 main() {
   local cmd="${1:-build}"
@@ -199,9 +281,13 @@ main() {
       exec "$BUILD/host" "$@" "$d/build/libgame.so" ;;
     release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
     test)    cmd_test ;;
+    fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null; run_fuzzers "${1:-1000000}"
+             say "$TEST_PASSED passed, $TEST_FAILED failed"; [ "$TEST_FAILED" = 0 ] ;;
     bench)   cmd_bench ;;
+    windows) win_main "$@" ;;
+    test-windows) win_cmd_test; [ "$TEST_FAILED" = 0 ] ;;
     help|-h|--help) usage ;;
-    *) die "unknown command '$cmd'; commands: build run game release test bench help" ;;
+    *) die "unknown command '$cmd'; commands: build run game release test bench fuzz windows test-windows help" ;;
   esac
 }
 

@@ -47,6 +47,25 @@ void cli_print_help(FILE *out, const char *program)
     fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n");
 }
 
+/* An argument as it can appear inside a one-line message: control bytes escaped, long ones cut. */
+typedef struct cli_text {
+    char s[96];
+} cli_text;
+
+static cli_text cli_quote(const char *arg)
+{
+    cli_text t;
+    size_t n = 0;
+    for (; *arg && n + 5 < sizeof(t.s); arg++) {
+        unsigned char c = (unsigned char)*arg;
+        if (c < 0x20 || c == 0x7f) n += (size_t)snprintf(t.s + n, sizeof(t.s) - n, "\\x%02x", c);
+        else t.s[n++] = (char)c;
+    }
+    if (*arg && n + 4 <= sizeof(t.s)) memcpy(t.s + n, "...", 3), n += 3;
+    t.s[n] = 0;
+    return t;
+}
+
 static const cli_option *cli_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < ARRAY_COUNT(cli_options); i++)
@@ -66,17 +85,18 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
         return true;
     case CLI_COUNT:
         if (!units_parse_u64(value, &v) || v > o->max)
-            return host_fail(err, "%s: '%s' is not a whole number from 0 to %llu", o->name, value,
+            return host_fail(err, "%s: '%s' is not a whole number from 0 to %llu", o->name, cli_quote(value).s,
                              (unsigned long long)o->max);
         break;
     case CLI_SIZE:
         if (!units_parse_size(value, &v) || v == 0)
             return host_fail(err, "%s: '%s' is not a size; use bytes or a K/M/G/T suffix, e.g. %s 64G", o->name,
-                             value, o->name);
+                             cli_quote(value).s, o->name);
         break;
     case CLI_ADDR:
         if (!units_parse_u64(value, &v) || v == 0)
-            return host_fail(err, "%s: '%s' is not an address; use hex like 0x200000000000", o->name, value);
+            return host_fail(err, "%s: '%s' is not an address; use hex like 0x200000000000", o->name,
+                             cli_quote(value).s);
         break;
     }
     *(uint64_t *)field = v;
@@ -92,13 +112,16 @@ cli_result cli_parse(int argc, char **argv, bool library_required, host_options 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || a[1] == 0) {
-            if (opts->library) return host_fail(err, "two game libraries given ('%s' and '%s'); pass one", opts->library, a), CLI_BAD;
+            if (opts->library)
+                return host_fail(err, "two game libraries given ('%s' and '%s'); pass one", cli_quote(opts->library).s,
+                                 cli_quote(a).s),
+                       CLI_BAD;
             opts->library = a;
             continue;
         }
         const char *eq = strchr(a, '=');
         const cli_option *o = cli_find(a, eq ? (size_t)(eq - a) : strlen(a));
-        if (!o) return host_fail(err, "unknown option '%s'; see --help", a), CLI_BAD;
+        if (!o) return host_fail(err, "unknown option '%s'; see --help", cli_quote(a).s), CLI_BAD;
         const char *value = eq ? eq + 1 : NULL;
         if (o->kind == CLI_FLAG && value) return host_fail(err, "%s takes no value", o->name), CLI_BAD;
         if (o->kind != CLI_FLAG && !value) {

@@ -62,15 +62,22 @@ bool loader_check_image(const void *data, uint64_t size, host_error *err)
                               "same compiler target as the host", eh.e_machine, eh.e_ident[EI_CLASS]);
     if (eh.e_type != ET_DYN)
         return host_fail(err, "an ELF file but not a shared library (type %u); build it with -shared -fPIC", eh.e_type);
-    uint64_t need = (uint64_t)eh.e_shoff + (uint64_t)eh.e_shnum * eh.e_shentsize;
-    uint64_t ph_end = (uint64_t)eh.e_phoff + (uint64_t)eh.e_phnum * eh.e_phentsize;
+    /* every sum and product overflow-checked: the header is untrusted input */
+    uint64_t need, ph_end, ph_bytes, sh_bytes;
+    if (!size_mul(eh.e_shnum, eh.e_shentsize, &sh_bytes) || !size_add(eh.e_shoff, sh_bytes, &need) ||
+        !size_mul(eh.e_phnum, eh.e_phentsize, &ph_bytes) || !size_add(eh.e_phoff, ph_bytes, &ph_end))
+        return host_fail(err, "not a library (its ELF header points past any file size); rebuild it");
     if (eh.e_phentsize < sizeof(ElfW(Phdr)) || ph_end > size)
         return host_fail(err, "truncated: %llu bytes, its program headers need %llu; the build may have been "
                               "interrupted, rebuild it", (unsigned long long)size, (unsigned long long)ph_end);
     for (int i = 0; i < eh.e_phnum; i++) {
         ElfW(Phdr) ph;
+        uint64_t seg_end;
         memcpy(&ph, bytes + eh.e_phoff + (uint64_t)i * eh.e_phentsize, sizeof(ph));
-        if (ph.p_type == PT_LOAD && (uint64_t)ph.p_offset + ph.p_filesz > need) need = ph.p_offset + ph.p_filesz;
+        if (ph.p_type != PT_LOAD) continue;
+        if (!size_add(ph.p_offset, ph.p_filesz, &seg_end))
+            return host_fail(err, "not a library (segment %d lies past any file size); rebuild it", i);
+        if (seg_end > need) need = seg_end;
     }
     if (need > size)
         return host_fail(err, "truncated: %llu bytes, its headers need %llu; the build may have been interrupted, "

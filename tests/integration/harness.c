@@ -19,6 +19,15 @@ const char *harness_root(void)
     return r && *r ? r : ".";
 }
 
+const char *harness_host_path(void)
+{
+    static char path[HARNESS_PATH + 16];
+    const char *bin = getenv("HOST_BIN");
+    if (bin && *bin) return bin;
+    snprintf(path, sizeof(path), "%s/build/host", harness_root());
+    return path;
+}
+
 void harness_sleep_ms(int ms)
 {
     struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -213,11 +222,9 @@ bool harness_host_start(harness_host *h, const char *lib, const char *const *arg
     static unsigned serial;
     snprintf(h->events, sizeof(h->events), "/tmp/harness-events-%d-%u.jsonl", (int)getpid(), ++serial);
     snprintf(h->output, sizeof(h->output), "/tmp/harness-output-%d-%u.log", (int)getpid(), serial);
-    char host[HARNESS_PATH];
-    snprintf(host, sizeof(host), "%s/build/host", harness_root());
     const char *argv[64];
     int n = 0;
-    argv[n++] = host;
+    argv[n++] = harness_host_path();
     argv[n++] = "--headless";
     argv[n++] = "--events";
     argv[n++] = h->events;
@@ -293,6 +300,60 @@ const char *harness_wait_event(const harness_host *h, const char *name, const ch
         harness_sleep_ms(20);
     }
     return NULL;
+}
+
+/* The first matching complete line in `text`; its end in *line_end. */
+static const char *harness_match_line(char *text, const char *name, const char *needle, char **line_end)
+{
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        if (!end) return NULL; /* a line still being written */
+        *end = 0;
+        if (harness_is_event(line, name) && (!needle || strstr(line, needle))) {
+            *line_end = end + 1;
+            return line;
+        }
+        line = end + 1;
+    }
+    return NULL;
+}
+
+const char *harness_next_event(const harness_host *h, const char *name, const char *needle, long *offset,
+                               int timeout_ms)
+{
+    static char found[16384];
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        FILE *f = fopen(h->events, "rb");
+        if (f && fseek(f, *offset, SEEK_SET) == 0) {
+            static char chunk[1 << 20];
+            size_t n = fread(chunk, 1, sizeof(chunk) - 1, f);
+            chunk[n] = 0;
+            fclose(f);
+            char *end;
+            const char *line = harness_match_line(chunk, name, needle, &end);
+            if (line) {
+                *offset += (long)(end - chunk);
+                snprintf(found, sizeof(found), "%.16000s", line);
+                return found;
+            }
+        } else if (f) {
+            fclose(f);
+        }
+        harness_sleep_ms(10);
+    }
+    return NULL;
+}
+
+long harness_rss_kib(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib;
 }
 
 bool harness_field(const char *line, const char *key, char *out, size_t cap)

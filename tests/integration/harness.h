@@ -25,6 +25,8 @@ typedef struct harness_host {
 
 /* The engine checkout (ENGINE_ROOT, else the current folder). */
 const char *harness_root(void);
+/* The host executable under test: HOST_BIN, else ENGINE_ROOT/build/host. */
+const char *harness_host_path(void);
 
 /* Copies ENGINE_ROOT/<rel> (e.g. "tests/games/probe") to a new temporary folder. */
 bool harness_game_copy(const char *rel, harness_game *g);
@@ -60,6 +62,15 @@ bool harness_wait(const harness_host *h, const char *name, int count, int timeou
 const char *harness_event(const harness_host *h, const char *name, const char *needle, int n);
 /* Waits for the n-th such event. */
 const char *harness_wait_event(const harness_host *h, const char *name, const char *needle, int n, int timeout_ms);
+
+/* Reads on from *offset (a byte position in the event log, 0 at first) to the next event named
+ * `name` whose text contains `needle` (NULL: any), waiting up to timeout_ms; moves *offset past it.
+ * For long runs: each call reads only what is new. The result lives until the next call. */
+const char *harness_next_event(const harness_host *h, const char *name, const char *needle, long *offset,
+                               int timeout_ms);
+
+/* Resident memory of a process in KiB (VmRSS), -1 if unknown. */
+long harness_rss_kib(pid_t pid);
 
 /* A field of a JSON event line or of a log message ("key=value"); copies the value into out. */
 bool harness_field(const char *line, const char *key, char *out, size_t cap);

@@ -302,9 +302,7 @@ static void test_template_copy_builds_and_runs_outside_the_repo(void **unused)
     char cmd[HARNESS_PATH * 3];
     snprintf(cmd, sizeof(cmd), "cd '%s' && ENGINE_DIR='%s' ./build.sh >/dev/null 2>&1", g.dir, harness_root());
     assert_int_equal(system(cmd), 0);
-    char host[HARNESS_PATH];
-    snprintf(host, sizeof(host), "%s/build/host", harness_root());
-    const char *argv[] = {host, "--headless", "--frames", "120", "--fps", "0", g.lib, NULL};
+    const char *argv[] = {harness_host_path(), "--headless", "--frames", "120", "--fps", "0", g.lib, NULL};
     char out[8192];
     int rc = harness_run(argv, out, sizeof(out));
     if (rc != 0) fail_msg("template copy exited %d: %s", rc, out);
@@ -338,9 +336,7 @@ static void test_release_build_runs_the_game_linked_in(void **unused)
 
 static int run_host(const char *a, const char *b, const char *c, const char *d, char *out, size_t cap)
 {
-    char host[HARNESS_PATH];
-    snprintf(host, sizeof(host), "%s/build/host", harness_root());
-    const char *argv[] = {host, a, b, c, d, NULL};
+    const char *argv[] = {harness_host_path(), a, b, c, d, NULL};
     return harness_run(argv, out, cap);
 }
 
@@ -375,9 +371,7 @@ static void test_missing_library_and_taken_base_fail_clearly(void **unused)
     /* the default base is taken by a running host only in its own process: a second host runs */
     harness_host h;
     assert_true(harness_host_start(&h, g.lib, NULL));
-    char host[HARNESS_PATH];
-    snprintf(host, sizeof(host), "%s/build/host", harness_root());
-    const char *argv[] = {host, "--headless", "--frames", "5", g.lib, NULL};
+    const char *argv[] = {harness_host_path(), "--headless", "--frames", "5", g.lib, NULL};
     assert_int_equal(harness_run(argv, out, sizeof(out)), 0);
     assert_int_equal(harness_host_stop(&h), 0);
     harness_game_remove(&g);
