@@ -185,6 +185,34 @@ static void test_build_lock_delays_reload(void **unused)
     fixture_stop(&f);
 }
 
+/* A library that cannot be unmapped (linked with -z nodelete) is still swapped, and the host says
+ * why the old code stayed in memory. */
+static void test_library_that_stays_mapped_gives_a_warning_naming_the_cause(void **unused)
+{
+    harness_game g;
+    assert_true(harness_game_copy("tests/games/probe", &g));
+    const char *before = getenv("GAME_CFLAGS");
+    char flags[512];
+    snprintf(flags, sizeof(flags), "%s -Wl,-z,nodelete", before ? before : "");
+    setenv("GAME_CFLAGS", flags, 1);
+    int rc = harness_game_build(&g);
+    if (before) setenv("GAME_CFLAGS", before, 1);
+    else unsetenv("GAME_CFLAGS");
+    assert_int_equal(rc, 0);
+    harness_host h;
+    assert_true(harness_host_start(&h, g.lib, NULL));
+    char good[HARNESS_PATH + 96];
+    snprintf(good, sizeof(good), "%s.good", g.lib);
+    assert_true(harness_copy_file(g.lib, good));
+    assert_true(harness_put_library(&g, good));
+    assert_true(harness_wait(&h, "reload", 1, WAIT_MS));
+    const char *warning = harness_wait_event(&h, "warning", "still mapped", 0, WAIT_MS);
+    assert_non_null(warning);
+    assert_non_null(strstr(warning, "-z nodelete"));
+    assert_int_equal(harness_host_stop(&h), 0);
+    harness_game_remove(&g);
+}
+
 /* ---- requests from the game -------------------------------------------------------------- */
 
 static void test_game_requests_reload_then_restart(void **unused)
@@ -399,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_two_builds_within_one_second_are_both_loaded),
         cmocka_unit_test(test_bad_libraries_are_refused_and_state_kept),
         cmocka_unit_test(test_build_lock_delays_reload),
+        cmocka_unit_test(test_library_that_stays_mapped_gives_a_warning_naming_the_cause),
         cmocka_unit_test(test_game_requests_reload_then_restart),
         cmocka_unit_test(test_heap_data_survives_reloads),
         cmocka_unit_test(test_worker_thread_stopped_and_restarted_across_reloads),

@@ -1,0 +1,172 @@
+/* test_terminal.c - the host owns the terminal: it switches it to raw mode and the alternate screen,
+ * and gives it back on every way out. The real host runs game_template in a pseudo-terminal; after
+ * each exit (the game's q, Ctrl-C, SIGTERM, a SIGSEGV in the host itself) the terminal must be in
+ * canonical mode with echo again, the screen and cursor restored, and the exit what it should be. */
+#include "harness.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+typedef struct tty_host {
+    pid_t pid;
+    int master;
+    char screen[1 << 16]; /* everything the host wrote */
+    size_t len;
+} tty_host;
+
+static harness_game template_game;
+
+static int group_setup(void **unused)
+{
+    if (!harness_game_copy("game_template", &template_game)) return -1;
+    return harness_game_build(&template_game) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **unused)
+{
+    harness_game_remove(&template_game);
+    return 0;
+}
+
+/* Keeps the start of the output (the setup sequences) and the latest output (the teardown). */
+static void tty_keep(tty_host *t, const char *buf, size_t n)
+{
+    size_t half = sizeof(t->screen) / 2;
+    if (t->len + n >= sizeof(t->screen)) {
+        size_t keep_tail = n < half - 1 ? half - 1 - n : 0;
+        memmove(t->screen + half, t->screen + t->len - keep_tail, keep_tail);
+        t->len = half + keep_tail;
+        if (n > half - 1) {
+            buf += n - (half - 1);
+            n = half - 1;
+        }
+    }
+    memcpy(t->screen + t->len, buf, n);
+    t->len += n;
+    t->screen[t->len] = 0;
+}
+
+/* Reads what the host wrote for about ms milliseconds (less if it closes the terminal). */
+static void tty_drain(tty_host *t, int ms)
+{
+    struct pollfd p = {t->master, POLLIN, 0};
+    for (int waited = 0; waited < ms && poll(&p, 1, 10) >= 0; waited += 10) {
+        if (!(p.revents & (POLLIN | POLLHUP))) continue;
+        char buf[4096];
+        ssize_t n = read(t->master, buf, sizeof(buf));
+        if (n <= 0) return;
+        tty_keep(t, buf, (size_t)n);
+    }
+}
+
+static void tty_start(tty_host *t)
+{
+    memset(t, 0, sizeof(*t));
+    struct winsize ws = {.ws_row = 30, .ws_col = 100};
+    t->pid = forkpty(&t->master, NULL, NULL, &ws);
+    assert_true(t->pid >= 0);
+    if (t->pid == 0) {
+        execl(harness_host_path(), harness_host_path(), "--fps", "60", template_game.lib, (char *)NULL);
+        _exit(127);
+    }
+    /* wait until the game has drawn (the alternate screen is on and the host's status line is there) */
+    for (int i = 0; i < 50 && !strstr(t->screen, " v1 |"); i++) tty_drain(t, 100);
+    tty_drain(t, 200); /* a few frames more: the game reads keys from now on */
+    if (!strstr(t->screen, "\x1b[?1049h")) fail_msg("no alternate screen in %zu bytes: %.200s", t->len, t->screen);
+    struct termios raw;
+    assert_int_equal(tcgetattr(t->master, &raw), 0);
+    assert_int_equal(raw.c_lflag & (ICANON | ECHO), 0); /* raw while the host runs */
+}
+
+/* Waits for the host to end; returns its wait status. */
+static int tty_wait(tty_host *t)
+{
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+        tty_drain(t, 50);
+        if (waitpid(t->pid, &status, WNOHANG) == t->pid) return status;
+    }
+    kill(t->pid, SIGKILL);
+    waitpid(t->pid, &status, 0);
+    fail_msg("the host did not exit");
+    return status;
+}
+
+static void tty_assert_restored(tty_host *t)
+{
+    struct termios after;
+    assert_int_equal(tcgetattr(t->master, &after), 0);
+    assert_int_equal(after.c_lflag & (ICANON | ECHO), ICANON | ECHO);
+    assert_non_null(strstr(t->screen, "\x1b[?25h"));   /* cursor shown */
+    assert_non_null(strstr(t->screen, "\x1b[?1049l")); /* main screen back */
+    close(t->master);
+}
+
+static void test_q_quits_and_restores_the_terminal(void **unused)
+{
+    tty_host t;
+    tty_start(&t);
+    assert_int_equal(write(t.master, "q", 1), 1);
+    int status = tty_wait(&t);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    tty_assert_restored(&t);
+}
+
+static void test_ctrl_c_quits_cleanly_and_restores_the_terminal(void **unused)
+{
+    tty_host t;
+    tty_start(&t);
+    assert_int_equal(write(t.master, "\x03", 1), 1); /* the terminal turns it into SIGINT */
+    int status = tty_wait(&t);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    tty_assert_restored(&t);
+}
+
+static void test_sigterm_quits_cleanly_and_restores_the_terminal(void **unused)
+{
+    tty_host t;
+    tty_start(&t);
+    kill(t.pid, SIGTERM);
+    int status = tty_wait(&t);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    tty_assert_restored(&t);
+}
+
+/* A crash of the host's own code is not swallowed: the host dies of it, after restoring the terminal. */
+static void test_a_host_crash_restores_the_terminal_and_is_not_swallowed(void **unused)
+{
+    tty_host t;
+    tty_start(&t);
+    kill(t.pid, SIGSEGV);
+    int status = tty_wait(&t);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGSEGV);
+    tty_assert_restored(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_q_quits_and_restores_the_terminal),
+        cmocka_unit_test(test_ctrl_c_quits_cleanly_and_restores_the_terminal),
+        cmocka_unit_test(test_sigterm_quits_cleanly_and_restores_the_terminal),
+        cmocka_unit_test(test_a_host_crash_restores_the_terminal_and_is_not_swallowed),
+    };
+    return cmocka_run_group_tests_name("integration: terminal", tests, group_setup, group_teardown);
+}
