@@ -28,7 +28,7 @@ ARENA_SRC=(arena/arena.c arena/pool.c arena/arena_os_posix.c)
 # Host modules: one per concern, the _posix half of each OS pair.
 HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
               host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
-              host/signals_posix.c host/host.c host/host_api.c
+              host/signals_posix.c host/host.c host/host_api.c host/layout.c
               host/crash.c host/crash_posix.c host/symbols.c host/symbols_posix.c host/scan.c host/registry.c
               host/watchdog_posix.c host/guard.c)
 HEAP_SRC=(arena/heap.c)
@@ -142,7 +142,7 @@ run_cmocka() { # NAME BINARY [ARGS...]
   fi
 }
 
-UNIT_TESTS=(arena pool heap block units cli events fs watch)
+UNIT_TESTS=(arena pool heap block units cli events fs watch layout crash symbols scan registry watchdog)
 
 build_unit_tests() { # VARIANT FLAGS...
   local variant="$1"; shift
@@ -156,7 +156,7 @@ run_unit_tests() { # VARIANT
   for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/test_$t" "$BUILD/tests/$1/test_$t"; done
 }
 
-INTEGRATION_TESTS=(reload terminal)
+INTEGRATION_TESTS=(reload terminal layout)
 
 build_integration_tests() {
   for t in "${INTEGRATION_TESTS[@]}" soak; do

@@ -390,45 +390,16 @@ static void snake_fit_board(snake_state *s, const snake_layout *l)
 
 /* ---- the game_api hooks ----------------------------------------------------------------------- */
 
-/* Where each field sits and how big it is, for every type kept in the block. Adding, removing,
- * resizing or moving a field changes it; list new fields here too. */
-#define SNAKE_FIELD(T, f) ((uint64_t)offsetof(T, f) << 16 | (uint64_t)sizeof(((T *)0)->f))
-
-static uint64_t snake_state_fingerprint(void)
-{
-    const uint64_t parts[] = {
-        SNAKE_STATE_VERSION, sizeof(snake_state), sizeof(snake_cell), sizeof(snake_food), sizeof(snake_spark),
-        SNAKE_FIELD(snake_state, started), SNAKE_FIELD(snake_state, board_w), SNAKE_FIELD(snake_state, board_h),
-        SNAKE_FIELD(snake_state, body), SNAKE_FIELD(snake_state, body_cap), SNAKE_FIELD(snake_state, head),
-        SNAKE_FIELD(snake_state, length), SNAKE_FIELD(snake_state, grow), SNAKE_FIELD(snake_state, dir),
-        SNAKE_FIELD(snake_state, turns), SNAKE_FIELD(snake_state, turn_count), SNAKE_FIELD(snake_state, step_clock),
-        SNAKE_FIELD(snake_state, food_pool), SNAKE_FIELD(snake_state, foods), SNAKE_FIELD(snake_state, spark_pool),
-        SNAKE_FIELD(snake_state, sparks), SNAKE_FIELD(snake_state, score), SNAKE_FIELD(snake_state, best),
-        SNAKE_FIELD(snake_state, eaten), SNAKE_FIELD(snake_state, rounds), SNAKE_FIELD(snake_state, over),
-        SNAKE_FIELD(snake_state, paused), SNAKE_FIELD(snake_state, autopilot), SNAKE_FIELD(snake_state, over_clock),
-        SNAKE_FIELD(snake_state, rng), SNAKE_FIELD(snake_food, at), SNAKE_FIELD(snake_food, kind),
-        SNAKE_FIELD(snake_food, ttl), SNAKE_FIELD(snake_spark, x), SNAKE_FIELD(snake_spark, vx),
-        SNAKE_FIELD(snake_spark, life),
-    };
-    uint64_t h = 14695981039346656037ull; /* FNV-1a over the parts */
-    for (size_t i = 0; i < ARRAY_COUNT(parts); i++) h = (h ^ parts[i]) * 1099511628211ull;
-    return h;
-}
-
-/* The state, or NULL when a build with another layout made it (after_reload then restarts). */
-static snake_state *snake_state_of(game_memory *mem)
-{
-    snake_state *s = mem->root;
-    if (!s || mem->root_size != sizeof(snake_state) || s->fingerprint != snake_state_fingerprint()) return NULL;
-    return s;
-}
+/* Every struct kept in the block, the root state's first: the host stores these layouts with the
+ * state and compares them with each new build's (snake.h). */
+static game_layout_fn *const snake_layouts[] = {GAME_LAYOUT(snake_state), GAME_LAYOUT(snake_cell),
+                                               GAME_LAYOUT(snake_food), GAME_LAYOUT(snake_spark)};
 
 static void snake_init(game_memory *mem, const host_api *host)
 {
     (void)host;
     arena *a = mem->persistent;
     snake_state *s = push_struct(a, snake_state);
-    s->fingerprint = snake_state_fingerprint();
     s->body_cap = SNAKE_BOARD_MAX_W * SNAKE_BOARD_MAX_H; /* a snake can fill the largest board */
     s->body = push_array(a, snake_cell, s->body_cap);
     s->food_pool = pool_create(a, snake_food, "food");
@@ -453,8 +424,7 @@ static void snake_start(snake_state *s, const host_api *host, const game_input *
 
 static game_status snake_update(game_memory *mem, const host_api *host, const game_input *input)
 {
-    snake_state *s = snake_state_of(mem);
-    if (!s) return GAME_CONTINUE; /* an old layout, waiting for the restart after_reload asked for */
+    snake_state *s = mem->root;
     snake_layout layout = snake_layout_for(input);
     if (!s->started) snake_start(s, host, input, &layout);
     if (snake_handle_keys(s, host, input) == GAME_QUIT) return GAME_QUIT;
@@ -478,17 +448,12 @@ static void snake_before_reload(game_memory *mem, const host_api *host)
 
 static void snake_after_reload(game_memory *mem, const host_api *host)
 {
-    if (!snake_state_of(mem)) {
-        host->log("reloaded: snake_state changed shape; starting a fresh game");
-        host->request_restart();
-        return;
-    }
     host->log("reloaded: state kept (reload %llu)", (unsigned long long)mem->reloads);
 }
 
 static void snake_shutdown(game_memory *mem, const host_api *host)
 {
-    snake_state *s = snake_state_of(mem);
+    snake_state *s = mem->root;
     if (s) host->log("bye: score %d, best %d, %d rounds", s->score, s->best > s->score ? s->best : s->score, s->rounds);
 }
 
@@ -502,6 +467,7 @@ GAME_EXPORT const game_api *game_get_api(uint32_t host_abi_version)
         .before_reload = snake_before_reload,
         .after_reload = snake_after_reload,
         .shutdown = snake_shutdown,
+        GAME_LAYOUTS(snake_layouts),
     };
     return &api;
 }

@@ -14,7 +14,7 @@
 #ifndef SNAKE_H
 #define SNAKE_H
 
-#include "game_api.h"
+#include "game_layout.h"
 
 /* ---- Tweak me --------------------------------------------------------------------------------
  * Colours are SGR parameters: 31 red, 32 green, 33 yellow, 34 blue, 35 magenta, 36 cyan, 37 white,
@@ -46,65 +46,70 @@
 #define SNAKE_BOARD_MAX_H 18
 #define SNAKE_UTF8 0              /* 1: block and box-drawing characters instead of ASCII */
 
-/* ---- the state ------------------------------------------------------------------------------- */
-
-/* A reload keeps the state, so new code must never read it with another layout. snake.c computes
- * a fingerprint of the layout (sizes and field offsets of the types below); when a build's differs
- * from the state's, the game starts fresh instead of misreading it. Bump this when a field keeps
- * its place but changes meaning (an int that becomes a float): the fingerprint cannot see that. */
-#define SNAKE_STATE_VERSION 1
+/* ---- the state ----------------------------------------------------------------------------------
+ * A reload keeps the state's bytes where they are. Each struct kept in the block is declared with a
+ * field list (host/game_layout.h), which also describes it to the host: when a rebuild adds,
+ * removes, reorders or retypes a field, the host moves the state to the new layout and keeps every
+ * field it still has, by name (a new field starts at zero). To add a field, add one X(type, name)
+ * line; see README.md. */
 #define SNAKE_TURN_QUEUE 3 /* turns typed faster than the snake steps wait here */
 
-typedef struct snake_cell {
-    int x, y;
-} snake_cell;
+typedef int snake_turns[SNAKE_TURN_QUEUE];
+
+#define SNAKE_CELL_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X(int, x)                                        \
+    X(int, y)
+GAME_STRUCT(snake_cell, SNAKE_CELL_FIELDS);
 
 typedef enum snake_dir { SNAKE_UP, SNAKE_RIGHT, SNAKE_DOWN, SNAKE_LEFT } snake_dir;
 
 typedef enum snake_food_kind { SNAKE_FOOD_PLAIN, SNAKE_FOOD_BONUS } snake_food_kind;
 
 /* Food and sparks come and go one by one, so each kind has a pool and a list. */
-typedef struct snake_food {
-    struct snake_food *next;
-    snake_cell at;
-    int kind;   /* snake_food_kind */
-    double ttl; /* seconds a bonus has left; plain food stays until eaten */
-} snake_food;
+#define SNAKE_FOOD_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X_PTR(snake_food, next)                          \
+    X(snake_cell, at)                                \
+    X(int, kind)   /* snake_food_kind */             \
+    X(double, ttl) /* seconds a bonus has left; plain food stays until eaten */
+GAME_STRUCT(snake_food, SNAKE_FOOD_FIELDS);
 
-typedef struct snake_spark {
-    struct snake_spark *next;
-    float x, y;   /* in cells, on the board */
-    float vx, vy; /* cells per second */
-    float life;   /* seconds left */
-} snake_spark;
+#define SNAKE_SPARK_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X_PTR(snake_spark, next)                          \
+    X(float, x)                                       \
+    X(float, y)    /* in cells, on the board */       \
+    X(float, vx)                                      \
+    X(float, vy)   /* cells per second */             \
+    X(float, life) /* seconds left */
+GAME_STRUCT(snake_spark, SNAKE_SPARK_FIELDS);
 
-typedef struct snake_state {
-    uint64_t fingerprint; /* snake_state_fingerprint() of the build that made it; keep it first */
-    bool started;     /* the first update has sized the board and begun a round */
-
-    int board_w, board_h; /* the board in cells, as last fitted to the terminal */
-
-    /* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
-    snake_cell *body;
-    int body_cap;
-    int head;
-    int length;
-    int grow; /* segments still to add, one per step */
-    int dir;  /* snake_dir */
-    int turns[SNAKE_TURN_QUEUE];
-    int turn_count;
-    double step_clock; /* seconds saved toward the next step */
-
-    arena_pool *food_pool;
-    snake_food *foods;
-    arena_pool *spark_pool;
-    snake_spark *sparks;
-
-    int score, best, eaten, rounds;
-    bool over, paused, autopilot;
-    double over_clock; /* seconds since the game ended */
-    uint64_t rng;      /* xorshift state: a reload continues the same sequence */
-} snake_state;
+/* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
+#define SNAKE_STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL)                                  \
+    X(bool, started)      /* the first update has sized the board and begun a round */ \
+    X(int, board_w)                                                                    \
+    X(int, board_h)       /* the board in cells, as last fitted to the terminal */     \
+    X_ARRAY(snake_cell, body, body_cap)                                                \
+    X(int, body_cap)                                                                   \
+    X(int, head)                                                                       \
+    X(int, length)                                                                     \
+    X(int, grow)          /* segments still to add, one per step */                    \
+    X(int, dir)           /* snake_dir */                                              \
+    X(snake_turns, turns)                                                              \
+    X(int, turn_count)                                                                 \
+    X(double, step_clock) /* seconds saved toward the next step */                     \
+    X_POOL(snake_food, food_pool)                                                      \
+    X_PTR(snake_food, foods)                                                           \
+    X_POOL(snake_spark, spark_pool)                                                    \
+    X_PTR(snake_spark, sparks)                                                         \
+    X(int, score)                                                                      \
+    X(int, best)                                                                       \
+    X(int, eaten)                                                                      \
+    X(int, rounds)                                                                     \
+    X(bool, over)                                                                      \
+    X(bool, paused)                                                                    \
+    X(bool, autopilot)                                                                 \
+    X(double, over_clock) /* seconds since the game ended */                           \
+    X(uint64_t, rng)      /* xorshift state: a reload continues the same sequence */
+GAME_STRUCT(snake_state, SNAKE_STATE_FIELDS);
 
 /* Where things go on the terminal this frame; computed from game_input every frame. */
 typedef struct snake_layout {

@@ -67,6 +67,7 @@ typedef struct block_header {
     arena *host;        /* the host's own data in the block; never reset by a restart */
     arena *frames[2];   /* frames[frame_index & 1] is this frame's arena */
     game_memory memory; /* handed to the game on every call */
+    struct layout_record *layouts; /* the layouts the state was built with (layout.h), in the host arena */
 } block_header;
 
 block_config block_config_default(void);

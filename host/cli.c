@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT } cli_kind;
+typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT, CLI_ENUM } cli_kind;
 
 typedef struct cli_option {
     const char *name;
-    const char *arg; /* the value's name in --help; NULL for flags */
+    const char *arg; /* the value's name in --help; NULL for flags; CLI_ENUM: the values, "a|b|c" */
     cli_kind kind;
     size_t offset;   /* of the field in host_options */
     uint64_t max;    /* for counts */
@@ -21,6 +21,7 @@ typedef struct cli_option {
 
 static const cli_option cli_options[] = {
     {"--headless", NULL, CLI_FLAG, CLI_AT(headless), 0, "no terminal drawing or raw keys; game logs go to stdout"},
+    {"--poll", NULL, CLI_FLAG, CLI_AT(poll), 0, "notice rebuilds by polling the library (for mounts without change events)"},
     {"--frames", "N", CLI_COUNT, CLI_AT(frames), UINT64_MAX, "exit after N frames (default: run until the game quits)"},
     {"--fps", "N", CLI_COUNT, CLI_AT(fps), 10000, "target frames per second; 0 = as fast as possible (default 60)"},
     {"--events", "FILE", CLI_TEXT, CLI_AT(events_path), 0, "write the event log (JSON Lines) to FILE"},
@@ -29,6 +30,12 @@ static const cli_option cli_options[] = {
     {"--heap", "SIZE", CLI_SIZE, CLI_AT(block.heap_size), 0, "heap region inside the block, multiple of 32M (default 1G)"},
     {"--frame-arena", "SIZE", CLI_SIZE, CLI_AT(block.frame_size), 0, "capacity of each of the two frame arenas (default 256M)"},
     {"--scratch-arena", "SIZE", CLI_SIZE, CLI_AT(block.scratch_size), 0, "capacity of each scratch arena (default 256M)"},
+    {"--on-layout-change", "migrate|restart|refuse", CLI_ENUM, CLI_AT(on_layout_change), 0,
+     "when a reload changes the state's struct layout (default migrate)"},
+    {"--watchdog", "SECONDS", CLI_COUNT, CLI_AT(watchdog), 86400,
+     "warn, naming the game function it is in, when one call into the game runs SECONDS or longer (default 0: off)"},
+    {"--no-stale-scan", NULL, CLI_FLAG, CLI_AT(no_stale_scan), 0,
+     "after a reload, skip the scan of the block for pointers into the unloaded library"},
     {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
     {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
 };
@@ -40,7 +47,7 @@ void cli_print_help(FILE *out, const char *program)
                  "fixed address.\n\noptions:\n", program);
     for (size_t i = 0; i < ARRAY_COUNT(cli_options); i++) {
         const cli_option *o = &cli_options[i];
-        char left[40];
+        char left[64];
         snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(out, "  %-22s %s\n", left, o->help);
     }
@@ -73,6 +80,19 @@ static const cli_option *cli_find(const char *name, size_t len)
     return NULL;
 }
 
+/* The field (a uint32_t) gets the index of `value` among the option's "a|b|c". */
+static bool cli_set_choice(const cli_option *o, const char *value, uint32_t *field, host_error *err)
+{
+    size_t len = strlen(value);
+    uint32_t i = 0;
+    for (const char *c = o->arg; *c; i++) {
+        size_t n = strcspn(c, "|");
+        if (n == len && strncmp(c, value, n) == 0) return *field = i, true;
+        c += n + (c[n] == '|');
+    }
+    return host_fail(err, "%s: '%s' is not one of %s", o->name, cli_quote(value).s, o->arg);
+}
+
 static bool cli_set(const cli_option *o, const char *value, host_options *opts, host_error *err)
 {
     void *field = (char *)opts + o->offset;
@@ -98,6 +118,7 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
             return host_fail(err, "%s: '%s' is not an address; use hex like 0x200000000000", o->name,
                              cli_quote(value).s);
         break;
+    case CLI_ENUM: return cli_set_choice(o, value, (uint32_t *)field, err);
     }
     *(uint64_t *)field = v;
     return true;

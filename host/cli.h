@@ -12,12 +12,16 @@
 typedef struct host_options {
     const char *library; /* the game library the user named */
     bool headless;
+    bool poll;       /* watch the library by polling instead of inotify / ReadDirectoryChangesW */
     uint64_t frames; /* exit after this many frames; 0 = run until the game quits */
     uint64_t fps;    /* 0 = as fast as possible */
     const char *events_path;
     block_config block;
     bool help;
     bool version;
+    uint32_t on_layout_change; /* a layout_policy (layout.h) */
+    uint64_t watchdog;         /* seconds one game call may run before a warning; 0 = no watchdog */
+    bool no_stale_scan;        /* skip the stale-pointer scan after reloads */
 } host_options;
 
 typedef enum cli_result {

@@ -33,9 +33,9 @@
 #include "../arena/arena.h"
 #include "../arena/pool.h"
 
-/* Bump on any change to a struct in this header or in arena/. The fingerprint below catches a
- * size change that forgot the bump. */
-#define GAME_API_VERSION 2
+/* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
+ * below catches a size change that forgot the bump. */
+#define GAME_API_VERSION 3
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
@@ -45,6 +45,14 @@
 #define GAME_EXPORT __declspec(dllexport)
 #else
 #define GAME_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* Marks a writable global that is meant to reset on every reload (a cache, a debug toggle), so the
+ * host's warning about writable globals leaves it out:  static GAME_TRANSIENT int draw_grid; */
+#if defined(__GNUC__) && defined(__ELF__)
+#define GAME_TRANSIENT __attribute__((section("game_transient")))
+#else
+#define GAME_TRANSIENT
 #endif
 
 #define GAME_ENTRY_NAME "game_get_api"
@@ -92,6 +100,9 @@ typedef struct game_input {
 
 /* ---- host services ----------------------------------------------------------------------- */
 
+/* A game function as the function registry hands it back: cast it to its own type to call it. */
+typedef void (*game_fn)(void);
+
 typedef struct host_api {
     uint32_t abi_version;
     uint32_t size;
@@ -127,11 +138,30 @@ typedef struct host_api {
     void *(*heap_try_realloc)(void *p, uint64_t size);
     bool (*heap_thread_begin)(void); /* this thread gets its own heap in the region */
     void (*heap_thread_end)(void);   /* this thread is done allocating from the block */
+
+    /* The function registry: a handle for a game function that stays valid across reloads, to keep
+     * in the state where a function pointer would dangle. The host finds the function again by name
+     * in every new build; calling through a handle whose name the new build lacks stops the call
+     * with an error naming it, instead of jumping into unloaded code. Register on the main thread,
+     * once per name (again is harmless); fn NULL looks the name up in the library's symbols. 0 on
+     * a name it cannot register (with a warning).
+     *     s->think = GAME_FN_REGISTER(host, enemy_chase);
+     *     ((enemy_think_fn *)host->fn_get(s->think))(e);                                           */
+    uint32_t (*fn_register)(const char *name, game_fn fn);
+    game_fn (*fn_get)(uint32_t handle);
 } host_api;
+
+/* Registers a function under its own name, the name the host looks for after a reload. */
+#define GAME_FN_REGISTER(host, fn) ((host)->fn_register(#fn, (game_fn)(fn)))
 
 /* ---- the game's table -------------------------------------------------------------------- */
 
 typedef enum game_status { GAME_CONTINUE = 0, GAME_QUIT = 1 } game_status;
+
+/* Declared in game_layout.h, which a game includes when it declares its layouts. */
+struct game_layout;
+struct game_migration;
+typedef const struct game_layout *game_layout_fn(void);
 
 typedef struct game_api {
     uint32_t abi_version;     /* GAME_API_VERSION the library was built with */
@@ -147,6 +177,16 @@ typedef struct game_api {
     void (*after_reload)(game_memory *mem, const host_api *host);
     /* The host is exiting. Optional. */
     void (*shutdown)(game_memory *mem, const host_api *host);
+    /* The state's struct layouts (game_layout.h), root type first; set with GAME_LAYOUTS. The host
+     * compares them at every reload and migrates the state when they change. Optional. */
+    game_layout_fn *const *layouts;
+    uint32_t layout_count;
+    /* sizeof the root state, for a library that declares no layouts: the host then compares only
+     * this. Optional (0: not compared). */
+    uint64_t root_size;
+    /* New code, after the host migrated the state to changed layouts: called once per new copy of a
+     * changed struct to convert what the host could not (a changed type, a renamed field). Optional. */
+    void (*migrate)(game_memory *mem, const struct game_migration *m, const host_api *host);
 } game_api;
 
 #define GAME_API_INIT .abi_version = GAME_API_VERSION, .size = sizeof(game_api), .abi_fingerprint = GAME_ABI_FINGERPRINT

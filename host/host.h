@@ -11,6 +11,8 @@
 #include "block.h"
 #include "cli.h"
 #include "events.h"
+#include "guard.h"
+#include "layout.h"
 #include "loader.h"
 #include "watch.h"
 
@@ -33,7 +35,7 @@ typedef struct host {
     char copy_dir[FS_PATH_MAX];
     char lock_path[FS_PATH_MAX]; /* the build holds this while it writes the library */
     loader_lib lib;              /* the code running now */
-    uint64_t version;            /* 1 for the first load, +1 per reload */
+    uint64_t version;            /* of the code running now: 1 for the first build, +1 per new build */
     uint64_t copies;             /* copies made, for unique names */
     watch *watch;
     watch_change pending;        /* a change seen but not loaded yet (build lock held) */
@@ -46,6 +48,8 @@ typedef struct host {
     bool terminal;               /* the host draws to a terminal in raw mode */
     game_input input;
     char status[256];            /* the host's line at the bottom of the screen */
+    guard_state guard;           /* crash guard, library versions, function registry (guard.c) */
+    layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */
 } host;
 
 bool host_start(host *h, const host_options *opts, host_error *err);
@@ -65,5 +69,36 @@ double host_now_ms(void);
 const host_api *host_services(host *h);
 /* Binds the calling thread (the main thread) to the block's main heap. */
 void host_services_bind_main_thread(host *h);
+
+/* ---- the pieces of a load and a swap, for the crash guard's rollback ---------------------------- */
+
+/* Calls one game hook with no crash guard (guard_call runs it under one). */
+game_status host_call_unguarded(host *h, host_hook hook);
+/* Writes a library's bytes to a fresh copy, opens and validates it. */
+bool host_load_bytes(host *h, const void *image, uint64_t size, loader_lib *out, host_error *err);
+/* before_reload on the running code, `next` in, the old code unloaded (returned in *old), after_reload
+ * on the new code; false when a hook crashed (the guard has rolled back or paused). */
+bool host_swap(host *h, loader_lib *next, loader_lib *old);
+/* After a swap: warns when the old copy is still mapped, and deletes it. */
+void host_retire(host *h, const loader_lib *lib);
+
+/* ---- the crash guard (guard.c; see guard.h) ---------------------------------------------------- */
+
+/* Installs the crash handlers, and the watchdog when --watchdog is set. */
+bool guard_start(host *h, host_error *err);
+void guard_stop(host *h);
+/* Calls a hook under the crash guard; false when it crashed (reported, then rolled back or paused). */
+bool guard_call(host *h, host_hook hook, game_status *status);
+/* host_load: a new build is loaded and validated; the guard takes its bytes (malloc'd). */
+void guard_loaded(host *h, const loader_lib *lib, void *image, uint64_t size);
+/* The loaded library became the running one (sets h->version); the previous one is retired. */
+void guard_swapped(host *h, bool retire_running);
+/* After the old library was unloaded: scans the block for pointers into it (warnings). */
+void guard_scan_stale(host *h, const loader_lib *old);
+/* The last scan's figures, for the reload event. */
+void guard_event_scan(const host *h, event *e);
+/* The function registry behind host_api's fn_register and fn_get. */
+uint32_t guard_fn_register(host *h, const char *name, game_fn fn);
+game_fn guard_fn_get(host *h, uint32_t handle);
 
 #endif

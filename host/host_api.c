@@ -134,6 +134,10 @@ static void services_draw(const char *text, uint64_t size)
     if (services_host->terminal) terminal_write(text, (size_t)size);
 }
 
+static uint32_t services_fn_register(const char *name, game_fn fn) { return guard_fn_register(services_host, name, fn); }
+
+static game_fn services_fn_get(uint32_t handle) { return guard_fn_get(services_host, handle); }
+
 const host_api *host_services(host *h)
 {
     static const host_api api = {
@@ -155,6 +159,8 @@ const host_api *host_services(host *h)
         .heap_try_realloc = services_heap_try_realloc,
         .heap_thread_begin = services_heap_thread_begin,
         .heap_thread_end = services_heap_thread_end,
+        .fn_register = services_fn_register,
+        .fn_get = services_fn_get,
     };
     services_host = h;
     return &api;

@@ -128,6 +128,23 @@ static void expect_refused(fixture *f, int failures, const char *reason_part)
     assert_non_null(harness_wait_event(&f->host, "log", "probe tick", ticks, WAIT_MS));
 }
 
+/* With --poll the host notices rebuilds without inotify, two within one second too. */
+static void test_polling_watch_sees_rebuilds(void **unused)
+{
+    fixture f;
+    const char *args[] = {"--poll", NULL};
+    fixture_start(&f, "tests/games/probe", args);
+    assert_true(harness_edit(&f.game, "probe.c", "return \"alpha\";", "return \"polled\";"));
+    assert_int_equal(harness_game_build(&f.game), 0);
+    assert_true(harness_wait(&f.host, "reload", 1, WAIT_MS));
+    assert_non_null(harness_wait_event(&f.host, "log", "marker=polled", 0, WAIT_MS));
+    assert_true(harness_put_library(&f.game, f.good));
+    harness_sleep_ms(300);
+    assert_true(harness_put_library(&f.game, f.good));
+    assert_true(harness_wait(&f.host, "reload", 3, WAIT_MS));
+    fixture_stop(&f);
+}
+
 static void test_bad_libraries_are_refused_and_state_kept(void **unused)
 {
     fixture f;
@@ -425,6 +442,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_edit_rebuild_keeps_state_and_addresses),
         cmocka_unit_test(test_two_builds_within_one_second_are_both_loaded),
+        cmocka_unit_test(test_polling_watch_sees_rebuilds),
         cmocka_unit_test(test_bad_libraries_are_refused_and_state_kept),
         cmocka_unit_test(test_build_lock_delays_reload),
         cmocka_unit_test(test_library_that_stays_mapped_gives_a_warning_naming_the_cause),

@@ -95,9 +95,11 @@ static void tty_start(tty_host *t)
 static int tty_wait(tty_host *t)
 {
     int status = 0;
-    for (int i = 0; i < 100; i++) {
-        tty_drain(t, 50);
+    /* drain returns at once when the host has closed the terminal, so sleep between the checks */
+    for (int waited = 0; waited < 10000; waited += 20) {
+        tty_drain(t, 10);
         if (waitpid(t->pid, &status, WNOHANG) == t->pid) return status;
+        harness_sleep_ms(10);
     }
     kill(t->pid, SIGKILL);
     waitpid(t->pid, &status, 0);

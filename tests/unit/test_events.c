@@ -339,7 +339,7 @@ static void each_line_is_flushed_as_it_is_written(void **state)
     char dir[256], path[300];
     temp_dir_create(dir, sizeof(dir), "events");
     snprintf(path, sizeof(path), "%s/events.jsonl", dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = fopen(path, "wb"); /* binary: Windows would write \r\n */
     assert_non_null(f);
     uint64_t frame = 1;
     event_log log = {f, fake_now_ms, &frame};

@@ -126,7 +126,11 @@ static void check_rewrite_in_place_is_reported(void **state, bool polling)
     assert_true(wait_change(w, &c, WAIT_MS));
     sleep_ms(100); /* a poller may have seen the truncated file first: let it catch up */
     watch_take(w, &c);
-    /* inotify reports on close: once; a poller may also catch the moment after O_TRUNC */
+    /* inotify reports on close: once; a poller, or Windows' change notification (it fires on each
+     * write), may also catch the moment after O_TRUNC */
+#if defined(_WIN32)
+    polling = true;
+#endif
     if (!polling) assert_int_equal(c.count, 1);
     else assert_in_range(c.count, 1, 2);
     assert_int_equal(c.identity.size, strlen("rewritten in place"));
@@ -230,6 +234,9 @@ static void changes_between_takes_are_all_counted(void **state)
 
 static void a_removed_folder_switches_to_polling_and_still_reports(void **state)
 {
+#if defined(_WIN32)
+    if (test_win32_is_wine()) skip(); /* Wine keeps a watched folder "delete pending" and never tells */
+#endif
     write_text(F->lib, "lib");
     watch *w = start(state, false);
     assert_int_equal(unlink(F->lib), 0);

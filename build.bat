@@ -1,0 +1,285 @@
+@echo off
+rem build.bat - build, run and test the hot-reload host (Windows, MSVC); mirrors build.sh.
+rem
+rem   build.bat                  build the host (build\host.exe) and game_template
+rem   build.bat run [GAME_DIR]   build, then run the host on GAME_DIR (default game_template)
+rem   build.bat game [GAME_DIR]  rebuild only the game library: what you run while the host is open
+rem   build.bat release [GAME_DIR]  one executable with the game linked in (GAME_DIR\build\game.exe)
+rem   build.bat test             build and run the tests that run on Windows
+rem   build.bat help
+rem
+rem Options after `run` that start with -- go to the host, e.g.
+rem   build.bat run game_template --fps 30
+rem
+rem Run it in an "x64 Native Tools Command Prompt for VS 2022" (cl.exe on PATH). mimalloc and cmocka
+rem come from vcpkg (vcpkg.json beside this file; VCPKG_ROOT or vcpkg on PATH), or from MIMALLOC_DIR
+rem and CMOCKA_DIR: folders with include\, lib\ and bin\. GAME_CFLAGS adds compiler flags to game
+rem builds. While build\host.exe runs, Windows keeps it locked: build and run then rebuild only the game.
+setlocal EnableExtensions EnableDelayedExpansion
+set "ROOT=%~dp0"
+set "ROOT=%ROOT:~0,-1%"
+set "BUILD=%ROOT%\build"
+cd /d "%ROOT%"
+
+rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
+set "ARENA_SRC=arena\arena.c arena\pool.c arena\arena_os_win32.c"
+set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\util_win32.c"
+set "HEAP_SRC=arena\heap.c"
+set "UNIT_TESTS=arena pool units cli events watch layout"
+rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
+set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
+set "OPT=/O2"
+set "SYSLIBS=bcrypt.lib advapi32.lib"
+
+set "CMD=%~1"
+if "%CMD%"=="" set "CMD=build"
+if /i "%CMD%"=="build" goto :cmd_build
+if /i "%CMD%"=="run" goto :cmd_run
+if /i "%CMD%"=="game" goto :cmd_game
+if /i "%CMD%"=="release" goto :cmd_release
+if /i "%CMD%"=="test" goto :cmd_test
+if /i "%CMD%"=="help" goto :cmd_help
+if "%CMD%"=="-h" goto :cmd_help
+if "%CMD%"=="--help" goto :cmd_help
+echo build.bat: unknown command '%CMD%'; commands: build run game release test help 1>&2
+exit /b 1
+
+rem ---- commands -------------------------------------------------------------------------------------
+
+:cmd_build
+call :need_tools || exit /b 1
+call :build_host || exit /b 1
+call :build_game "%ROOT%\game_template"
+exit /b %errorlevel%
+
+:cmd_game
+call :args %* || exit /b 1
+call :need_cl || exit /b 1
+call :build_game "%GAME_DIR%"
+exit /b %errorlevel%
+
+:cmd_run
+call :args %* || exit /b 1
+call :need_tools || exit /b 1
+call :build_host || exit /b 1
+call :build_game "%GAME_DIR%" || exit /b 1
+"%BUILD%\host.exe" %REST% "%GAME_DIR%\build\game.dll"
+exit /b %errorlevel%
+
+:cmd_release
+call :args %* || exit /b 1
+call :need_tools || exit /b 1
+call :game_sources "%GAME_DIR%"
+if not exist "%GAME_DIR%\build\obj" mkdir "%GAME_DIR%\build\obj"
+set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /Ihost /Iarena /I"!GAME_DIR!" !GAME_SRC! ^
+  !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_static.c host\main.c /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
+set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS!
+call :compile "%GAME_DIR%\build\game.exe" || exit /b 1
+copy /y "%MI_BIN%\mimalloc*.dll" "%GAME_DIR%\build\" >nul
+echo built %GAME_DIR%\build\game.exe (release: game linked in, no reloading)
+exit /b 0
+
+:cmd_test
+call :need_tools test || exit /b 1
+call :build_host || exit /b 1
+call :build_game "%ROOT%\game_template" || exit /b 1
+set "TESTS=%BUILD%\tests"
+if not exist "%TESTS%\obj" mkdir "%TESTS%\obj"
+copy /y "%MI_BIN%\mimalloc*.dll" "%TESTS%\" >nul
+copy /y "%CMOCKA_BIN%\cmocka*.dll" "%TESTS%\" >nul 2>nul
+copy /y "%ROOT%\game_template\build\game.dll" "%TESTS%\" >nul
+set /a PASSED=0, FAILED=0
+for %%T in (%UNIT_TESTS%) do call :unit_test tests\unit\test_%%T.c || exit /b 1
+call :unit_test tests\windows\test_windows.c || exit /b 1
+echo %PASSED% passed, %FAILED% failed
+if %FAILED% GTR 0 exit /b 1
+exit /b 0
+
+:cmd_help
+echo usage: build.bat [build ^| run [GAME_DIR] [host options] ^| game [GAME_DIR] ^| release [GAME_DIR] ^| test ^| help]
+echo   build     build the host (build\host.exe) and game_template (the default)
+echo   run       build, then run the host on GAME_DIR (default game_template); --options go to the host
+echo   game      rebuild only the game library: what you run while the host is open
+echo   release   one executable with the game linked in (GAME_DIR\build\game.exe)
+echo   test      build and run the tests that run on Windows
+echo Needs cl.exe (x64 Native Tools Command Prompt); mimalloc and cmocka from vcpkg, or MIMALLOC_DIR and CMOCKA_DIR.
+exit /b 0
+
+rem ---- arguments ------------------------------------------------------------------------------------
+
+rem GAME_DIR: the argument after the command unless it is a host option (--...), default game_template;
+rem REST: the arguments after it, for the host.
+:args
+set "GAME_DIR=%ROOT%\game_template"
+set "REST="
+shift
+set "A=%~1"
+if not defined A goto :args_rest
+if "%A:~0,2%"=="--" goto :args_rest
+set "GAME_DIR=%~f1"
+shift
+:args_rest
+if "%~1"=="" goto :args_check
+set REST=!REST! %1
+shift
+goto :args_rest
+:args_check
+if not exist "%GAME_DIR%\" (
+  echo build.bat: no game folder %GAME_DIR%; pass a folder that holds the game's .c files 1>&2
+  exit /b 1
+)
+if not exist "%GAME_DIR%\*.c" (
+  echo build.bat: no .c files in %GAME_DIR%; a game folder holds its sources at the top 1>&2
+  exit /b 1
+)
+exit /b 0
+
+rem ---- tools and libraries ----------------------------------------------------------------------------
+
+:need_cl
+where cl >nul 2>nul || (
+  echo build.bat: cl.exe is not on PATH; open the "x64 Native Tools Command Prompt for VS 2022" from the Start menu ^(or run vcvars64.bat of Visual Studio or its free Build Tools^) and run build.bat there 1>&2
+  exit /b 1
+)
+if defined VSCMD_ARG_TGT_ARCH if /i not "%VSCMD_ARG_TGT_ARCH%"=="x64" (
+  echo build.bat: this prompt builds for %VSCMD_ARG_TGT_ARCH%; the host needs x64: open the "x64 Native Tools Command Prompt" 1>&2
+  exit /b 1
+)
+exit /b 0
+
+rem cl, then mimalloc (and cmocka with "test") from MIMALLOC_DIR / CMOCKA_DIR or vcpkg. Sets MI_INC,
+rem MI_LIBDIR, MI_LIB, MI_BIN, CMOCKA_INC, CMOCKA_LIBDIR, CMOCKA_BIN.
+:need_tools
+call :need_cl || exit /b 1
+set "VCPKG_OUT=%BUILD%\vcpkg_installed\x64-windows"
+if not defined MIMALLOC_DIR call :vcpkg_install || exit /b 1
+if not defined MIMALLOC_DIR set "MIMALLOC_DIR=%VCPKG_OUT%"
+if not defined CMOCKA_DIR set "CMOCKA_DIR=%VCPKG_OUT%"
+if not exist "%MIMALLOC_DIR%\include\mimalloc.h" (
+  echo build.bat: no include\mimalloc.h in MIMALLOC_DIR=%MIMALLOC_DIR%; point it at a mimalloc built shared with MI_OVERRIDE=OFF ^(include\, lib\, bin\^) 1>&2
+  exit /b 1
+)
+set "MI_INC=%MIMALLOC_DIR%\include"
+set "MI_LIBDIR=%MIMALLOC_DIR%\lib"
+set "MI_BIN=%MIMALLOC_DIR%\bin"
+set "MI_LIB=mimalloc.lib"
+if exist "%MI_LIBDIR%\mimalloc.dll.lib" set "MI_LIB=mimalloc.dll.lib"
+if /i not "%~1"=="test" exit /b 0
+if not exist "%CMOCKA_DIR%\include\cmocka.h" (
+  echo build.bat: no include\cmocka.h in CMOCKA_DIR=%CMOCKA_DIR%; point it at cmocka ^(include\, lib\, bin\^) or unset it to use vcpkg 1>&2
+  exit /b 1
+)
+set "CMOCKA_INC=%CMOCKA_DIR%\include"
+set "CMOCKA_LIBDIR=%CMOCKA_DIR%\lib"
+set "CMOCKA_BIN=%CMOCKA_DIR%\bin"
+exit /b 0
+
+rem vcpkg in manifest mode (vcpkg.json): mimalloc 2.0.9 shared without override, and cmocka. Only once:
+rem the installed tree stays in build\vcpkg_installed.
+:vcpkg_install
+if exist "%VCPKG_OUT%\include\mimalloc.h" if exist "%VCPKG_OUT%\include\cmocka.h" exit /b 0
+set "VCPKG=vcpkg"
+if defined VCPKG_ROOT set "VCPKG=%VCPKG_ROOT%\vcpkg.exe"
+"%VCPKG%" version >nul 2>nul || (
+  echo build.bat: mimalloc and cmocka are missing and vcpkg is not found; install vcpkg ^(https://vcpkg.io; Visual Studio 2022 17.6+ brings it: set VCPKG_ROOT^) or set MIMALLOC_DIR and CMOCKA_DIR to folders with include\, lib\ and bin\ 1>&2
+  exit /b 1
+)
+echo build.bat: installing mimalloc and cmocka with vcpkg into %BUILD%\vcpkg_installed (once)
+"%VCPKG%" install --triplet x64-windows --x-manifest-root="%ROOT%" --x-install-root="%BUILD%\vcpkg_installed" || (
+  echo build.bat: vcpkg install failed ^(see above^); or set MIMALLOC_DIR and CMOCKA_DIR 1>&2
+  exit /b 1
+)
+exit /b 0
+
+rem ---- building -----------------------------------------------------------------------------------------
+
+rem cl !CL_ARGS! to a temporary name, linked with !LINK_ARGS!, then a move into place, so a running
+rem process never sees half a file. The arguments travel in variables: call would split them at "=".
+:compile
+set "TMP_OUT=%~dpn1.tmp%~x1"
+cl !CL_ARGS! /Fe"!TMP_OUT!" /link /DEBUG !LINK_ARGS!
+if errorlevel 1 (
+  del /q "!TMP_OUT!" 2>nul
+  exit /b 1
+)
+call :move_into_place "!TMP_OUT!" "%~1"
+exit /b %errorlevel%
+
+rem A running host reads the library it is about to load for a moment; a move at that instant is
+rem refused, so it is tried a few times.
+:move_into_place
+for /l %%I in (1,1,5) do (
+  move /y "%~1" "%~2" >nul 2>nul && exit /b 0
+  ping -n 2 127.0.0.1 >nul
+)
+echo build.bat: cannot replace %~2 ^(something keeps it open^); close it and build again 1>&2
+del /q "%~1" 2>nul
+exit /b 1
+
+rem True (errorlevel 0) while build\host.exe runs: Windows locks a running .exe against writing.
+:host_running
+if not exist "%BUILD%\host.exe" exit /b 1
+2>nul (>>"%BUILD%\host.exe" echo off) && exit /b 1
+exit /b 0
+
+:build_host
+call :host_running && (
+  echo build.bat: build\host.exe is running ^(Windows locks it^): building only the game; restart the host to pick up host changes
+  exit /b 0
+)
+if not exist "%BUILD%\obj\host" mkdir "%BUILD%\obj\host"
+set CL_ARGS=!CFLAGS! !OPT! /DMI_SHARED_LIB /I"!MI_INC!" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c ^
+  host\main.c /Fo"!BUILD!\obj\host\\" /Fd"!BUILD!\obj\host\\"
+set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS! /PDB:"!BUILD!\host.pdb"
+call :compile "%BUILD%\host.exe" || exit /b 1
+copy /y "%MI_BIN%\mimalloc*.dll" "%BUILD%\" >nul
+echo built %BUILD%\host.exe
+exit /b 0
+
+rem GAME_SRC: the game's .c files, with their paths.
+:game_sources
+set "GAME_SRC="
+for %%F in ("%~1\*.c") do set GAME_SRC=!GAME_SRC! "%%~fF"
+exit /b 0
+
+rem GAME_DIR\build\game.dll under game.dll.lock, which the host waits on; a PDB of its own name per
+rem build, so a debugger holding the last one never blocks the next; older PDBs removed when free.
+:build_game
+set "DIR=%~1"
+set "LOCK=%DIR%\build\game.dll.lock"
+set "PDB=game_%RANDOM%%RANDOM%.pdb"
+if not exist "%DIR%\build\obj" mkdir "%DIR%\build\obj"
+call :game_sources "%DIR%"
+echo building> "%LOCK%"
+set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /LD /Ihost /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
+  /Fd"!DIR!\build\obj\\"
+set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
+call :compile "%DIR%\build\game.dll"
+set "RC=%errorlevel%"
+del /q "%LOCK%" 2>nul
+if not "%RC%"=="0" (
+  echo build.bat: game build failed in %DIR% ^(the running host keeps the last good version^) 1>&2
+  exit /b 1
+)
+for %%P in ("%DIR%\build\game_*.pdb") do if /i not "%%~nxP"=="%PDB%" del /q "%%P" 2>nul
+echo built %DIR%\build\game.dll
+exit /b 0
+
+rem One test: build, run (output to a log, as cmocka prints its summary on stderr), count.
+:unit_test
+set "NAME=%~n1"
+rem _CRT_DECLARE_NONSTDC_NAMES: the tests use open, read, unlink ..., which /std:c11 hides.
+set CL_ARGS=!CFLAGS! !OPT! /D_CRT_DECLARE_NONSTDC_NAMES=1 /DMI_SHARED_LIB /I"!MI_INC!" /I"!CMOCKA_INC!" /Ihost /Iarena ^
+  "%~1" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c /Fo"!TESTS!\obj\\" /Fd"!TESTS!\obj\\"
+set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" /LIBPATH:"!CMOCKA_LIBDIR!" !MI_LIB! cmocka.lib !SYSLIBS!
+call :compile "%TESTS%\%NAME%.exe" || exit /b 1
+echo == %NAME%
+pushd "%TESTS%"
+"%NAME%.exe" > "%NAME%.log" 2>&1
+set "RC=%errorlevel%"
+popd
+type "%TESTS%\%NAME%.log"
+set "P=0"
+for /f "tokens=4" %%N in ('findstr /b /c:"[  PASSED  ]" "%TESTS%\%NAME%.log"') do set "P=%%N"
+set /a PASSED+=P, FAILED+=RC
+exit /b 0

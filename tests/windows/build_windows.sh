@@ -1,0 +1,123 @@
+# build_windows.sh - the Windows half of build.sh, sourced by it: cross-compile with MinGW-w64 and
+# run the result under Wine (see tests/windows/README.md). Uses build.sh's compile, run_cmocka,
+# CFLAGS and source lists, so the Windows build follows the Linux one module by module.
+#
+#   ./build.sh windows                  host.exe, game_template's game.dll and the tests, in build/win
+#   ./build.sh windows game [GAME_DIR]  only GAME_DIR/build/game.dll: what a running host reloads
+#   ./build.sh test-windows             all of it under Wine; ends with "windows: N passed, N failed"
+
+WIN_CC=x86_64-w64-mingw32-gcc
+WIN_BUILD="$BUILD/win"
+# Unit tests that cannot run on Windows: heap, block and fs use fork, /proc, mmap or POSIX modes
+# throughout; test_windows.c proves the same things of the Win32 halves.
+WIN_UNIT_EXCLUDE=(heap block fs)
+WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32)
+
+# The Linux source lists with the _win32 half of each OS pair.
+win_sources() { # ARRAY_NAME...
+  local name src
+  for name in "$@"; do
+    local all="$name[@]"
+    for src in "${!all}"; do printf '%s\n' "${src/_posix.c/_win32.c}"; done
+  done
+}
+
+win_deps() {
+  # shellcheck source=deps.sh
+  source "$ROOT/tests/windows/deps.sh" "$WIN_BUILD/deps" || die "tests/windows/deps.sh failed (see above)"
+}
+
+win_compile() { CC="$WIN_CC" compile "$@"; }
+
+# The host's modules once, as a static library the host and every test link.
+win_build_host_lib() {
+  local src obj objs=() srcs
+  mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
+  for src in "${srcs[@]}" host/util_win32.c host/loader_win32.c; do
+    obj="$WIN_BUILD/obj/$(basename "${src%.c}").o"
+    win_compile "$obj" -c "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB "$src"
+    objs+=("$obj")
+  done
+  rm -f "$WIN_BUILD/libhost.a"
+  x86_64-w64-mingw32-ar rcs "$WIN_BUILD/libhost.a" "${objs[@]}"
+}
+
+win_build_host() {
+  win_build_host_lib
+  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB host/main.c \
+    "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" "${WIN_LIBS[@]}"
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
+}
+
+# GAME_DIR/build/game.dll under game.dll.lock, written to a temporary name and renamed, like build_game.
+# -static-libgcc: else the DLL needs libgcc_s_seh-1.dll at run time.
+win_build_game() { # GAME_DIR
+  local dir="$1" ok=0
+  local lock="$dir/build/game.dll.lock"
+  mkdir -p "$dir/build"
+  echo $$ >"$lock"
+  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" -shared -static-libgcc -I"$ROOT/host" -I"$ROOT/arena" \
+    -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) || ok=$?
+  rm -f "$lock"
+  [ $ok = 0 ] || die "windows game build failed in $dir (the running host keeps the last good version)"
+  say "built $dir/build/game.dll"
+}
+
+win_unit_tests() {
+  local t x
+  for t in "${UNIT_TESTS[@]}"; do
+    for x in "${WIN_UNIT_EXCLUDE[@]}"; do [ "$t" = "$x" ] && continue 2; done
+    printf '%s\n' "$t"
+  done
+}
+
+# A cmocka test for Windows. -Wno-format: under MinGW, cmocka.h declares print_error with the
+# msvcrt printf format, which knows no %zu. winpthread statically, for nanosleep in test_util.h.
+win_build_test() { # SOURCE
+  local name; name="$(basename "${1%.c}")"
+  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -Ihost -Iarena -I"$WIN_DEPS/include" \
+    -DMI_SHARED_LIB "$1" "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" -lcmocka "${WIN_LIBS[@]}" \
+    -Wl,-Bstatic -lpthread -Wl,-Bdynamic
+}
+
+# The portable unit tests, and the Windows-only ones in tests/windows/test_windows.c.
+win_build_tests() {
+  local t
+  for t in $(win_unit_tests); do win_build_test tests/unit/test_$t.c; done
+  win_build_test tests/windows/test_windows.c
+}
+
+win_cmd_build() {
+  win_deps
+  win_build_host
+  win_build_game "$ROOT/game_template"
+  win_build_tests
+  say "built $WIN_BUILD/host.exe and the tests in $WIN_BUILD/tests"
+}
+
+# A test binary under Wine. Output goes to a file (run_cmocka does that), never a pipe: Wine's
+# services keep a pipe open after the program ends.
+win_run_cmocka() { # NAME EXE
+  (cd "$WIN_BUILD/tests" && run_cmocka "$1" wine "$2")
+}
+
+win_cmd_test() {
+  local passed0=$TEST_PASSED failed0=$TEST_FAILED t
+  win_cmd_build
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
+  cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
+  for t in $(win_unit_tests); do win_run_cmocka "windows/test_$t" "$WIN_BUILD/tests/test_$t.exe"; done
+  win_run_cmocka windows/test_windows "$WIN_BUILD/tests/test_windows.exe"
+  run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
+  run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
+  wineserver -w # no Wine process outlives the run
+  say "windows: $((TEST_PASSED - passed0)) passed, $((TEST_FAILED - failed0)) failed"
+}
+
+win_main() { # ARGS... (after `windows`)
+  case "${1:-}" in
+    "") win_cmd_build ;;
+    game) win_deps; local d; d="$(game_dir "${2:-}")"; win_build_game "$d" ;;
+    *) die "unknown windows command '$1'; use: ./build.sh windows [game [GAME_DIR]]" ;;
+  esac
+}

@@ -1,0 +1,76 @@
+/* test_util_win32.h - the few POSIX calls that test_util.h and the portable unit tests use, for
+ * the MinGW build that runs under Wine (and under build.bat on Windows). Included by test_util.h
+ * on _WIN32 only; test code, never linked into the host. */
+#ifndef TEST_UTIL_WIN32_H
+#define TEST_UTIL_WIN32_H
+
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#undef EVENT_MAX /* winuser.h's WinEvent bound, not events.h's line size: the tests mean the latter */
+
+#include <direct.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0
+#define MAP_ANONYMOUS 0
+#define MAP_NORESERVE 0
+#define MAP_FAILED ((void *)-1)
+
+/* Anonymous memory only, committed at once (the tests write to it without an arena commit). */
+static inline void *test_win32_mmap(void *want, size_t size, int prot, int flags, int fd, long off)
+{
+    (void)want, (void)prot, (void)flags, (void)fd, (void)off;
+    void *p = VirtualAlloc(NULL, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    return p ? p : MAP_FAILED;
+}
+#define mmap test_win32_mmap
+
+static inline int test_win32_munmap(void *p, size_t size)
+{
+    (void)size;
+    return VirtualFree(p, 0, MEM_RELEASE) ? 0 : -1;
+}
+#define munmap test_win32_munmap
+
+/* No close-on-exec flag on Windows; what the helpers need there is binary mode (no CRLF rewriting). */
+#define O_CLOEXEC O_BINARY
+
+/* mkdir takes no mode on Windows; the folders are the test's own. */
+#define mkdir(path, mode) _mkdir(path)
+
+/* rename() will not replace an existing file on Windows; the tests mean POSIX rename. */
+static inline int test_win32_rename(const char *from, const char *to)
+{
+    return MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING) ? 0 : -1;
+}
+#define rename test_win32_rename
+
+/* The name's last six X become random hex. "/tmp/..." is \tmp on the current drive: Z:\tmp, the
+ * real /tmp, under Wine started from a Linux folder; made when missing on Windows. */
+static inline char *test_win32_mkdtemp(char *tmpl)
+{
+    size_t n = strlen(tmpl);
+    if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0) return NULL;
+    if (strncmp(tmpl, "/tmp/", 5) == 0) CreateDirectoryA("/tmp", NULL);
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        unsigned r = (unsigned)GetTickCount() * 2654435761u ^ (unsigned)GetCurrentProcessId() ^ attempt * 40503u;
+        snprintf(tmpl + n - 6, 7, "%06x", r & 0xffffff);
+        if (CreateDirectoryA(tmpl, NULL)) return tmpl;
+    }
+    return NULL;
+}
+#define mkdtemp test_win32_mkdtemp
+
+/* Wine differs from Windows in a few corners a test may have to step around. */
+static inline bool test_win32_is_wine(void)
+{
+    HMODULE ntdll = GetModuleHandleA("ntdll.dll");
+    return ntdll && GetProcAddress(ntdll, "wine_get_version") != NULL;
+}
+
+#endif
