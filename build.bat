@@ -22,10 +22,10 @@ set "BUILD=%ROOT%\build"
 cd /d "%ROOT%"
 
 rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
-set "ARENA_SRC=arena\arena.c arena\pool.c arena\arena_os_win32.c"
-set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\util_win32.c"
+set "ARENA_SRC=arena\arena.c arena\arena_stats.c arena\pool.c arena\arena_os_win32.c"
+set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\stats.c host\stats_input_win32.c host\report.c host\report_json.c host\report_text.c host\report_stream.c host\report_html.c host\util_win32.c"
 set "HEAP_SRC=arena\heap.c"
-set "UNIT_TESTS=arena pool units cli events watch layout"
+set "UNIT_TESTS=arena pool units cli events watch stats stats_report layout registry watchdog"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
 set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
 set "OPT=/O2"
@@ -47,50 +47,68 @@ exit /b 1
 rem ---- commands -------------------------------------------------------------------------------------
 
 :cmd_build
-call :need_tools || exit /b 1
-call :build_host || exit /b 1
+call :need_tools
+if errorlevel 1 exit /b 1
+call :build_host
+if errorlevel 1 exit /b 1
 call :build_game "%ROOT%\game_template"
 exit /b %errorlevel%
 
 :cmd_game
-call :args %* || exit /b 1
-call :need_cl || exit /b 1
+call :args %*
+if errorlevel 1 exit /b 1
+call :need_cl
+if errorlevel 1 exit /b 1
 call :build_game "%GAME_DIR%"
 exit /b %errorlevel%
 
 :cmd_run
-call :args %* || exit /b 1
-call :need_tools || exit /b 1
-call :build_host || exit /b 1
-call :build_game "%GAME_DIR%" || exit /b 1
+call :args %*
+if errorlevel 1 exit /b 1
+call :need_tools
+if errorlevel 1 exit /b 1
+call :build_host
+if errorlevel 1 exit /b 1
+call :build_game "%GAME_DIR%"
+if errorlevel 1 exit /b 1
 "%BUILD%\host.exe" %REST% "%GAME_DIR%\build\game.dll"
 exit /b %errorlevel%
 
 :cmd_release
-call :args %* || exit /b 1
-call :need_tools || exit /b 1
+call :args %*
+if errorlevel 1 exit /b 1
+call :need_tools
+if errorlevel 1 exit /b 1
 call :game_sources "%GAME_DIR%"
 if not exist "%GAME_DIR%\build\obj" mkdir "%GAME_DIR%\build\obj"
 set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /Ihost /Iarena /I"!GAME_DIR!" !GAME_SRC! ^
   !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_static.c host\main.c /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS!
-call :compile "%GAME_DIR%\build\game.exe" || exit /b 1
+call :compile "%GAME_DIR%\build\game.exe"
+if errorlevel 1 exit /b 1
 copy /y "%MI_BIN%\mimalloc*.dll" "%GAME_DIR%\build\" >nul
 echo built %GAME_DIR%\build\game.exe (release: game linked in, no reloading)
 exit /b 0
 
 :cmd_test
-call :need_tools test || exit /b 1
-call :build_host || exit /b 1
-call :build_game "%ROOT%\game_template" || exit /b 1
+call :need_tools test
+if errorlevel 1 exit /b 1
+call :build_host
+if errorlevel 1 exit /b 1
+call :build_game "%ROOT%\game_template"
+if errorlevel 1 exit /b 1
 set "TESTS=%BUILD%\tests"
 if not exist "%TESTS%\obj" mkdir "%TESTS%\obj"
 copy /y "%MI_BIN%\mimalloc*.dll" "%TESTS%\" >nul
 copy /y "%CMOCKA_BIN%\cmocka*.dll" "%TESTS%\" >nul 2>nul
 copy /y "%ROOT%\game_template\build\game.dll" "%TESTS%\" >nul
 set /a PASSED=0, FAILED=0
-for %%T in (%UNIT_TESTS%) do call :unit_test tests\unit\test_%%T.c || exit /b 1
-call :unit_test tests\windows\test_windows.c || exit /b 1
+for %%T in (%UNIT_TESTS%) do (
+  call :unit_test tests\unit\test_%%T.c
+  if errorlevel 1 exit /b 1
+)
+call :unit_test tests\windows\test_windows.c
+if errorlevel 1 exit /b 1
 echo %PASSED% passed, %FAILED% failed
 if %FAILED% GTR 0 exit /b 1
 exit /b 0
@@ -137,7 +155,9 @@ exit /b 0
 rem ---- tools and libraries ----------------------------------------------------------------------------
 
 :need_cl
-where cl >nul 2>nul || (
+set "CL_PATH="
+for %%X in (cl.exe) do set "CL_PATH=%%~$PATH:X"
+if not defined CL_PATH (
   echo build.bat: cl.exe is not on PATH; open the "x64 Native Tools Command Prompt for VS 2022" from the Start menu ^(or run vcvars64.bat of Visual Studio or its free Build Tools^) and run build.bat there 1>&2
   exit /b 1
 )
@@ -150,9 +170,11 @@ exit /b 0
 rem cl, then mimalloc (and cmocka with "test") from MIMALLOC_DIR / CMOCKA_DIR or vcpkg. Sets MI_INC,
 rem MI_LIBDIR, MI_LIB, MI_BIN, CMOCKA_INC, CMOCKA_LIBDIR, CMOCKA_BIN.
 :need_tools
-call :need_cl || exit /b 1
+call :need_cl
+if errorlevel 1 exit /b 1
 set "VCPKG_OUT=%BUILD%\vcpkg_installed\x64-windows"
-if not defined MIMALLOC_DIR call :vcpkg_install || exit /b 1
+if not defined MIMALLOC_DIR call :vcpkg_install
+if errorlevel 1 exit /b 1
 if not defined MIMALLOC_DIR set "MIMALLOC_DIR=%VCPKG_OUT%"
 if not defined CMOCKA_DIR set "CMOCKA_DIR=%VCPKG_OUT%"
 if not exist "%MIMALLOC_DIR%\include\mimalloc.h" (
@@ -216,14 +238,16 @@ echo build.bat: cannot replace %~2 ^(something keeps it open^); close it and bui
 del /q "%~1" 2>nul
 exit /b 1
 
-rem True (errorlevel 0) while build\host.exe runs: Windows locks a running .exe against writing.
+rem True (errorlevel 0) while build\host.exe runs: Windows will not delete a running .exe. When it
+rem does not run, the old one goes now; the build writes the new one.
 :host_running
-if not exist "%BUILD%\host.exe" exit /b 1
-2>nul (>>"%BUILD%\host.exe" echo off) && exit /b 1
-exit /b 0
+del /q "%BUILD%\host.exe" 2>nul
+if exist "%BUILD%\host.exe" exit /b 0
+exit /b 1
 
 :build_host
-call :host_running && (
+call :host_running
+if not errorlevel 1 (
   echo build.bat: build\host.exe is running ^(Windows locks it^): building only the game; restart the host to pick up host changes
   exit /b 0
 )
@@ -231,7 +255,8 @@ if not exist "%BUILD%\obj\host" mkdir "%BUILD%\obj\host"
 set CL_ARGS=!CFLAGS! !OPT! /DMI_SHARED_LIB /I"!MI_INC!" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c ^
   host\main.c /Fo"!BUILD!\obj\host\\" /Fd"!BUILD!\obj\host\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS! /PDB:"!BUILD!\host.pdb"
-call :compile "%BUILD%\host.exe" || exit /b 1
+call :compile "%BUILD%\host.exe"
+if errorlevel 1 exit /b 1
 copy /y "%MI_BIN%\mimalloc*.dll" "%BUILD%\" >nul
 echo built %BUILD%\host.exe
 exit /b 0
@@ -243,7 +268,7 @@ for %%F in ("%~1\*.c") do set GAME_SRC=!GAME_SRC! "%%~fF"
 exit /b 0
 
 rem GAME_DIR\build\game.dll under game.dll.lock, which the host waits on; a PDB of its own name per
-rem build, so a debugger holding the last one never blocks the next; older PDBs removed when free.
+rem build, so a debugger holding the last one never blocks the next.
 :build_game
 set "DIR=%~1"
 set "LOCK=%DIR%\build\game.dll.lock"
@@ -251,6 +276,8 @@ set "PDB=game_%RANDOM%%RANDOM%.pdb"
 if not exist "%DIR%\build\obj" mkdir "%DIR%\build\obj"
 call :game_sources "%DIR%"
 echo building> "%LOCK%"
+rem older PDBs go unless a debugger still holds one; the new one gets a name of its own
+del /q "%DIR%\build\game_*.pdb" 2>nul
 set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /LD /Ihost /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
   /Fd"!DIR!\build\obj\\"
 set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
@@ -261,7 +288,6 @@ if not "%RC%"=="0" (
   echo build.bat: game build failed in %DIR% ^(the running host keeps the last good version^) 1>&2
   exit /b 1
 )
-for %%P in ("%DIR%\build\game_*.pdb") do if /i not "%%~nxP"=="%PDB%" del /q "%%P" 2>nul
 echo built %DIR%\build\game.dll
 exit /b 0
 
@@ -272,7 +298,8 @@ rem _CRT_DECLARE_NONSTDC_NAMES: the tests use open, read, unlink ..., which /std
 set CL_ARGS=!CFLAGS! !OPT! /D_CRT_DECLARE_NONSTDC_NAMES=1 /DMI_SHARED_LIB /I"!MI_INC!" /I"!CMOCKA_INC!" /Ihost /Iarena ^
   "%~1" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c /Fo"!TESTS!\obj\\" /Fd"!TESTS!\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" /LIBPATH:"!CMOCKA_LIBDIR!" !MI_LIB! cmocka.lib !SYSLIBS!
-call :compile "%TESTS%\%NAME%.exe" || exit /b 1
+call :compile "%TESTS%\%NAME%.exe"
+if errorlevel 1 exit /b 1
 echo == %NAME%
 pushd "%TESTS%"
 "%NAME%.exe" > "%NAME%.log" 2>&1

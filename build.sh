@@ -24,13 +24,15 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
 OPT=(-O2)
 SAN=(-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 
-ARENA_SRC=(arena/arena.c arena/pool.c arena/arena_os_posix.c)
+ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c)
 # Host modules: one per concern, the _posix half of each OS pair.
 HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
               host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
               host/signals_posix.c host/host.c host/host_api.c host/layout.c
               host/crash.c host/crash_posix.c host/symbols.c host/symbols_posix.c host/scan.c host/registry.c
-              host/watchdog_posix.c host/guard.c)
+              host/watchdog_posix.c host/guard.c
+              host/stats.c host/stats_input_posix.c host/report.c host/report_json.c host/report_text.c
+              host/report_stream.c host/report_html.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
@@ -129,8 +131,10 @@ run_cmocka() { # NAME BINARY [ARGS...]
   local log="$BUILD/tests/$name.log" rc=0
   mkdir -p "$(dirname "$log")"
   say "== $name"
+  local start=$SECONDS
   "$@" >"$log" 2>&1 || rc=$?
   cat "$log"
+  say "($name: $((SECONDS - start)) s)"
   local p f
   p=$(grep -oE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
   f=$(grep -oE '^\[  FAILED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
@@ -142,7 +146,7 @@ run_cmocka() { # NAME BINARY [ARGS...]
   fi
 }
 
-UNIT_TESTS=(arena pool heap block units cli events fs watch layout crash symbols scan registry watchdog)
+UNIT_TESTS=(arena pool heap block units cli events fs watch stats stats_report layout crash symbols scan registry watchdog)
 
 build_unit_tests() { # VARIANT FLAGS...
   local variant="$1"; shift
@@ -156,7 +160,7 @@ run_unit_tests() { # VARIANT
   for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/test_$t" "$BUILD/tests/$1/test_$t"; done
 }
 
-INTEGRATION_TESTS=(reload terminal layout)
+INTEGRATION_TESTS=(reload terminal stats layout crash)
 
 build_integration_tests() {
   for t in "${INTEGRATION_TESTS[@]}" soak; do
@@ -184,13 +188,14 @@ run_valgrind_tests() {
   command -v valgrind >/dev/null 2>&1 || need_packages valgrind
   for t in "${UNIT_TESTS[@]}"; do
     [ "$t" = heap ] && continue
+    [ "$t" = crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
     run_cmocka "valgrind/test_$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/test_$t"
   done
 }
 
 # ---- fuzzing (libFuzzer, clang) --------------------------------------------------------------------
 
-FUZZERS=(arena image cli)
+FUZZERS=(arena image cli symbols)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
 
 build_fuzzers() {
@@ -198,7 +203,7 @@ build_fuzzers() {
   for f in "${FUZZERS[@]}"; do
     CC=clang compile "$BUILD/fuzz/fuzz_$f" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
       "${WARN[@]}" -Ihost -Iarena tests/fuzz/fuzz_$f.c "${ARENA_SRC[@]}" host/error.c host/units.c host/cli.c \
-      host/block.c host/loader_posix.c -ldl
+      host/block.c host/loader_posix.c host/symbols.c host/symbols_posix.c -ldl
   done
 }
 
@@ -210,9 +215,11 @@ run_fuzzers() { # RUNS
   cp -f "$ROOT/game_template/build/libgame.so" "$BUILD/fuzz/corpus-image/"
   for f in "${FUZZERS[@]}"; do
     local log="$BUILD/fuzz/fuzz_$f.log" corpus=()
-    [ "$f" = image ] && corpus=("$BUILD/fuzz/corpus-image")
+    [ "$f" = image ] || [ "$f" = symbols ] && corpus=("$BUILD/fuzz/corpus-image")
+    local max_len=4096
+    [ "$f" = symbols ] && max_len=262144 # a whole library: its symbol table sits at the end
     say "== fuzz/$f ($1 runs)"
-    if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$1" -max_len=4096 "${corpus[@]}" >"$log" 2>&1); then
+    if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$1" -max_len="$max_len" "${corpus[@]}" >"$log" 2>&1); then
       say "fuzz_$f: $(grep -E '^Done' "$log" | tail -n 1)"
       TEST_PASSED=$((TEST_PASSED + 1))
     else
@@ -239,6 +246,7 @@ cmd_test() {
   build_host_asan
   GAME_CFLAGS="${SAN[*]}" ASAN_OPTIONS=detect_leaks=0 run_integration_tests integration-asan "$BUILD/asan/host"
   ENGINE_ROOT="$ROOT" run_cmocka integration/test_soak "$BUILD/tests/test_soak"
+  win_cmd_test
   say "$TEST_PASSED passed, $TEST_FAILED failed"
   [ "$TEST_FAILED" = 0 ]
 }
@@ -254,11 +262,21 @@ cmd_bench() {
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl
+  compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_scan.c host/scan.c
+  # the same source twice: once with the stats compiled out, once with them on
+  compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -Ihost -Iarena -c \
+    tests/bench/bench_stats.c
+  compile "$BUILD/bench/bench_stats" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_stats.c \
+    "$BUILD/bench/bench_stats_off.o" "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
   "$BUILD/bench/bench_frame"
+  echo
+  "$BUILD/bench/bench_stats"
   echo
   "$BUILD/bench/bench_heap"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
+  echo
+  "$BUILD/bench/bench_scan"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

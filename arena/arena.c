@@ -1,6 +1,7 @@
 /* arena.c - bump arenas: push, pop, temp scopes, scratch selection, commit on demand. */
 #include "arena.h"
 #include "arena_os.h"
+#include "arena_stats.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,6 +66,7 @@ arena *arena_create(void *memory, uint64_t size, arena_params params)
     a->base = (uint8_t *)memory + ARENA_HEADER_SIZE;
     a->capacity = size - ARENA_HEADER_SIZE;
     a->commit_step = step;
+    a->site_counters = &a->stats.own;
     return a;
 }
 
@@ -80,7 +82,7 @@ static bool arena_commit_to(arena *a, uint64_t end)
     return true;
 }
 
-void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags)
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site)
 {
     bool fatal = (flags & ARENA_PUSH_FATAL) != 0;
     if (!size_is_pow2(align)) arena_fail_align(a, align);
@@ -91,42 +93,32 @@ void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags)
         return arena_fail_exhausted(a, size, align, fatal);
     if (!arena_commit_to(a, end)) return arena_fail_exhausted(a, size, align, fatal);
     /* committed now covers the request: the fast path takes it from here */
-    return arena_push_flags(a, size, align, flags);
+    return arena_push_at(a, size, align, flags, site);
 }
 
-static void *arena_push_array_impl(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags)
+void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site)
 {
     uint64_t total;
     if (!size_mul(count, size, &total)) return arena_fail_exhausted(a, UINT64_MAX, align, flags & ARENA_PUSH_FATAL);
-    return arena_push_flags(a, total, align, flags);
+    return arena_push_at(a, total, align, flags, site);
 }
 
-void *arena_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero)
-{
-    return arena_push_array_impl(a, count, size, align, ARENA_PUSH_FATAL | (zero ? ARENA_PUSH_ZERO : 0));
-}
-
-void *arena_try_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero)
-{
-    return arena_push_array_impl(a, count, size, align, zero ? ARENA_PUSH_ZERO : 0);
-}
-
-char *arena_push_str(arena *a, const char *s)
+char *arena_push_str_at(arena *a, const char *s, arena_site *site)
 {
     size_t n = strlen(s);
-    char *out = arena_push_no_zero(a, (uint64_t)n + 1, 1);
+    char *out = arena_push_at(a, (uint64_t)n + 1, 1, ARENA_PUSH_FATAL, site);
     memcpy(out, s, n + 1);
     return out;
 }
 
-char *arena_push_fmt(arena *a, const char *fmt, ...)
+char *arena_push_fmt_at(arena *a, arena_site *site, const char *fmt, ...)
 {
     va_list args, again;
     va_start(args, fmt);
     va_copy(again, args);
     int n = vsnprintf(NULL, 0, fmt, args);
     va_end(args);
-    char *out = arena_push_no_zero(a, (uint64_t)(n < 0 ? 0 : n) + 1, 1);
+    char *out = arena_push_at(a, (uint64_t)(n < 0 ? 0 : n) + 1, 1, ARENA_PUSH_FATAL, site);
     vsnprintf(out, (size_t)(n < 0 ? 0 : n) + 1, fmt, again);
     va_end(again);
     return out;
@@ -142,6 +134,7 @@ void arena_pop_to(arena *a, uint64_t pos)
     BASE_POISON(a->base + pos, a->pos - pos);
 #if !defined(ARENA_NO_STATS)
     if (a->pos > a->stats.high_water) a->stats.high_water = a->pos;
+    if (a->pos > a->stats.frame_high) a->stats.frame_high = a->pos;
     a->stats.bytes_popped += a->pos - pos;
     if (pos == 0) a->stats.resets++;
 #endif
@@ -203,18 +196,38 @@ arena_temp arena_scratch_begin(arena *const *set, int set_count, arena *const *c
 
 /* ---- stats ------------------------------------------------------------------------------- */
 
+/* The sum over the arena's site counters: with a table, one per site the table knows. */
+static arena_site_counter arena_stats_total(const arena *a)
+{
+    uint32_t n = a->stats.table ? arena_stats_site_count(a->stats.table) : 1;
+    arena_site_counter sum = {0, 0};
+    for (uint32_t i = 0; i < n; i++) {
+        sum.pushes += a->site_counters[i].pushes;
+        sum.bytes += a->site_counters[i].bytes;
+    }
+    return sum;
+}
+
+uint64_t arena_stats_pushes(const arena *a) { return arena_stats_total(a).pushes; }
+
+uint64_t arena_stats_bytes(const arena *a) { return arena_stats_total(a).bytes; }
+
 void arena_stats_frame_begin(arena *a)
 {
-    a->stats.frame_pushes_at = a->stats.pushes;
-    a->stats.frame_bytes_at = a->stats.bytes_pushed;
+    arena_site_counter total = arena_stats_total(a);
+    a->stats.frame_pushes_at = total.pushes;
+    a->stats.frame_bytes_at = total.bytes;
+    a->stats.frame_high = 0;
 }
 
 uint64_t arena_stats_high_water(const arena *a) { return MAX(a->stats.high_water, a->pos); }
 
 /* Every byte the position ever advanced is either still below pos or was popped; what of it was not
  * requested was padding. */
-uint64_t arena_stats_padding(const arena *a) { return a->pos + a->stats.bytes_popped - a->stats.bytes_pushed; }
+uint64_t arena_stats_padding(const arena *a) { return a->pos + a->stats.bytes_popped - arena_stats_bytes(a); }
 
-uint64_t arena_stats_frame_pushes(const arena *a) { return a->stats.pushes - a->stats.frame_pushes_at; }
+uint64_t arena_stats_frame_pushes(const arena *a) { return arena_stats_pushes(a) - a->stats.frame_pushes_at; }
 
-uint64_t arena_stats_frame_bytes(const arena *a) { return a->stats.bytes_pushed - a->stats.frame_bytes_at; }
+uint64_t arena_stats_frame_bytes(const arena *a) { return arena_stats_bytes(a) - a->stats.frame_bytes_at; }
+
+uint64_t arena_stats_frame_high_water(const arena *a) { return MAX(a->stats.frame_high, a->pos); }

@@ -13,7 +13,10 @@
  *
  * Pushing past the end of an arena is a fatal error that names the arena, the request, the bytes
  * used and the capacity (and records them in the arena so the host can report it). Call
- * arena_try_push (or the try_ macros) where running out is expected: they return NULL instead. */
+ * arena_try_push (or the try_ macros) where running out is expected: they return NULL instead.
+ *
+ * Every push counts its bytes; an arena tracked by a stats table (arena_stats.h; the host tracks
+ * the block's) counts them per call site and per tag too. -DARENA_NO_STATS removes all counting. */
 #ifndef ARENA_H
 #define ARENA_H
 
@@ -26,16 +29,40 @@
 #define ARENA_BASE_ALIGN 64 /* alignment of every arena's base */
 #define ARENA_DEFAULT_COMMIT_STEP KB(64)
 
-/* Counters every arena keeps unless ARENA_NO_STATS is defined. The push fast path adds to two of
- * them; the rest change only on pops and frames, or are derived by the arena_stats_ functions. */
+/* ---- allocation sites ------------------------------------------------------------------------
+ * Every push macro passes the site it was written at: a static arena_site in the caller's code
+ * (ARENA_SITE). Its key caches where the site's counters are in the stats table, so counting a
+ * push is one compare and two adds. The site's strings stay in the caller's code; the table copies
+ * them into the block when it first sees the site. A reload resets the library's statics, so the
+ * next push looks the site up again by file, line and function and finds the same counters. */
+typedef struct arena_site {
+    const char *file;
+    const char *func;
+    uint32_t line;
+    uint64_t key; /* byte offset of the site's counters << 32 | the stamp of their table; 0: none yet */
+} arena_site;
+
+typedef struct arena_site_counter {
+    uint64_t pushes;
+    uint64_t bytes; /* requested, padding not included */
+} arena_site_counter;
+
+/* Counters every arena keeps unless ARENA_NO_STATS is defined. Pushes and bytes are counted per
+ * call site (arena.site_counters) and summed by arena_stats_pushes / arena_stats_bytes; the rest
+ * change only on pops, tags and frames. */
 typedef struct arena_stats {
-    uint64_t pushes;         /* pushes since creation */
-    uint64_t bytes_pushed;   /* bytes requested since creation */
+    arena_site_counter own;  /* all the pushes of an arena that has no stats table */
+    struct arena_stats_table *table; /* the table that counts this arena's sites (arena_stats.h) */
     uint64_t bytes_popped;   /* bytes given back by pops and clears; with pos, gives the padding */
     uint64_t high_water;     /* highest pos seen at a pop or clear; see arena_stats_high_water */
     uint64_t resets;         /* clears, and pops that reached the start */
-    uint64_t frame_pushes_at;  /* pushes when the current frame began */
-    uint64_t frame_bytes_at;   /* bytes_pushed when the current frame began */
+    uint64_t frame_pushes_at; /* pushes when the current frame began */
+    uint64_t frame_bytes_at;  /* bytes when the current frame began */
+    uint64_t frame_high;      /* highest pos seen at a pop this frame; see arena_stats_frame_high_water */
+    uint64_t tag_pushes_at;   /* pushes when the current tag began counting */
+    uint64_t tag_bytes_at;
+    uint32_t tag;             /* the tag pushes count for now; 0 is untagged */
+    uint32_t reserved0;
 } arena_stats;
 
 /* The last request this arena could not satisfy; zero count means none. */
@@ -48,12 +75,16 @@ typedef struct arena_failure {
 } arena_failure;
 
 typedef struct arena {
-    char name[ARENA_NAME_MAX]; /* copied in: never a pointer into a game library */
-    uint8_t *base;             /* first byte handed out; the header sits just before it */
-    uint64_t pos;              /* bytes in use from base */
-    uint64_t committed;        /* bytes from base that are committed */
-    uint64_t capacity;         /* bytes from base that may ever be used */
+    /* what a push reads comes first: one cache line */
+    uint8_t *base;                     /* first byte handed out; the header sits just before it */
+    uint64_t pos;                      /* bytes in use from base */
+    uint64_t committed;                /* bytes from base that are committed */
+    arena_site_counter *site_counters; /* by site: the stats table's array for this arena, or &stats.own */
+    uint32_t site_stamp;               /* the stamp of that table; 0 without one: pushes count in stats.own */
+    uint32_t reserved0;
+    uint64_t capacity;                 /* bytes from base that may ever be used */
     uint64_t commit_step;
+    char name[ARENA_NAME_MAX];         /* copied in: never a pointer into a game library */
     arena_stats stats;
     arena_failure failure;
 } arena;
@@ -76,16 +107,26 @@ arena *arena_create(void *memory, uint64_t size, arena_params params);
 
 /* ---- pushing ----------------------------------------------------------------------------- */
 
-/* Fatal on exhaustion or a bad alignment; the memory is zeroed unless _no_zero. */
-static inline void *arena_push(arena *a, uint64_t size, uint64_t align);
-static inline void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align);
-/* NULL on exhaustion (recorded in a->failure); still fatal on a bad alignment, a programming error. */
-static inline void *arena_try_push(arena *a, uint64_t size, uint64_t align);
-static inline void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align);
-
-/* count * size with overflow treated as exhaustion. */
-void *arena_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero);
-void *arena_try_push_array(arena *a, uint64_t count, uint64_t size, uint64_t align, bool zero);
+/* Every push is a macro, so it can name its call site for the stats (ARENA_SITE below).
+ *
+ * arena_push(a, size, align)            zeroed; fatal on exhaustion or a bad alignment
+ * arena_push_no_zero(a, size, align)    not zeroed
+ * arena_try_push(a, size, align)        NULL on exhaustion (recorded in a->failure); a bad
+ * arena_try_push_no_zero(a, size, align)  alignment is still fatal: a programming error
+ * arena_push_array(a, count, size, align, zero)      count * size, overflow counts as exhaustion
+ * arena_try_push_array(a, count, size, align, zero)
+ * arena_push_str(a, s)                  a copy of s; names kept in the block go through this
+ * arena_push_fmt(a, fmt, ...)           printf into the arena */
+#define arena_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, ARENA_SITE)
+#define arena_push_no_zero(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_FATAL, ARENA_SITE)
+#define arena_try_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO, ARENA_SITE)
+#define arena_try_push_no_zero(a, size, align) arena_push_at((a), (size), (align), 0, ARENA_SITE)
+#define arena_push_array(a, count, size, align, zero)                                                          \
+    arena_push_array_at((a), (count), (size), (align), ARENA_PUSH_FATAL | ((zero) ? ARENA_PUSH_ZERO : 0), ARENA_SITE)
+#define arena_try_push_array(a, count, size, align, zero)                                                      \
+    arena_push_array_at((a), (count), (size), (align), (zero) ? ARENA_PUSH_ZERO : 0, ARENA_SITE)
+#define arena_push_str(a, s) arena_push_str_at((a), (s), ARENA_SITE)
+#define arena_push_fmt(a, ...) arena_push_fmt_at((a), ARENA_SITE, __VA_ARGS__)
 
 #define push_struct(a, T) ((T *)arena_push((a), sizeof(T), BASE_ALIGNOF(T)))
 #define push_struct_no_zero(a, T) ((T *)arena_push_no_zero((a), sizeof(T), BASE_ALIGNOF(T)))
@@ -94,12 +135,34 @@ void *arena_try_push_array(arena *a, uint64_t count, uint64_t size, uint64_t ali
 #define try_push_struct(a, T) ((T *)arena_try_push((a), sizeof(T), BASE_ALIGNOF(T)))
 #define try_push_array(a, T, n) ((T *)arena_try_push_array((a), (n), sizeof(T), BASE_ALIGNOF(T), true))
 
-/* Copies a string into the arena (always NUL-terminated); names kept in the block go through this. */
-char *arena_push_str(arena *a, const char *s);
-/* printf into the arena. */
-char *arena_push_fmt(arena *a, const char *fmt, ...)
+/* This call site: a static arena_site in the code that expands it (GCC, Clang, MinGW). Elsewhere,
+ * and with ARENA_NO_STATS, pushes carry no site and count under "(no site)". On ELF the sites go to
+ * the section that the host's warning about writable globals leaves out (game_api.h's
+ * GAME_TRANSIENT): a site is meant to start over on a reload. */
+#if defined(__ELF__)
+#define ARENA_SITE_SECTION __attribute__((section("game_transient")))
+#else
+#define ARENA_SITE_SECTION
+#endif
+#if !defined(ARENA_NO_STATS) && defined(__GNUC__)
+#define ARENA_SITE                                                                                 \
+    (__extension__({                                                                               \
+        static arena_site arena_site_here_ ARENA_SITE_SECTION = {__FILE__, __func__, __LINE__, 0}; \
+        &arena_site_here_;                                                                         \
+    }))
+#else
+#define ARENA_SITE ((arena_site *)0)
+#endif
+
+enum { ARENA_PUSH_ZERO = 1, ARENA_PUSH_FATAL = 2 };
+
+/* What the macros call; `site` may be NULL. */
+static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site);
+void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site);
+char *arena_push_str_at(arena *a, const char *s, arena_site *site);
+char *arena_push_fmt_at(arena *a, arena_site *site, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
@@ -126,21 +189,53 @@ arena_temp arena_scratch_begin(arena *const *set, int set_count, arena *const *c
 
 /* ---- stats ------------------------------------------------------------------------------- */
 
+/* Pushes and bytes requested since creation (with a stats table: the sum over its sites). */
+uint64_t arena_stats_pushes(const arena *a);
+uint64_t arena_stats_bytes(const arena *a);
 /* Starts a new frame for the per-frame counters. */
 void arena_stats_frame_begin(arena *a);
 uint64_t arena_stats_high_water(const arena *a);
 uint64_t arena_stats_padding(const arena *a);
 uint64_t arena_stats_frame_pushes(const arena *a);
 uint64_t arena_stats_frame_bytes(const arena *a);
+/* The highest position since arena_stats_frame_begin (the host calls it for a frame arena just
+ * after clearing it, so for a frame arena this is the most its frame used). */
+uint64_t arena_stats_frame_high_water(const arena *a);
+
+/* Tags name a group of allocations ("entities", "particles"): every push on `a` between
+ * arena_tag_begin and arena_tag_end counts for `tag` (an id from host->stats_tag or
+ * arena_stats_tag) and for no other tag. Scopes nest. Counting happens at the scope edges, so a
+ * tag costs nothing per push; an edge sums the arena's site counters (about a nanosecond per site
+ * in use): tag a system's work per frame, not each object. No-ops without a stats table. */
+typedef struct arena_tag_scope {
+    arena *arena;
+    uint32_t outer; /* the tag to go back to */
+} arena_tag_scope;
+
+arena_tag_scope arena_tag_begin(arena *a, uint32_t tag);
+void arena_tag_end(arena_tag_scope scope);
 
 /* ---- the push fast path (inline: a push is a few adds and compares) ----------------------- */
 
-enum { ARENA_PUSH_ZERO = 1, ARENA_PUSH_FATAL = 2 };
-
 /* Everything the fast path does not handle: growing the commit, bad alignment, exhaustion. */
-void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags);
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site);
+/* A site whose key is not for this arena's table: looks it up (or adds it) by file, line and
+ * function, and returns the key to count with. Only for arenas with a table. */
+uint64_t arena_site_miss(arena *a, arena_site *site);
 
-static inline void *arena_push_flags(arena *a, uint64_t size, uint64_t align, int flags)
+static inline void arena_site_count(arena *a, arena_site *site, uint64_t size)
+{
+    arena_site_counter *c = &a->stats.own;
+    if (a->site_stamp) {
+        uint64_t key = site ? site->key : a->site_stamp; /* no site: the counters at offset 0 */
+        if (BASE_UNLIKELY((uint32_t)key != a->site_stamp)) key = arena_site_miss(a, site);
+        c = (arena_site_counter *)((uint8_t *)a->site_counters + (key >> 32));
+    }
+    c->pushes++;
+    c->bytes += size;
+}
+
+static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site)
 {
     /* base is 64-byte aligned, so up to that an aligned offset is an aligned address */
     uint64_t offset = align <= ARENA_BASE_ALIGN
@@ -150,35 +245,16 @@ static inline void *arena_push_flags(arena *a, uint64_t size, uint64_t align, in
     uint8_t *start = a->base + offset;
     /* offset <= committed first, so committed - offset cannot wrap */
     if (BASE_UNLIKELY(!size_is_pow2(align) || offset > a->committed || size > a->committed - offset))
-        return arena_push_slow(a, size, align, flags);
+        return arena_push_slow(a, size, align, flags, site);
 #if !defined(ARENA_NO_STATS)
-    a->stats.pushes++;
-    a->stats.bytes_pushed += size;
+    arena_site_count(a, site, size);
+#else
+    (void)site;
 #endif
     a->pos = offset + size;
     BASE_UNPOISON(start, size);
     if (flags & ARENA_PUSH_ZERO) memset(start, 0, (size_t)size);
     return start;
-}
-
-static inline void *arena_push(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_flags(a, size, align, ARENA_PUSH_ZERO | ARENA_PUSH_FATAL);
-}
-
-static inline void *arena_push_no_zero(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_flags(a, size, align, ARENA_PUSH_FATAL);
-}
-
-static inline void *arena_try_push(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_flags(a, size, align, ARENA_PUSH_ZERO);
-}
-
-static inline void *arena_try_push_no_zero(arena *a, uint64_t size, uint64_t align)
-{
-    return arena_push_flags(a, size, align, 0);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* pool.c - fixed-size slots with an intrusive free list. */
 #include "pool.h"
+#include "arena_stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,9 @@
 #define ARENA_ABORT() abort()
 #endif
 
-arena_pool *arena_pool_create(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name)
+arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site)
 {
-    arena_pool *p = push_struct(a, arena_pool);
+    arena_pool *p = arena_push_at(a, sizeof(arena_pool), BASE_ALIGNOF(arena_pool), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, site);
     size_t n = name ? strlen(name) : 0;
     if (n >= ARENA_NAME_MAX) n = ARENA_NAME_MAX - 1;
     if (n) memcpy(p->name, name, n);
@@ -19,6 +20,7 @@ arena_pool *arena_pool_create(arena *a, uint64_t slot_size, uint64_t slot_align,
     /* a free slot stores the list link, so it must fit and be aligned for one */
     p->slot_size = MAX(slot_size, sizeof(arena_pool_slot));
     p->slot_align = MAX(slot_align, BASE_ALIGNOF(arena_pool_slot));
+    if (a->stats.table) arena_stats_pool_add(a->stats.table, p);
     return p;
 }
 
@@ -31,8 +33,8 @@ static void *arena_pool_alloc_impl(arena_pool *p, bool fatal)
         p->free_list = p->free_list->next;
         memset(slot, 0, (size_t)p->slot_size);
     } else {
-        slot = fatal ? arena_push(p->arena, p->slot_size, p->slot_align)
-                     : arena_try_push(p->arena, p->slot_size, p->slot_align);
+        int flags = ARENA_PUSH_ZERO | (fatal ? ARENA_PUSH_FATAL : 0);
+        slot = arena_push_at(p->arena, p->slot_size, p->slot_align, flags, &p->site);
         if (!slot) return NULL;
         p->slots++;
     }

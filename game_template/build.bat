@@ -15,6 +15,8 @@ set "GAME_DIR=%GAME_DIR:~0,-1%"
 set "CMD=%~1"
 if "%CMD%"=="" set "CMD=game"
 if /i "%CMD%"=="help" goto :help
+if "%CMD%"=="-h" goto :help
+if "%CMD%"=="--help" goto :help
 if /i not "%CMD%"=="game" if /i not "%CMD%"=="run" if /i not "%CMD%"=="release" (
   echo build.bat: unknown command '%CMD%'; commands: game ^(the default^), run, release, help 1>&2
   exit /b 1

@@ -346,6 +346,7 @@ static game_status snake_handle_keys(snake_state *s, const host_api *host, const
         case 'r': case 'R': host->request_restart(); break; /* the host throws the state away and calls init */
         case 'p': case 'P': case GAME_KEY_ESCAPE: s->paused = !s->paused && !s->over; break;
         case 't': case 'T': s->autopilot = !s->autopilot; break;
+        case 'm': case 'M': host->stats_request(); break; /* the host's memory stats: an overlay, again to hide */
         case ' ': case '\r': case '\n':
             if (s->over) snake_new_round(s);
             break;

@@ -36,6 +36,12 @@ static const cli_option cli_options[] = {
      "warn, naming the game function it is in, when one call into the game runs SECONDS or longer (default 0: off)"},
     {"--no-stale-scan", NULL, CLI_FLAG, CLI_AT(no_stale_scan), 0,
      "after a reload, skip the scan of the block for pointers into the unloaded library"},
+    {"--stats", "FILE", CLI_TEXT, CLI_AT(stats_path), 0,
+     "write a memory stats snapshot (JSON) at exit, after each reload and on each stats request"},
+    {"--stats-csv", "FILE", CLI_TEXT, CLI_AT(stats_csv_path), 0, "write one CSV row per frame per arena (used, pushes, bytes)"},
+    {"--trace", "FILE", CLI_TEXT, CLI_AT(trace_path), 0,
+     "write a Chrome/Perfetto trace (JSON): a counter track per arena, reload and crash markers"},
+    {"--report", "FILE", CLI_TEXT, CLI_AT(report_path), 0, "write an HTML memory report (charts, top call sites) at exit"},
     {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
     {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
 };
@@ -51,7 +57,8 @@ void cli_print_help(FILE *out, const char *program)
         snprintf(left, sizeof(left), "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(out, "  %-22s %s\n", left, o->help);
     }
-    fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n");
+    fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n"
+                 "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n");
 }
 
 /* An argument as it can appear inside a one-line message: control bytes escaped, long ones cut. */

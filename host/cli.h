@@ -22,6 +22,10 @@ typedef struct host_options {
     uint32_t on_layout_change; /* a layout_policy (layout.h) */
     uint64_t watchdog;         /* seconds one game call may run before a warning; 0 = no watchdog */
     bool no_stale_scan;        /* skip the stale-pointer scan after reloads */
+    const char *stats_path;     /* --stats: JSON snapshots of the allocation stats */
+    const char *stats_csv_path; /* --stats-csv: a row per frame per arena */
+    const char *trace_path;     /* --trace: Chrome/Perfetto trace */
+    const char *report_path;    /* --report: HTML report at exit */
 } host_options;
 
 typedef enum cli_result {

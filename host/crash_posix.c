@@ -70,9 +70,16 @@ static crash_regs crash_regs_of(const void *context)
     return r;
 }
 
+/* Reads the interrupted stack, which ASan may have poisoned (a redzone of the crashed frame). */
+#if defined(BASE_ASAN)
+#define CRASH_UNPOISONED __attribute__((no_sanitize_address))
+#else
+#define CRASH_UNPOISONED
+#endif
+
 /* The caller's return address when the crash is at the first instruction of a function (a call
  * through a stale pointer): the unwinder cannot start from an unmapped pc. */
-static uintptr_t crash_return_address(const void *context, crash_regs r)
+static CRASH_UNPOISONED uintptr_t crash_return_address(const void *context, crash_regs r)
 {
     const ucontext_t *uc = context;
 #if defined(__x86_64__) && defined(__linux__)
@@ -118,21 +125,24 @@ static void crash_chain(int index, int sig, siginfo_t *si, void *context)
     }
 }
 
-/* backtrace() from a handler lists the handler and the signal trampoline first: start at the
- * interrupted pc. A jump to an unmapped address leaves nothing the unwinder can follow, so the
- * frames are the pc and the return address the call left. */
+/* First the frames that need no unwinder: the pc and, when the crash is a jump to a bad address (a
+ * call through a stale pointer), the return address the call left. Then backtrace(), which from a
+ * handler lists the handler and the signal trampoline first: the frames from the interrupted pc on
+ * replace the first guess. The unwinder reads the code at a pc it has no unwind table for, so for a
+ * pc in unmapped memory it faults, and the second entry of the handler keeps the first guess. */
 static void crash_collect_frames(crash_info *c, const void *context, crash_regs r)
 {
+    c->frames[0] = r.pc;
+    c->frame_count = 1;
+    bool bad_jump = c->signal == SIGSEGV && c->address == r.pc && !c->stack_overflow;
+    uintptr_t ret = bad_jump ? crash_return_address(context, r) : 0;
+    if (ret) c->frames[c->frame_count++] = ret;
     void *raw[CRASH_MAX_FRAMES + 8];
     int n = backtrace(raw, (int)ARRAY_COUNT(raw)), start = -1;
     for (int i = 0; i < n && start < 0; i++)
         if ((uintptr_t)raw[i] == r.pc) start = i;
-    if (start < 0) {
-        c->frames[c->frame_count++] = r.pc;
-        uintptr_t ret = c->stack_overflow ? 0 : crash_return_address(context, r);
-        if (ret) c->frames[c->frame_count++] = ret;
-        return;
-    }
+    if (start < 0 || n - start < c->frame_count) return;
+    c->frame_count = 0;
     for (int i = start; i < n && c->frame_count < CRASH_MAX_FRAMES; i++) c->frames[c->frame_count++] = (uintptr_t)raw[i];
 }
 

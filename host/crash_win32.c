@@ -28,7 +28,7 @@
 #endif
 
 #define CRASH_RAISE_CODE 0xE0C0FFEEu           /* crash_raise's exception (customer bit set) */
-#define CRASH_STACK_GUARANTEE (64u * 1024u)    /* stack kept for describing a stack overflow */
+#define CRASH_STACK_GUARANTEE (64u * 1024u)    /* stack Windows keeps for the handler of a stack overflow */
 
 typedef struct crash_code {
     DWORD code;

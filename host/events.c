@@ -130,6 +130,7 @@ void event_end(const event_log *log, event *e)
     }
     memcpy(e->text + e->len, "}\n", 3);
     e->len += 2;
+    if (log->observe) log->observe(log->observe_ctx, e->text, e->len);
     if (!log->file) return;
     fwrite(e->text, 1, e->len, log->file);
     fflush(log->file);

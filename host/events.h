@@ -22,6 +22,10 @@ typedef struct event_log {
     FILE *file;
     double (*now_ms)(void); /* milliseconds since start */
     const uint64_t *frame;  /* the host's frame counter */
+    /* Sees every event line as it is written, even with no file (the stats mark reloads and crashes
+     * in their trace and report with it); optional. */
+    void (*observe)(void *ctx, const char *line, size_t len);
+    void *observe_ctx;
 } event_log;
 
 typedef struct event {

@@ -35,7 +35,7 @@
 
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
-#define GAME_API_VERSION 3
+#define GAME_API_VERSION 4
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
@@ -149,6 +149,15 @@ typedef struct host_api {
      *     ((enemy_think_fn *)host->fn_get(s->think))(e);                                           */
     uint32_t (*fn_register)(const char *name, game_fn fn);
     game_fn (*fn_get)(uint32_t handle);
+
+    /* Allocation stats (README.md, "Profiling"). A tag names a group of allocations: pushes between
+     * arena_tag_begin(arena, tag) and arena_tag_end count for it. A name keeps its id for the life of
+     * the host, across reloads and restarts: fetch it once and keep it in the state. 0 (untagged)
+     * when the host has no room for another tag. */
+    uint32_t (*stats_tag)(const char *name);
+    /* The live stats summary: printed when headless, toggled as an overlay in a terminal; also a
+     * --stats snapshot and a "stats" event. Answered at the start of the next frame. */
+    void (*stats_request)(void);
 } host_api;
 
 /* Registers a function under its own name, the name the host looks for after a reload. */
@@ -185,7 +194,8 @@ typedef struct game_api {
      * this. Optional (0: not compared). */
     uint64_t root_size;
     /* New code, after the host migrated the state to changed layouts: called once per new copy of a
-     * changed struct to convert what the host could not (a changed type, a renamed field). Optional. */
+     * changed struct to convert what the host could not (a changed type, a renamed field), just
+     * before after_reload (the crash guard counts a crash in it as one in after_reload). Optional. */
     void (*migrate)(game_memory *mem, const struct game_migration *m, const host_api *host);
 } game_api;
 

@@ -31,7 +31,9 @@
  *   X_PTR(elem, name)              `elem *name;` one elem or NULL; it may point at an element of
  *                                  an X_ARRAY (a linked list's `next` is one).
  *   X_POOL(elem, name)             `arena_pool *name;` a pool (arena/pool.h) whose slots hold elems.
- * An elem is a struct declared with GAME_STRUCT and registered.
+ * An elem is a struct declared with GAME_STRUCT and registered; so may be the type of an X field
+ * (spelled by its name), which is then migrated field by field too. Comments inside a list are
+ * block comments: a line comment would swallow the line's backslash.
  *
  * The table of layouts (game_api.layouts) starts with the root state's type (mem->root), then
  * every other struct type reachable from it through these fields; the host refuses a library whose
@@ -42,7 +44,8 @@
  *    (in the persistent arena, or on the heap when the old one was a heap allocation), with every
  *    field of the same name, type and size copied, new fields zeroed, removed fields dropped; the
  *    root and every X_ARRAY / X_PTR field then point at the new copies, and pools hand out slots
- *    of the new size. A field whose type changed is zeroed unless the migrate hook converts it:
+ *    of the new size; a struct whose own layout did not change stays where it is. A field whose
+ *    type changed is zeroed unless game_api.migrate converts it; it runs once per new copy:
  *
  *     static void migrate(game_memory *mem, const game_migration *m, const host_api *host)
  *     {
@@ -51,10 +54,14 @@
  *             if (hp) ((enemy *)m->object)->hp = (float)*hp;
  *         }
  *     }
+ *  - --on-layout-change=restart runs init on a fresh state instead; =refuse keeps the old code
+ *    running until the layouts are back as they were.
  *
  * What the host cannot follow: a pointer declared with X (void *, a pointer into the middle of a
  * struct) is copied as it is; unions and bit-fields are not described; a fixed array of a
- * registered struct is copied as bytes (declare it X_ARRAY instead if that struct may change).
+ * registered struct is copied as bytes (declare it X_ARRAY instead if that struct may change). A
+ * heap object is reached at its start (its own allocation) or through an X_ARRAY: its old copy is
+ * freed after the migration.
  *
  * Pure C11: no statement expressions, no typeof; it compiles with MSVC too. */
 #ifndef GAME_LAYOUT_H

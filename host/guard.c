@@ -83,36 +83,46 @@ static void guard_global_name(const symbol *s, char *out, size_t cap)
     else snprintf(out, cap, "%s", s->name);
 }
 
+typedef struct guard_globals {
+    uint32_t found;
+    char list[HOST_ERROR_MAX]; /* "name (4 B, .bss), ..." for the message, the first GUARD_GLOBALS_LISTED */
+    char json[EVENT_MAX / 2];  /* ["name", ...], all that fit */
+} guard_globals;
+
+static void guard_globals_add(guard_globals *g, const symbol *s)
+{
+    char name[160], escaped[sizeof(name) * 2];
+    size_t list_len = strlen(g->list), json_len = strlen(g->json);
+    guard_global_name(s, name, sizeof(name));
+    if (g->found < GUARD_GLOBALS_LISTED)
+        snprintf(g->list + list_len, sizeof(g->list) - list_len, "%s%s (%llu B, %s)", g->found ? ", " : "", name,
+                 (unsigned long long)s->size, s->section);
+    event_escape(escaped, sizeof(escaped), s->name);
+    if (json_len + strlen(escaped) + 4 < sizeof(g->json))
+        snprintf(g->json + json_len, sizeof(g->json) - json_len, "%s\"%s\"", g->found ? "," : "", escaped);
+    g->found++;
+}
+
 /* One warning listing the writable globals of a new build: they reset on every reload. */
 static void guard_warn_globals(host *h, const guard_version *v)
 {
-    char list[HOST_ERROR_MAX], json[EVENT_MAX / 2], name[160];
-    size_t list_len = 0, json_len = 1;
-    uint32_t found = 0;
-    json[0] = '[';
+    guard_globals g;
+    memset(&g, 0, sizeof(g));
+    g.json[0] = '[';
     for (uint32_t i = 0; i < v->symbols.count; i++) {
         const symbol *s = &v->symbols.symbols[i];
-        if ((s->kind != SYMBOL_WRITABLE && s->kind != SYMBOL_THREAD) || s->size == 0) continue;
-        guard_global_name(s, name, sizeof(name));
-        if (found < GUARD_GLOBALS_LISTED && list_len < sizeof(list))
-            list_len += (size_t)snprintf(list + list_len, sizeof(list) - list_len, "%s%s (%llu B, %s)",
-                                         found ? ", " : "", name, (unsigned long long)s->size, s->section);
-        char escaped[sizeof(name) * 2];
-        event_escape(escaped, sizeof(escaped), s->name);
-        if (json_len + strlen(escaped) + 4 < sizeof(json))
-            json_len += (size_t)snprintf(json + json_len, sizeof(json) - json_len, "%s\"%s\"", found ? "," : "", escaped);
-        found++;
+        if ((s->kind == SYMBOL_WRITABLE || s->kind == SYMBOL_THREAD) && s->size) guard_globals_add(&g, s);
     }
-    if (!found) return;
-    snprintf(json + json_len, sizeof(json) - json_len, "]");
+    if (!g.found) return;
+    strcat(g.json, "]");
     char msg[HOST_ERROR_MAX * 2];
     snprintf(msg, sizeof(msg), "game library version %llu has %s, which every reload resets to %s: %s%s; "
                                "keep state in mem->persistent, or mark a global meant to reset with GAME_TRANSIENT",
-             (unsigned long long)v->number, found > 1 ? "writable globals" : "a writable global",
-             found > 1 ? "their first values" : "its first value", list, found > GUARD_GLOBALS_LISTED ? ", ..." : "");
+             (unsigned long long)v->number, g.found > 1 ? "writable globals" : "a writable global",
+             g.found > 1 ? "their first values" : "its first value", g.list, g.found > GUARD_GLOBALS_LISTED ? ", ..." : "");
     event e = event_begin(&h->events, "warning");
     event_str(&e, "msg", msg);
-    event_raw(&e, "globals", json);
+    event_raw(&e, "globals", g.json);
     event_end(&h->events, &e);
     fprintf(stderr, "host: warning: %s\n", msg);
 }
@@ -203,14 +213,19 @@ static void guard_resolve_registry(host *h)
 uint32_t guard_fn_register(host *h, const char *name, game_fn fn)
 {
     guard_state *g = &h->guard;
+    if (!name || !name[0] || strlen(name) >= REGISTRY_NAME_MAX) {
+        guard_warn(h, "fn_register: the name '%.64s' is empty or longer than %d bytes; register the function's "
+                      "own name", name ? name : "", REGISTRY_NAME_MAX - 1);
+        return 0;
+    }
     const guard_version *v = &g->running;
     uint32_t matches = 0;
-    const symbol *s = name && v->symbols.count ? symbols_lookup(&v->symbols, name, SYMBOL_CODE, &matches) : NULL;
+    const symbol *s = v->symbols.count ? symbols_lookup(&v->symbols, name, SYMBOL_CODE, &matches) : NULL;
     registry_fn by_name = s ? guard_lookup((void *)v, name) : NULL;
     registry_fn f = fn ? (registry_fn)fn : by_name;
     if (!f) {
         guard_warn(h, "fn_register: no function named '%s' in game library version %llu%s; pass the function too, "
-                      "or register it under its own name", name ? name : "(null)", (unsigned long long)v->number,
+                      "or register it under its own name", name, (unsigned long long)v->number,
                    matches > 1 ? " (several static functions share the name)" : "");
         return 0;
     }
@@ -220,8 +235,7 @@ uint32_t guard_fn_register(host *h, const char *name, game_fn fn)
                    matches > 1 ? "names several static functions" : "is not the name of the function given",
                    by_name ? "a different function" : "nothing");
     uint32_t handle = registry_register(&g->registry, name, f);
-    if (!handle) guard_warn(h, "fn_register: the name '%.64s' is empty or longer than %d bytes", name ? name : "",
-                            REGISTRY_NAME_MAX - 1);
+    if (!handle) guard_warn(h, "fn_register: out of memory for the function registry");
     return handle;
 }
 
@@ -255,13 +269,14 @@ typedef struct guard_scanning {
     const guard_version *old;
     block_region_id region;
     uint64_t region_offset; /* of the scanned range's start within the region */
+    uint32_t reported;      /* warnings written, up to GUARD_SCAN_REPORT_MAX */
 } guard_scanning;
 
 static bool guard_on_stale(void *ctx, uint64_t offset, uint64_t value)
 {
     guard_scanning *s = ctx;
     guard_state *g = &s->h->guard;
-    if (g->scan.found++ >= GUARD_SCAN_REPORT_MAX) return false;
+    if (s->reported++ >= GUARD_SCAN_REPORT_MAX) return false;
     const block_region *r = &s->h->block->regions[s->region];
     uint64_t at = s->region_offset + offset;
     char symbol_text[160], site[160] = "";
@@ -291,6 +306,7 @@ static void guard_scan_range(guard_scanning *s, const void *start, uint64_t size
     s->region_offset = (uint64_t)((const uint8_t *)start - region_start);
     scan_result r = scan_words(start, size, s->old->start, s->old->end, guard_on_stale, s);
     s->h->guard.scan.bytes += r.scanned;
+    s->h->guard.scan.found += r.hits;
 }
 
 static bool guard_scan_heap_block(const mi_heap_t *heap, const mi_heap_area_t *area, void *block, size_t size, void *ctx)
@@ -310,7 +326,7 @@ void guard_scan_stale(host *h, const loader_lib *old)
     const guard_version *v = guard_version_at(g, old->image_start);
     if (h->opts.no_stale_scan || !h->opts.library || !v || v == &g->running) return;
     uint64_t t0 = clock_now_ns();
-    guard_scanning s = {h, v, BLOCK_REGION_HEADER, 0};
+    guard_scanning s = {h, v, BLOCK_REGION_HEADER, 0, 0};
     guard_scan_range(&s, h->block, sizeof(*h->block));
     for (int i = 0; i < GUARD_ARENAS; i++) {
         arena *a = guard_arena(h, i);

@@ -2,6 +2,7 @@
 #include "host.h"
 #include "clock.h"
 #include "signals.h"
+#include "stats.h"
 #include "terminal.h"
 #include "units.h"
 
@@ -228,8 +229,9 @@ static void host_event_migrated(host *h, const layout_diff *d, const layout_repo
     event_uint(&e, "objects", r->objects);
     event_uint(&e, "updated", r->updated);
     event_uint(&e, "unused_bytes", r->unused_bytes);
-    event_uint(&e, "unused_total", h->block->layouts->unused_bytes);
     event_uint(&e, "heap_freed", r->heap_freed);
+    event_uint(&e, "migrations", h->block->layouts->migrations); /* since the state was created */
+    event_uint(&e, "unused_total", h->block->layouts->unused_bytes);
     event_end(&h->events, &e);
     if (!r->lost.count) return;
     char msg[HOST_ERROR_MAX + 256];
@@ -302,7 +304,8 @@ static void host_layout_begin(host *h, const loader_lib *next, host_layout_swap 
     sw->scratch = arena_temp_begin(h->block->memory.scratch[0]);
     sw->diff = host_layout_compare(h, next->api, &sw->next, sw->scratch.arena);
     layout_verdict verdict = sw->diff ? layout_diff_verdict(sw->diff) : LAYOUT_SAME;
-    sw->store = !sw->diff;
+    /* also a library that starts (or stops) declaring layouts on a state of the same size */
+    sw->store = !sw->diff || h->block->layouts->set.count != sw->next.set.count;
     if (verdict == LAYOUT_SAME) return;
     host_error err = {{0}};
     if (verdict == LAYOUT_RESIZED && host_layout_policy(h) != LAYOUT_RESTART)
@@ -540,7 +543,8 @@ bool host_start(host *h, const host_options *opts, host_error *err)
     memset(h, 0, sizeof(*h));
     h->opts = *opts;
     host_clock_start = clock_now_ns();
-    if (!host_open_events(h, err) || !host_open_block(h, err) || !guard_start(h, err) || !host_open_library(h, err))
+    if (!host_open_events(h, err) || !host_open_block(h, err) || !stats_start(h, err) || !guard_start(h, err) ||
+        !host_open_library(h, err))
         return false;
     h->terminal = !opts->headless && terminal_open();
     if (guard_call(h, HOST_HOOK_INIT, NULL) && !h->block->memory.root)
@@ -552,6 +556,7 @@ bool host_start(host *h, const host_options *opts, host_error *err)
 
 void host_stop(host *h)
 {
+    stats_stop(h); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
     if (h->lib.api) host_call(h, HOST_HOOK_SHUTDOWN);
     terminal_restore();
     event e = event_begin(&h->events, "exit");
@@ -620,11 +625,13 @@ bool host_frame(host *h)
         host_restart(h);
     }
     h->frame_start_wall_ns = clock_wall_ns();
+    stats_frame(h); /* ends the last frame's counts while its frame arena still holds them */
     block_frame_begin(h->block);
     host_gather_input(h);
     game_status status = GAME_CONTINUE;
     if (h->guard.paused) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* no update to run: do not spin */
     else status = host_call(h, HOST_HOOK_UPDATE);
+    stats_draw(h);
     if (h->terminal) host_draw_status(h);
     h->frame++;
     if (status == GAME_QUIT || (h->opts.frames && h->frame >= h->opts.frames)) return false;

@@ -50,6 +50,7 @@ typedef struct host {
     char status[256];            /* the host's line at the bottom of the screen */
     guard_state guard;           /* crash guard, library versions, function registry (guard.c) */
     layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */
+    struct host_stats *stats;    /* allocation stats and their outputs (stats.c) */
 } host;
 
 bool host_start(host *h, const host_options *opts, host_error *err);

@@ -2,6 +2,7 @@
  * outside the block, handed to the game on every call. */
 #include "host.h"
 #include "clock.h"
+#include "stats.h"
 #include "terminal.h"
 
 #include <stdarg.h>
@@ -138,6 +139,10 @@ static uint32_t services_fn_register(const char *name, game_fn fn) { return guar
 
 static game_fn services_fn_get(uint32_t handle) { return guard_fn_get(services_host, handle); }
 
+static uint32_t services_stats_tag(const char *name) { return stats_tag(services_host, name); }
+
+static void services_stats_request(void) { stats_request(services_host); }
+
 const host_api *host_services(host *h)
 {
     static const host_api api = {
@@ -161,6 +166,8 @@ const host_api *host_services(host *h)
         .heap_thread_end = services_heap_thread_end,
         .fn_register = services_fn_register,
         .fn_get = services_fn_get,
+        .stats_tag = services_stats_tag,
+        .stats_request = services_stats_request,
     };
     services_host = h;
     return &api;

@@ -620,26 +620,44 @@ static uint8_t *layout_alloc(layout_migration *m, layout_where where, const game
     return m->heap.alloc ? m->heap.alloc(m->heap.ctx, bytes, align) : NULL;
 }
 
-static int layout_conflict(layout_migration *m, const char *what, const uint8_t *p, uint64_t count,
+/* Where a pointer was found, named only when a message needs it. */
+typedef struct layout_site {
+    const char *type; /* NULL: the root pointer */
+    const char *field;
+} layout_site;
+
+typedef struct layout_site_text {
+    char s[2 * LAYOUT_NAME_MAX + 8];
+} layout_site_text;
+
+static layout_site_text layout_site_name(layout_site site)
+{
+    layout_site_text t;
+    if (site.type) snprintf(t.s, sizeof(t.s), "'%s.%s'", site.type, site.field);
+    else snprintf(t.s, sizeof(t.s), "the root state");
+    return t;
+}
+
+static int layout_conflict(layout_migration *m, layout_site site, const uint8_t *p, uint64_t count,
                            const game_layout *t)
 {
     layout_fail(m, "layout migration: %s points at 0x%llx as %llu '%s', but that memory was reached before as "
                    "something else (a pointer into an undeclared array, or into the middle of a struct); declare "
-                   "the array with X_ARRAY", what, (unsigned long long)(uintptr_t)p, (unsigned long long)count,
-                t->name);
+                   "the array with X_ARRAY", layout_site_name(site).s, (unsigned long long)(uintptr_t)p,
+                (unsigned long long)count, t->name);
     return -1;
 }
 
 /* An earlier move that covers [p, p + count objects): its new address in *out (1), none (0), or a
  * conflict (-1, m->failed): the memory was moved as something else. */
-static int layout_lookup(layout_migration *m, int32_t type, uint8_t *p, uint64_t count, const char *what,
+static int layout_lookup(layout_migration *m, int32_t type, uint8_t *p, uint64_t count, layout_site site,
                          uint8_t **out)
 {
     const layout_type_plan *tp = &m->d->types[type];
     int64_t hit = layout_map_get(&m->map, (uintptr_t)p);
     if (hit >= 0) {
         const layout_move *mv = LAYOUT_AT(m->moves, layout_move, hit);
-        if (mv->type != type || mv->count < count) return layout_conflict(m, what, p, count, tp->new_type);
+        if (mv->type != type || mv->count < count) return layout_conflict(m, site, p, count, tp->new_type);
         *out = mv->new_at;
         return 1;
     }
@@ -650,13 +668,13 @@ static int layout_lookup(layout_migration *m, int32_t type, uint8_t *p, uint64_t
         uint64_t a_start = (uint64_t)(uintptr_t)a->old_at, a_end = a_start + a->count * a_size;
         if (end <= a_start || start >= a_end) continue;
         if (a->type != type || start < a_start || (start - a_start) % a_size || end > a_end)
-            return layout_conflict(m, what, p, count, tp->new_type);
+            return layout_conflict(m, site, p, count, tp->new_type);
         *out = a->new_at + (start - a_start) / a_size * tp->new_type->size;
         return 1;
     }
     for (uint64_t k = 1; k < count; k++)
         if (layout_map_get(&m->map, (uintptr_t)(p + k * old_size)) >= 0)
-            return layout_conflict(m, what, p, count, tp->new_type);
+            return layout_conflict(m, site, p, count, tp->new_type);
     return 0;
 }
 
@@ -674,48 +692,47 @@ static bool layout_add_move(layout_migration *m, const layout_move *mv)
     return true;
 }
 
-/* The new address of `count` objects of struct `type` that were at p. `what` names the field for
- * messages. */
-static bool layout_resolve(layout_migration *m, int32_t type, uint8_t *p, uint64_t count, const char *what,
+/* The new address of `count` objects of struct `type` that were at p, found at `site`. */
+static bool layout_resolve(layout_migration *m, int32_t type, uint8_t *p, uint64_t count, layout_site site,
                            uint8_t **out)
 {
     const layout_type_plan *tp = &m->d->types[type];
     *out = p;
     if (!p || !count || !tp->dirty) return true;
-    int found = layout_lookup(m, type, p, count, what, out);
+    int found = layout_lookup(m, type, p, count, site, out);
     if (found) return found > 0;
     uint64_t bytes;
     const game_layout *ot = tp->old_type;
     layout_where where = size_mul(count, ot->size, &bytes) ? layout_region_of(m, p, bytes) : LAYOUT_NOWHERE;
     if (where == LAYOUT_NOWHERE)
         return layout_fail(m, "layout migration: %s points at 0x%llx (%llu '%s'), outside the persistent arena and "
-                              "the heap; keep the state's objects there", what, (unsigned long long)(uintptr_t)p,
-                           (unsigned long long)count, ot->name);
+                              "the heap; keep the state's objects there", layout_site_name(site).s,
+                           (unsigned long long)(uintptr_t)p, (unsigned long long)count, ot->name);
     if ((uintptr_t)p % ot->align)
-        return layout_fail(m, "layout migration: %s points at 0x%llx, which is not aligned for '%s'", what,
-                           (unsigned long long)(uintptr_t)p, ot->name);
+        return layout_fail(m, "layout migration: %s points at 0x%llx, which is not aligned for '%s'",
+                           layout_site_name(site).s, (unsigned long long)(uintptr_t)p, ot->name);
     layout_move mv = {p, p, count, type, LAYOUT_IN_PLACE};
     if (tp->reshaped) {
         mv.where = where;
         mv.new_at = layout_alloc(m, where, tp->new_type, count);
         if (!mv.new_at)
             return layout_fail(m, "layout migration: no room for the new copy of %llu '%s' (%s) in the %s; give it "
-                                  "more space", (unsigned long long)count, ot->name, what,
+                                  "more space", (unsigned long long)count, ot->name, layout_site_name(site).s,
                                where == LAYOUT_IN_HEAP ? "heap (--heap)" : "persistent arena (--reserve)");
     }
     *out = mv.new_at;
     return layout_add_move(m, &mv);
 }
 
-static void layout_note_pool(layout_migration *m, const uint8_t *slot, int32_t elem, const char *what)
+static void layout_note_pool(layout_migration *m, const uint8_t *slot, int32_t elem, layout_site site)
 {
     arena_pool *p = (arena_pool *)layout_read_ptr(slot);
     if (!p) return;
     for (uint64_t i = 0; i < m->pools.count; i++)
         if (LAYOUT_AT(m->pools, layout_pool_fix, i)->pool == p) return;
     if (layout_region_of(m, (const uint8_t *)p, sizeof(*p)) != LAYOUT_IN_ARENA) {
-        layout_fail(m, "layout migration: pool %s at 0x%llx is not in the persistent arena; create pools there", what,
-                    (unsigned long long)(uintptr_t)p);
+        layout_fail(m, "layout migration: pool %s at 0x%llx is not in the persistent arena; create pools there",
+                    layout_site_name(site).s, (unsigned long long)(uintptr_t)p);
         return;
     }
     layout_pool_fix *f = layout_vec_push(&m->pools, m->scratch);
@@ -736,8 +753,7 @@ static void layout_visit_field(layout_migration *m, const layout_type_plan *tp, 
     const uint8_t *src = fp->old_field ? old_at + fp->old_field->offset : NULL;
     uint8_t *dst = new_at + fp->new_field->offset;
     bool elem_dirty = fp->elem >= 0 && m->d->types[fp->elem].dirty;
-    char what[2 * LAYOUT_NAME_MAX + 8];
-    snprintf(what, sizeof(what), "'%s.%s'", tp->new_type->name, fp->new_field->name);
+    layout_site site = {tp->new_type->name, fp->new_field->name};
     switch (fp->copy) {
     case LAYOUT_COPY_ZERO: break;
     case LAYOUT_COPY_BYTES:
@@ -749,12 +765,12 @@ static void layout_visit_field(layout_migration *m, const layout_type_plan *tp, 
         break;
     case LAYOUT_COPY_POOL:
         if (!in_place) memcpy(dst, src, sizeof(void *));
-        if (m->d->types[fp->elem].reshaped) layout_note_pool(m, src, fp->elem, what);
+        if (m->d->types[fp->elem].reshaped) layout_note_pool(m, src, fp->elem, site);
         break;
     case LAYOUT_COPY_ARRAY: {
         uint8_t *p = layout_read_ptr(src), *q;
         uint64_t n;
-        if (layout_read_count(m, old_at, tp, fp, &n) && layout_resolve(m, fp->elem, p, n, what, &q))
+        if (layout_read_count(m, old_at, tp, fp, &n) && layout_resolve(m, fp->elem, p, n, site, &q))
             layout_write_ptr(m, dst, q, p, in_place);
         break;
     }
@@ -807,10 +823,9 @@ static bool layout_walk(layout_migration *m)
         }
         if (m->failed || resolved == m->pending.count) break;
         layout_pending pp = *LAYOUT_AT(m->pending, layout_pending, resolved++);
-        char what[2 * LAYOUT_NAME_MAX + 8];
-        snprintf(what, sizeof(what), "'%s.%s'", pp.owner->new_type->name, pp.field->new_field->name);
+        layout_site site = {pp.owner->new_type->name, pp.field->new_field->name};
         uint8_t *q;
-        if (layout_resolve(m, pp.field->elem, pp.old_value, 1, what, &q))
+        if (layout_resolve(m, pp.field->elem, pp.old_value, 1, site, &q))
             layout_write_ptr(m, pp.slot, q, pp.old_value, pp.in_place);
     }
     return !m->failed;
@@ -878,7 +893,8 @@ layout_migration *layout_migrate_begin(layout_diff *d, game_memory *mem, const l
     m->pools.item_size = sizeof(layout_pool_fix);
     m->hooks.item_size = sizeof(layout_hook_item);
     m->new_root = mem->root;
-    if (layout_resolve(m, 0, mem->root, 1, "the root state", &m->new_root) && layout_walk(m) && layout_check_pools(m))
+    layout_site root = {NULL, NULL};
+    if (layout_resolve(m, 0, mem->root, 1, root, &m->new_root) && layout_walk(m) && layout_check_pools(m))
         return m;
     layout_migrate_cancel(m);
     return NULL;

@@ -3,7 +3,8 @@
  * without a migrate hook), the struct of an array of entities and of a pooled list changed. Each
  * time: the values that must survive do, new and changed fields are zero, the `layout` event says
  * what happened, and no pointer in the state points at an old copy. Then the policies (refuse,
- * restart), a library without layouts, an unchanged layout, and the template's README example. */
+ * restart), a library without layouts (and one that starts declaring them), an unchanged layout,
+ * and the template's README example. */
 #include "harness.h"
 
 #include <setjmp.h>
@@ -410,6 +411,31 @@ static void test_library_without_layouts_is_compared_by_size(void **unused)
     fixture_stop(&f);
 }
 
+static void test_a_library_that_starts_declaring_layouts_is_adopted(void **unused)
+{
+    fixture f;
+    fixture_start(&f, "tests/games/layout_plain", NULL);
+    const char *tick = harness_wait_event(&f.host, "log", "plain tick mark=1", 0, WAIT_MS);
+    assert_non_null(tick);
+    uint64_t counter = field(tick, "counter");
+    char plain[HARNESS_PATH + 16], declared[HARNESS_PATH + 16];
+    snprintf(plain, sizeof(plain), "%s/plain.c", f.game.dir);
+    snprintf(declared, sizeof(declared), "%s/declared.inc", f.game.dir);
+    assert_true(harness_copy_file(declared, plain));
+    assert_int_equal(harness_game_build(&f.game), 0);
+    assert_non_null(harness_wait_event(&f.host, "log", "plain tick mark=2", 0, WAIT_MS));
+    assert_int_equal(harness_count(&f.host, "layout"), 0); /* the same state: nothing to migrate */
+    /* from now on the host knows the fields */
+    edit(&f, "plain.c", "X(int32_t, lives)", "X(int32_t, lives) X(int64_t, gold)");
+    edit(&f, "plain.c", "#define PLAIN_MARK 2 ", "#define PLAIN_MARK 3 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    assert_has(harness_wait_event(&f.host, "layout", NULL, 0, WAIT_MS), "\"zeroed\":[\"plain_state.gold\"]");
+    tick = harness_wait_event(&f.host, "log", "plain tick mark=3", 0, WAIT_MS);
+    assert_true(field(tick, "counter") > counter);
+    assert_int_equal(field(tick, "lives"), 3);
+    fixture_stop(&f);
+}
+
 /* ---- the template: its README's example ------------------------------------------------------- */
 
 static void test_template_takes_a_new_field_while_it_runs(void **unused)
@@ -422,11 +448,15 @@ static void test_template_takes_a_new_field_while_it_runs(void **unused)
     const char *ev = harness_wait_event(&f.host, "layout", NULL, 0, WAIT_MS);
     assert_has(ev, "\"action\":\"migrate\"");
     assert_has(ev, "\"zeroed\":[\"snake_state.lives\"]");
+    uint64_t first_unused = field(ev, "unused_bytes");
     assert_has(harness_wait_event(&f.host, "log", "reloaded: state kept", 0, WAIT_MS), "reload 1");
     /* a pooled struct changes too: the sparks keep coming and going */
     edit(&f, "snake.h", "X(float, life)", "X(float, life) X(float, spin)");
     assert_int_equal(harness_game_build(&f.game), 0);
-    assert_has(harness_wait_event(&f.host, "layout", NULL, 1, WAIT_MS), "\"zeroed\":[\"snake_spark.spin\"]");
+    ev = harness_wait_event(&f.host, "layout", NULL, 1, WAIT_MS);
+    assert_has(ev, "\"zeroed\":[\"snake_spark.spin\"]");
+    assert_int_equal(field(ev, "migrations"), 2);
+    assert_int_equal(field(ev, "unused_total"), first_unused + field(ev, "unused_bytes"));
     harness_sleep_ms(1000);
     assert_true(harness_host_alive(&f.host));
     assert_int_equal(harness_count(&f.host, "restart"), 0);
@@ -449,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_restart_policy_starts_a_fresh_state),
         cmocka_unit_test(test_unchanged_layout_changes_nothing),
         cmocka_unit_test(test_library_without_layouts_is_compared_by_size),
+        cmocka_unit_test(test_a_library_that_starts_declaring_layouts_is_adopted),
         cmocka_unit_test(test_template_takes_a_new_field_while_it_runs),
     };
     return cmocka_run_group_tests_name("integration: layout", tests, NULL, NULL);

@@ -412,7 +412,7 @@ static void frame_begin_restarts_per_frame_stats(void **state)
     block_frame_begin(h);
     assert_int_equal(arena_stats_frame_pushes(m->persistent), 0);
     assert_int_equal(arena_stats_frame_bytes(m->persistent), 0);
-    assert_int_equal(m->persistent->stats.pushes, 1);
+    assert_int_equal(arena_stats_pushes(m->persistent), 1);
     assert_int_equal(arena_stats_frame_pushes(m->scratch[0]), 0);
     assert_int_equal(arena_stats_frame_bytes(m->scratch[1]), 0);
     assert_int_equal(arena_stats_frame_pushes(m->frame), 0);

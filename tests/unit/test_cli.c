@@ -4,6 +4,7 @@
 #include "test_util.h"
 
 #include "cli.h"
+#include "layout.h"
 
 /* Parses a NULL-terminated list of arguments after the program name. */
 static cli_result parse(bool library_required, host_options *o, host_error *err, ...)
@@ -120,7 +121,8 @@ static void help_text_lists_every_option(void **state)
     assert_contains(text, "usage: host [options] GAME_LIBRARY");
     static const char *const names[] = {"--headless", "--frames N", "--fps N", "--events FILE", "--base ADDR",
                                         "--reserve SIZE", "--heap SIZE", "--frame-arena SIZE",
-                                        "--scratch-arena SIZE", "--help", "--version"};
+                                        "--scratch-arena SIZE", "--help", "--version",
+                                        "--on-layout-change migrate|restart|refuse"};
     for (size_t i = 0; i < ARRAY_COUNT(names); i++) assert_contains(text, names[i]);
 }
 
@@ -239,6 +241,24 @@ static void parse_resets_options_from_a_previous_call(void **state)
     assert_string_equal(o.library, "y.so");
 }
 
+static void the_layout_policy_is_one_of_its_names(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("x.so"), CLI_RUN);
+    assert_int_equal(o.on_layout_change, LAYOUT_MIGRATE);
+    assert_int_equal(PARSE("--on-layout-change=restart", "x.so"), CLI_RUN);
+    assert_int_equal(o.on_layout_change, LAYOUT_RESTART);
+    assert_int_equal(PARSE("--on-layout-change", "refuse", "x.so"), CLI_RUN);
+    assert_int_equal(o.on_layout_change, LAYOUT_REFUSE);
+    assert_int_equal(PARSE("--on-layout-change=migrate", "x.so"), CLI_RUN);
+    assert_int_equal(o.on_layout_change, LAYOUT_MIGRATE);
+    assert_int_equal(PARSE("--on-layout-change=restar", "x.so"), CLI_BAD);
+    assert_contains(err.msg, "--on-layout-change: 'restar' is not one of migrate|restart|refuse");
+    assert_int_equal(PARSE("--on-layout-change=", "x.so"), CLI_BAD);
+    assert_int_equal(PARSE("--on-layout-change=migrate|restart", "x.so"), CLI_BAD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +279,7 @@ int main(void)
         cmocka_unit_test(release_mode_runs_without_a_library),
         cmocka_unit_test(a_lone_dash_is_taken_as_the_library),
         cmocka_unit_test(parse_resets_options_from_a_previous_call),
+        cmocka_unit_test(the_layout_policy_is_one_of_its_names),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -282,6 +282,14 @@ static void test_crash_raise_ends_the_call_with_its_reason(void **unused)
 
 static void read_fenced(void *ctx) { *(volatile uint8_t *)ctx = ((volatile uint8_t *)ctx)[100]; }
 
+/* A call through a pointer into the fence, the way old code's function pointer is called. */
+static BASE_NOINLINE void call_fenced(void *ctx)
+{
+    void (*stale)(void) = (void (*)(void))(uintptr_t)ctx;
+    stale();
+    *(volatile int *)ctx = 0; /* not a tail call: the return address stays on the stack */
+}
+
 static void test_a_fenced_range_faults_and_is_given_back(void **unused)
 {
     guard_on();
@@ -295,6 +303,11 @@ static void test_a_fenced_range_faults_and_is_given_back(void **unused)
     assert_false(crash_guard_run(read_fenced, p + 4096, &info));
     assert_int_equal(info.signal, SIGSEGV);
     assert_int_equal(info.address, (uintptr_t)p + 4096 + 100);
+    /* a jump into the fence: the pc is the stale address, and the caller is still named */
+    assert_false(crash_guard_run(call_fenced, p + 4096, &info));
+    assert_int_equal(info.pc, (uintptr_t)p + 4096);
+    assert_true(info.frame_count >= 2);
+    assert_true(info.frames[1] > (uintptr_t)call_fenced && info.frames[1] < (uintptr_t)call_fenced + 256);
     crash_unfence((uintptr_t)p, (uintptr_t)p + size);
     void *again = mmap(p, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     assert_ptr_equal(again, p);

@@ -226,7 +226,7 @@ static void every_value_kind_is_written_exactly(void **state)
 
 static void no_clock_and_no_frame_counter_give_zeros(void **state)
 {
-    event_log log = {F->log.file, NULL, NULL};
+    event_log log = {.file = F->log.file};
     event e = event_begin(&log, "boot");
     event_end(&log, &e);
     assert_string_equal(logged(F), "{\"event\":\"boot\",\"frame\":0,\"t_ms\":0.000}\n");
@@ -342,7 +342,7 @@ static void each_line_is_flushed_as_it_is_written(void **state)
     FILE *f = fopen(path, "wb"); /* binary: Windows would write \r\n */
     assert_non_null(f);
     uint64_t frame = 1;
-    event_log log = {f, fake_now_ms, &frame};
+    event_log log = {.file = f, .now_ms = fake_now_ms, .frame = &frame};
     event e = event_begin(&log, "first");
     event_end(&log, &e);
     frame = 2;
@@ -359,12 +359,41 @@ static void each_line_is_flushed_as_it_is_written(void **state)
 
 static void a_log_without_a_file_drops_events(void **state)
 {
-    event_log log = {NULL, fake_now_ms, NULL};
+    event_log log = {.now_ms = fake_now_ms};
     event e = event_begin(&log, "dropped");
     event_str(&e, "k", "v");
     event_end(&log, &e);
     assert_string_equal(e.text, "{\"event\":\"dropped\",\"frame\":0,\"t_ms\":12.500,\"k\":\"v\"}\n");
     assert_string_equal(logged(F), ""); /* nothing reached the fixture's file either */
+}
+
+typedef struct observed {
+    int count;
+    char last[256];
+} observed;
+
+static void observe(void *ctx, const char *line, size_t len)
+{
+    observed *o = ctx;
+    o->count++;
+    snprintf(o->last, sizeof(o->last), "%.*s", (int)len, line);
+}
+
+static void the_observer_sees_every_line_with_or_without_a_file(void **state)
+{
+    observed o = {0};
+    event_log log = {.file = F->log.file, .now_ms = fake_now_ms, .observe = observe, .observe_ctx = &o};
+    event e = event_begin(&log, "reload");
+    event_uint(&e, "version", 2);
+    event_end(&log, &e);
+    assert_int_equal(o.count, 1);
+    assert_string_equal(o.last, "{\"event\":\"reload\",\"frame\":0,\"t_ms\":12.500,\"version\":2}\n");
+    assert_string_equal(logged(F), o.last);
+    log.file = NULL;
+    e = event_begin(&log, "crash");
+    event_end(&log, &e);
+    assert_int_equal(o.count, 2);
+    assert_non_null(strstr(o.last, "\"event\":\"crash\""));
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -386,6 +415,7 @@ int main(void)
         T(truncation_never_leaves_a_dangling_key_at_any_length),
         T(each_line_is_flushed_as_it_is_written),
         T(a_log_without_a_file_drops_events),
+        T(the_observer_sees_every_line_with_or_without_a_file),
     };
     return cmocka_run_group_tests_name("events", tests, NULL, NULL);
 }

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,12 +23,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 #if defined(_WIN32)
-#include "../windows/test_util_win32.h" /* mmap, mkdtemp & co. for the MinGW build under Wine */
+#include "../windows/test_util_win32.h" /* dirent, mmap, mkdtemp & co. on Windows (MinGW, MSVC) */
 #else
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #endif
 
 #include "base.h"

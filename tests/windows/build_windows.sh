@@ -8,9 +8,10 @@
 
 WIN_CC=x86_64-w64-mingw32-gcc
 WIN_BUILD="$BUILD/win"
-# Unit tests that cannot run on Windows: heap, block and fs use fork, /proc, mmap or POSIX modes
-# throughout; test_windows.c proves the same things of the Win32 halves.
-WIN_UNIT_EXCLUDE=(heap block fs)
+# Unit tests that cannot run on Windows: heap, block, fs and crash use fork, /proc, mmap, POSIX
+# modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
+# Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
+WIN_UNIT_EXCLUDE=(heap block fs crash symbols scan)
 WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32)
 
 # The Linux source lists with the _win32 half of each OS pair.
@@ -52,12 +53,13 @@ win_build_host() {
 # GAME_DIR/build/game.dll under game.dll.lock, written to a temporary name and renamed, like build_game.
 # -static-libgcc: else the DLL needs libgcc_s_seh-1.dll at run time.
 win_build_game() { # GAME_DIR
-  local dir="$1" ok=0
+  local dir="$1" ok=0 extra=()
   local lock="$dir/build/game.dll.lock"
+  read -r -a extra <<<"${GAME_CFLAGS:-}"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
-  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" -shared -static-libgcc -I"$ROOT/host" -I"$ROOT/arena" \
-    -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) || ok=$?
+  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host" \
+    -I"$ROOT/arena" -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) || ok=$?
   rm -f "$lock"
   [ $ok = 0 ] || die "windows game build failed in $dir (the running host keeps the last good version)"
   say "built $dir/build/game.dll"
@@ -85,6 +87,7 @@ win_build_tests() {
   local t
   for t in $(win_unit_tests); do win_build_test tests/unit/test_$t.c; done
   win_build_test tests/windows/test_windows.c
+  win_compile "$WIN_BUILD/tests/fake_cl.exe" "${CFLAGS[@]}" "${OPT[@]}" tests/windows/fake_cl.c # for test_scripts.sh
 }
 
 win_cmd_build() {
@@ -98,7 +101,7 @@ win_cmd_build() {
 # A test binary under Wine. Output goes to a file (run_cmocka does that), never a pipe: Wine's
 # services keep a pipe open after the program ends.
 win_run_cmocka() { # NAME EXE
-  (cd "$WIN_BUILD/tests" && run_cmocka "$1" wine "$2")
+  run_cmocka "$1" env -C "$WIN_BUILD/tests" wine "$2" # beside game.dll and mimalloc.dll
 }
 
 win_cmd_test() {
@@ -106,8 +109,7 @@ win_cmd_test() {
   win_cmd_build
   cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
   cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
-  for t in $(win_unit_tests); do win_run_cmocka "windows/test_$t" "$WIN_BUILD/tests/test_$t.exe"; done
-  win_run_cmocka windows/test_windows "$WIN_BUILD/tests/test_windows.exe"
+  for t in $(win_unit_tests) windows; do win_run_cmocka "windows/test_$t" "$WIN_BUILD/tests/test_$t.exe"; done
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run

@@ -33,11 +33,12 @@ trap cleanup EXIT
 
 winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
 
-# Polls a command every 0.1 s for up to WAIT_S seconds.
+# Polls a command every 0.1 s for up to WAIT_S seconds; once the host has died, one last look.
 wait_for() {
   local i
   for ((i = 0; i < WAIT_S * 10; i++)); do
     "$@" && return 0
+    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
     sleep 0.1
   done
   return 1

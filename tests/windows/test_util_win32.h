@@ -11,8 +11,68 @@
 #include <direct.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if defined(_MSC_VER)
+/* MSVC has no <unistd.h> or <dirent.h>: the few calls the tests make (build.bat compiles them with
+ * _CRT_DECLARE_NONSTDC_NAMES, which declares open, read, write, close, unlink and rmdir in io.h). */
+#include <io.h>
+
+typedef intptr_t ssize_t;
+
+static inline int nanosleep(const struct timespec *t, struct timespec *rest)
+{
+    (void)rest;
+    Sleep((DWORD)(t->tv_sec * 1000 + t->tv_nsec / 1000000));
+    return 0;
+}
+
+struct dirent {
+    char d_name[MAX_PATH];
+};
+
+typedef struct DIR {
+    HANDLE find;
+    WIN32_FIND_DATAA data;
+    bool first; /* data holds an entry not returned yet */
+    struct dirent entry;
+} DIR;
+
+static inline DIR *opendir(const char *dir)
+{
+    char pattern[MAX_PATH];
+    snprintf(pattern, sizeof(pattern), "%s\\*", dir);
+    DIR *d = calloc(1, sizeof(*d));
+    if (d) d->find = FindFirstFileA(pattern, &d->data);
+    if (d && d->find == INVALID_HANDLE_VALUE) {
+        free(d);
+        return NULL;
+    }
+    if (d) d->first = true;
+    return d;
+}
+
+static inline struct dirent *readdir(DIR *d)
+{
+    if (!d->first && !FindNextFileA(d->find, &d->data)) return NULL;
+    d->first = false;
+    snprintf(d->entry.d_name, sizeof(d->entry.d_name), "%s", d->data.cFileName);
+    return &d->entry;
+}
+
+static inline int closedir(DIR *d)
+{
+    FindClose(d->find);
+    free(d);
+    return 0;
+}
+#else
+#include <dirent.h>
+#include <unistd.h>
+#endif
 
 #define PROT_READ 1
 #define PROT_WRITE 2

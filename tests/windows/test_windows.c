@@ -3,18 +3,23 @@
  * grow; mimalloc's heap region works on reserved-only memory; the copies folder is private to the
  * user; files are created without replacing anything and replaced in one rename; the PE image check
  * refuses every truncation and foreign file before LoadLibrary; a copy loads, unloads for real, and
- * a copy still held is reported; the clocks and the console check behave. Runs under Wine
+ * a copy still held is reported; the crash guard (vectored handler) turns every kind of crash into a
+ * return with the exception, address and frames, again and again; the symbols of a PE library are
+ * read from its COFF table or its exports; the clocks and the console check behave. Runs under Wine
  * (./build.sh test-windows) and on Windows (build.bat test), beside a built game.dll. */
 #include "../unit/test_util.h"
 
 #include "block.h"
 #include "clock.h"
+#include "crash.h"
 #include "fs.h"
 #include "loader.h"
+#include "symbols.h"
 #include "terminal.h"
 #include "../arena/heap.h"
 
 #include <aclapi.h>
+#include <ctype.h>
 #include <sddl.h>
 
 #define GAME_DLL "game.dll" /* put beside the test by the build script */
@@ -462,6 +467,185 @@ static void opening_a_missing_copy_fails_with_the_system_message(void **state)
     assert_null(lib.handle);
 }
 
+/* ---- the crash guard ------------------------------------------------------------------------------ */
+
+static BASE_NOINLINE void write_at(void *ctx) { *(volatile uint8_t *)ctx = 1; }
+
+static BASE_NOINLINE void write_low(void *ctx)
+{
+    (void)ctx;
+    write_at((void *)(uintptr_t)16);
+}
+
+static BASE_NOINLINE uint64_t recurse(uint64_t depth)
+{
+    volatile char pad[512];
+    pad[depth % sizeof(pad)] = (char)depth;
+    if (depth == UINT64_MAX) return 0;
+    return recurse(depth + 1) + (uint64_t)pad[depth % sizeof(pad)]; /* not a tail call */
+}
+
+static void overflow(void *ctx) { *(uint64_t *)ctx = recurse(0); }
+static void call_abort(void *ctx) { (void)ctx, abort(); }
+static void raise_reason(void *ctx) { crash_raise(ctx); }
+static void nothing(void *ctx) { *(int *)ctx = 1; }
+
+/* An inner guard takes the crash; the outer call goes on. */
+static void nested(void *ctx)
+{
+    crash_info inner;
+    *(bool *)ctx = !crash_guard_run(write_low, NULL, &inner) && inner.address == 16 && crash_guarded();
+}
+
+static void a_bad_write_returns_to_the_guard_with_address_and_frames(void **state)
+{
+    crash_install();
+    crash_info info;
+    assert_false(crash_guarded());
+    assert_false(crash_guard_run(write_low, NULL, &info));
+    assert_false(crash_guarded());
+    assert_string_equal(info.name, "EXCEPTION_ACCESS_VIOLATION");
+    assert_int_equal(info.signal, (int)EXCEPTION_ACCESS_VIOLATION);
+    assert_int_equal(info.address, 16);
+    assert_false(info.stack_overflow);
+    assert_true(info.frame_count >= 2);
+    assert_int_equal(info.frames[0], info.pc);
+    assert_true(info.pc >= (uintptr_t)write_at && info.pc < (uintptr_t)write_at + 64);
+    int ran = 0;
+    assert_true(crash_guard_run(nothing, &ran, &info)); /* and a call that returns still returns */
+    assert_int_equal(ran, 1);
+}
+
+static void a_thousand_crashes_in_a_row_all_return(void **state)
+{
+    crash_install();
+    for (int i = 0; i < 1000; i++) {
+        crash_info info;
+        assert_false(crash_guard_run(write_low, NULL, &info));
+        assert_int_equal(info.address, 16);
+    }
+}
+
+/* Twice: the first overflow used up the stack's guard page, which the guard puts back. */
+static void a_stack_overflow_is_caught_and_caught_again(void **state)
+{
+    crash_install();
+    for (int i = 0; i < 2; i++) {
+        crash_info info;
+        uint64_t sink = 0;
+        assert_false(crash_guard_run(overflow, &sink, &info));
+        assert_string_equal(info.name, "EXCEPTION_STACK_OVERFLOW");
+        assert_true(info.stack_overflow);
+        assert_int_equal(info.frame_count, CRASH_MAX_FRAMES); /* deep in the recursion */
+        assert_true(info.frames[1] >= (uintptr_t)recurse && info.frames[1] < (uintptr_t)recurse + 256);
+    }
+}
+
+static void abort_raise_and_nesting_end_only_their_own_call(void **state)
+{
+    crash_install();
+    crash_info info;
+    assert_false(crash_guard_run(call_abort, NULL, &info));
+    assert_string_equal(info.name, "SIGABRT");
+    assert_string_equal(info.what, "abort() called");
+    assert_false(crash_guard_run(raise_reason, "the new build has no function 'step'", &info));
+    assert_string_equal(info.name, "error");
+    assert_string_equal(info.reason, "the new build has no function 'step'");
+    assert_true(info.frame_count > 0);
+    bool inner_caught = false;
+    assert_true(crash_guard_run(nested, &inner_caught, &info));
+    assert_true(inner_caught);
+}
+
+static void a_fenced_range_faults_and_is_given_back(void **state)
+{
+    crash_install();
+    uint8_t *p = VirtualAlloc(NULL, KB(128), MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    assert_non_null(p);
+    assert_true(VirtualFree(p, 0, MEM_RELEASE)); /* as FreeLibrary leaves an unloaded image's range */
+    assert_true(crash_fence((uintptr_t)p, (uintptr_t)p + KB(128)));
+    assert_false(crash_fence((uintptr_t)p, (uintptr_t)p + KB(128))); /* taken now */
+    crash_info info;
+    assert_false(crash_guard_run(write_at, p + KB(64), &info)); /* a stale pointer into it */
+    assert_int_equal(info.address, (uintptr_t)p + KB(64));
+    assert_int_equal(query((uint64_t)(uintptr_t)p).AllocationProtect, PAGE_NOACCESS);
+    crash_unfence((uintptr_t)p, (uintptr_t)p + KB(128));
+    assert_int_equal(query((uint64_t)(uintptr_t)p).State, MEM_FREE);
+}
+
+static void foreign_addresses_are_named_by_module(void **state)
+{
+    char text[128];
+    crash_describe_foreign((uintptr_t)GetTickCount, text, sizeof(text));
+    for (char *c = text; *c; c++) *c = (char)tolower((unsigned char)*c);
+    assert_contains(text, "kernel32.dll+0x");
+    crash_describe_foreign(8, text, sizeof(text));
+    assert_string_equal(text, "0x8");
+}
+
+/* ---- symbols of a PE library --------------------------------------------------------------------- */
+
+static void symbols_of_game_dll_name_its_functions_at_their_addresses(void **state)
+{
+    image im = image_load(GAME_DLL);
+    symbol_table t;
+    host_error err = {{0}};
+    assert_true(symbols_read(im.data, im.size, &t, &err));
+    assert_int_equal(t.image_vaddr, 0);
+    const symbol *entry = symbols_lookup(&t, GAME_ENTRY_NAME, SYMBOL_CODE, NULL);
+    const symbol *helper = symbols_lookup(&t, "snake_ahead", SYMBOL_CODE, NULL); /* static: COFF only */
+    assert_non_null(entry);
+    assert_non_null(helper);
+    HMODULE m = LoadLibraryA(GAME_DLL);
+    assert_non_null(m);
+    uintptr_t rva = (uintptr_t)(void *)GetProcAddress(m, GAME_ENTRY_NAME) - (uintptr_t)m;
+    FreeLibrary(m);
+    assert_int_equal(entry->vaddr, rva);
+    char where[128];
+    symbols_format(&t, entry->vaddr + 3, where, sizeof(where));
+    assert_string_equal(where, GAME_ENTRY_NAME "+0x3");
+    /* the writable globals of the C runtime linked into the DLL (seen in MinGW-w64 12's) are not the game's */
+    static const char *const runtime[] = {"initialized", "was_init", "atexit_table", "maxSections", "key_dtor_list"};
+    for (size_t i = 0; i < ARRAY_COUNT(runtime); i++) {
+        const symbol *r = symbols_lookup(&t, runtime[i], SYMBOL_WRITABLE, NULL);
+        if (r) print_error("the runtime's %s is listed as the game's\n", r->name);
+        assert_null(r);
+    }
+    symbols_free(&t);
+    free(im.data);
+}
+
+static void a_library_without_a_symbol_table_gives_its_exports(void **state)
+{
+    image im = image_load(GAME_DLL);
+    IMAGE_FILE_HEADER fh;
+    memcpy(&fh, im.data + im.nt + 4, sizeof(fh));
+    fh.PointerToSymbolTable = 0; /* as an MSVC build (symbols in the PDB) or a stripped one */
+    fh.NumberOfSymbols = 0;
+    memcpy(im.data + im.nt + 4, &fh, sizeof(fh));
+    symbol_table t;
+    host_error err = {{0}};
+    assert_true(symbols_read(im.data, im.size, &t, &err));
+    assert_non_null(symbols_lookup(&t, GAME_ENTRY_NAME, SYMBOL_CODE, NULL));
+    assert_null(symbols_lookup(&t, "snake_ahead", SYMBOL_CODE, NULL));
+    symbols_free(&t);
+    free(im.data);
+}
+
+static void symbols_of_a_cut_library_never_read_past_it(void **state)
+{
+    image im = image_load(GAME_DLL);
+    for (uint64_t cut = 0; cut < im.size; cut += im.size / 97 + 1) {
+        uint8_t *copy = malloc(cut ? cut : 1); /* exactly `cut` bytes: a read past them is a heap error */
+        memcpy(copy, im.data, cut);
+        symbol_table t;
+        host_error err = {{0}};
+        if (symbols_read(copy, cut, &t, &err)) symbols_free(&t);
+        free(copy);
+    }
+    free(im.data);
+}
+
 /* ---- clock and console -------------------------------------------------------------------------- */
 
 static void wall_clock_counts_from_1970(void **state)
@@ -519,6 +703,15 @@ int main(void)
         FILES(two_copies_load_side_by_side_with_their_own_images),
         FILES(a_copy_still_held_is_reported_by_path),
         FILES(opening_a_missing_copy_fails_with_the_system_message),
+        cmocka_unit_test(a_bad_write_returns_to_the_guard_with_address_and_frames),
+        cmocka_unit_test(a_thousand_crashes_in_a_row_all_return),
+        cmocka_unit_test(a_stack_overflow_is_caught_and_caught_again),
+        cmocka_unit_test(abort_raise_and_nesting_end_only_their_own_call),
+        cmocka_unit_test(a_fenced_range_faults_and_is_given_back),
+        cmocka_unit_test(foreign_addresses_are_named_by_module),
+        cmocka_unit_test(symbols_of_game_dll_name_its_functions_at_their_addresses),
+        cmocka_unit_test(a_library_without_a_symbol_table_gives_its_exports),
+        cmocka_unit_test(symbols_of_a_cut_library_never_read_past_it),
         cmocka_unit_test(wall_clock_counts_from_1970),
         cmocka_unit_test(sleep_until_never_returns_early),
         cmocka_unit_test(terminal_refuses_output_that_is_not_a_console),

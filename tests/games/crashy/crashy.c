@@ -28,7 +28,8 @@ enum {
 #define CRASHY_AT 10          /* updates of this build before an update mode goes wrong */
 #define CRASHY_MARK 1         /* tells builds apart in the log */
 #define CRASHY_STEP 1         /* what crashy_step returns: the counter grows by it through the registry */
-#define CRASHY_KEEP_POINTERS 0 /* 1: init keeps a function pointer and a string literal in the state */
+#define CRASHY_KEEP_POINTERS 0 /* 1: init keeps function pointers and a string literal in the state */
+#define CRASHY_KEPT_TABLE 40   /* more function pointers kept in a table, when keeping pointers */
 
 typedef void crashy_kept_fn(const host_api *host);
 
@@ -38,6 +39,7 @@ typedef struct crashy_state {
     uint32_t step;          /* function registry handle of crashy_step */
     crashy_kept_fn *kept_fn; /* pointers into this build: stale after a reload */
     const char *kept_text;
+    crashy_kept_fn **kept_table;
 } crashy_state;
 
 /* Writable globals for the host's warning, and one marked as meant to reset. */
@@ -51,7 +53,10 @@ static uint64_t crashy_step(void) { return CRASHY_STEP; }
 
 static BASE_NOINLINE void crashy_kept(const host_api *host) { host->log("crashy kept function called"); }
 
-static BASE_NOINLINE void crashy_segv(void)
+/* Crashes on purpose: under the sanitizers (the ASan test pass), the crash must come before a check. */
+#define CRASHY_UNCHECKED __attribute__((no_sanitize("undefined")))
+
+static BASE_NOINLINE CRASHY_UNCHECKED void crashy_segv(void)
 {
     int *volatile unmapped = (int *)(uintptr_t)16;
     *unmapped = 1;
@@ -67,7 +72,7 @@ static BASE_NOINLINE uint64_t crashy_recurse(uint64_t depth)
     return crashy_recurse(depth + 1) + (uint64_t)pad[depth % sizeof(pad)]; /* not a tail call */
 }
 
-static BASE_NOINLINE int crashy_fpe(void)
+static BASE_NOINLINE CRASHY_UNCHECKED int crashy_fpe(void)
 {
     volatile int dividend = 1000, zero = 0;
     return dividend / zero;
@@ -97,9 +102,12 @@ static void crashy_init(game_memory *mem, const host_api *host)
     if (CRASHY_MODE == CRASHY_INIT) crashy_segv();
     crashy_state *s = push_struct(mem->persistent, crashy_state);
     s->step = GAME_FN_REGISTER(host, crashy_step);
+    host->log("crashy registered step=%u by_name=%u", s->step, host->fn_register("crashy_step", NULL));
     if (CRASHY_KEEP_POINTERS) {
         s->kept_fn = crashy_kept;
         s->kept_text = "a string literal of the first build";
+        s->kept_table = push_array(mem->persistent, crashy_kept_fn *, CRASHY_KEPT_TABLE);
+        for (int i = 0; i < CRASHY_KEPT_TABLE; i++) s->kept_table[i] = crashy_kept;
     }
     mem->root = s;
     mem->root_size = sizeof(*s);

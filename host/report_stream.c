@@ -1,0 +1,58 @@
+/* report_stream.c - the per-frame outputs: CSV rows (--stats-csv) and a Chrome/Perfetto trace
+ * (--trace), both written as frames end, through stdio's buffer. */
+#include "report.h"
+
+/* ---- CSV: one row per frame per arena ---------------------------------------------------- */
+
+void report_csv_header(FILE *f) { fputs("frame,arena,used,pushes,bytes,high_water,committed\n", f); }
+
+void report_csv_frame(FILE *f, const report_frame *fr)
+{
+    for (uint32_t i = 0; i < fr->arena_count; i++) {
+        const report_frame_arena *a = &fr->arenas[i];
+        fprintf(f, "%llu,%s,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)fr->frame, a->name,
+                (unsigned long long)a->used, (unsigned long long)a->pushes, (unsigned long long)a->bytes,
+                (unsigned long long)a->high_water, (unsigned long long)a->committed);
+    }
+    /* mimalloc does not count calls per heap: the heap row has sizes only */
+    if (fr->has_heap)
+        fprintf(f, "%llu,heap,%llu,,,%llu,%llu\n", (unsigned long long)fr->frame, (unsigned long long)fr->heap_used,
+                (unsigned long long)fr->heap_used, (unsigned long long)fr->heap_committed);
+}
+
+/* ---- the trace: JSON array format, which stays readable if the host dies mid-write -------- */
+
+#define TRACE_PID 1
+#define TRACE_TID 1
+
+void report_trace_begin(FILE *f)
+{
+    fprintf(f, "[{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":\"hotblock host\"}},\n"
+               "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"frames\"}}",
+            TRACE_PID, TRACE_PID, TRACE_TID);
+}
+
+static void trace_counter(FILE *f, const char *name, double ts, const char *arg, uint64_t value)
+{
+    fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"memory\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%d,\"args\":{\"%s\":%llu}}", name,
+            ts, TRACE_PID, arg, (unsigned long long)value);
+}
+
+void report_trace_frame(FILE *f, const report_frame *fr)
+{
+    fprintf(f, ",\n{\"name\":\"frame\",\"cat\":\"frame\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d,"
+               "\"args\":{\"frame\":%llu}}",
+            fr->start_us, fr->end_us - fr->start_us, TRACE_PID, TRACE_TID, (unsigned long long)fr->frame);
+    for (uint32_t i = 0; i < fr->arena_count; i++) trace_counter(f, fr->arenas[i].name, fr->end_us, "used", fr->arenas[i].used);
+    if (fr->current >= 0)
+        trace_counter(f, "frame high-water", fr->end_us, "bytes", fr->arenas[fr->current].high_water);
+    if (fr->has_heap) trace_counter(f, "heap", fr->end_us, "used", fr->heap_used);
+}
+
+void report_trace_mark(FILE *f, const char *name, double t_us, const char *args_json)
+{
+    fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"g\",\"ts\":%.3f,\"pid\":%d,\"tid\":%d,\"args\":%s}",
+            name, t_us, TRACE_PID, TRACE_TID, args_json);
+}
+
+void report_trace_end(FILE *f) { fputs("\n]\n", f); }
