@@ -121,8 +121,9 @@ static void screen_message(screen *sc, const snake_layout *l, int y, const char 
 static void screen_draw_hud(screen *sc, const snake_state *s, const snake_layout *l, arena *frame)
 {
     const char *mode = s->over ? "  GAME OVER" : s->paused ? "  PAUSED" : s->autopilot ? "  AUTOPILOT" : "";
-    char *hud = arena_push_fmt(frame, "SNAKE  score %d  best %d  length %d  speed %.1f  walls %s%s", s->score,
-                               s->best, s->length, snake_speed(s), SNAKE_WRAP ? "wrap" : "kill", mode);
+    char *hud = arena_push_fmt(frame, "SNAKE  score %d  best %d  avg %.1f  length %d  speed %.1f  walls %s%s",
+                               s->score, s->best, snake_history_average(s), s->length, snake_speed(s),
+                               SNAKE_WRAP ? "wrap" : "kill", mode);
     screen_text(sc, l->board_x - 1, 0, sc->w, hud, SCREEN_INK_HUD);
 }
 

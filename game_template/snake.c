@@ -199,12 +199,31 @@ static void snake_new_round(snake_state *s)
     snake_top_up_food(s);
 }
 
+/* Appends to the round history, doubling its heap block when full (realloc keeps it in the heap). */
+static void snake_history_add(snake_state *s, const host_api *host)
+{
+    if (s->history_count == s->history_cap) {
+        s->history_cap = s->history_cap ? s->history_cap * 2 : 8;
+        s->history = host->heap_realloc(s->history, (uint64_t)s->history_cap * sizeof(*s->history));
+    }
+    s->history[s->history_count++] = (snake_round){s->score, s->length};
+}
+
+double snake_history_average(const snake_state *s)
+{
+    double sum = 0;
+    for (int i = 0; i < s->history_count; i++) sum += s->history[i].score;
+    return s->history_count ? sum / s->history_count : 0.0;
+}
+
 static void snake_game_over(snake_state *s, const host_api *host)
 {
     s->over = true;
     s->over_clock = 0;
     if (s->score > s->best) s->best = s->score;
-    host->log("game over: score %d", s->score);
+    snake_history_add(s, host);
+    host->log("game over: score %d (average %.1f over %d rounds)", s->score, snake_history_average(s),
+              s->history_count);
 }
 
 static void snake_eat(snake_state *s, snake_food *f, const host_api *host)
@@ -394,7 +413,8 @@ static void snake_fit_board(snake_state *s, const snake_layout *l)
 /* Every struct kept in the block, the root state's first: the host stores these layouts with the
  * state and compares them with each new build's (snake.h). */
 static game_layout_fn *const snake_layouts[] = {GAME_LAYOUT(snake_state), GAME_LAYOUT(snake_cell),
-                                               GAME_LAYOUT(snake_food), GAME_LAYOUT(snake_spark)};
+                                               GAME_LAYOUT(snake_food), GAME_LAYOUT(snake_spark),
+                                               GAME_LAYOUT(snake_round)};
 
 static void snake_init(game_memory *mem, const host_api *host)
 {

@@ -82,6 +82,13 @@ GAME_STRUCT(snake_food, SNAKE_FOOD_FIELDS);
     X(float, life) /* seconds left */
 GAME_STRUCT(snake_spark, SNAKE_SPARK_FIELDS);
 
+/* One finished round. The history of rounds grows for as long as the game runs, so it lives in the
+ * block's heap (host->heap_realloc): its address survives reloads like the arenas'. */
+#define SNAKE_ROUND_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X(int, score)                                     \
+    X(int, length)
+GAME_STRUCT(snake_round, SNAKE_ROUND_FIELDS);
+
 /* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
 #define SNAKE_STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL)                                  \
     X(bool, started)      /* the first update has sized the board and begun a round */ \
@@ -108,7 +115,10 @@ GAME_STRUCT(snake_spark, SNAKE_SPARK_FIELDS);
     X(bool, paused)                                                                    \
     X(bool, autopilot)                                                                 \
     X(double, over_clock) /* seconds since the game ended */                           \
-    X(uint64_t, rng)      /* xorshift state: a reload continues the same sequence */
+    X(uint64_t, rng)      /* xorshift state: a reload continues the same sequence */    \
+    X_ARRAY(snake_round, history, history_count) /* in the heap, see snake_round */     \
+    X(int, history_count)                                                              \
+    X(int, history_cap)
 GAME_STRUCT(snake_state, SNAKE_STATE_FIELDS);
 
 /* Where things go on the terminal this frame; computed from game_input every frame. */
@@ -122,6 +132,7 @@ typedef struct snake_layout {
 
 /* snake.c */
 double snake_speed(const snake_state *s);
+double snake_history_average(const snake_state *s);
 snake_cell snake_segment(const snake_state *s, int i); /* 0 is the head */
 
 /* screen.c: the whole frame as one string on `frame`. */

@@ -389,10 +389,9 @@ uint64_t harness_field_u64(const char *line, const char *key)
 
 /* ---- process resources ------------------------------------------------------------------- */
 
-int harness_fd_count(pid_t pid)
+/* Entries of a folder, not counting "." and "..": -1 if it cannot be read. */
+static int harness_dir_entries(const char *path)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
     DIR *d = opendir(path);
     if (!d) return -1;
     int n = 0;
@@ -401,6 +400,13 @@ int harness_fd_count(pid_t pid)
         if (e->d_name[0] != '.') n++;
     closedir(d);
     return n;
+}
+
+int harness_fd_count(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    return harness_dir_entries(path);
 }
 
 static char *harness_maps(pid_t pid)
@@ -451,13 +457,5 @@ bool harness_copy_dir(pid_t pid, char *out, size_t cap)
 int harness_copy_dir_files(pid_t pid)
 {
     char dir[HARNESS_PATH];
-    if (!harness_copy_dir(pid, dir, sizeof(dir))) return -1;
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.') n++;
-    closedir(d);
-    return n;
+    return harness_copy_dir(pid, dir, sizeof(dir)) ? harness_dir_entries(dir) : -1;
 }
