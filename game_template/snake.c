@@ -212,7 +212,7 @@ static void snake_history_add(snake_state *s, const host_api *host)
 double snake_history_average(const snake_state *s)
 {
     double sum = 0;
-    for (int i = 0; i < s->history_count; i++) sum += s->history[i].score;
+    for (int i = 0; i < s->history_count; i++) sum += s->history[i].points;
     return s->history_count ? sum / s->history_count : 0.0;
 }
 

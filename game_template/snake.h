@@ -85,8 +85,8 @@ GAME_STRUCT(snake_spark, SNAKE_SPARK_FIELDS);
 /* One finished round. The history of rounds grows for as long as the game runs, so it lives in the
  * block's heap (host->heap_realloc): its address survives reloads like the arenas'. */
 #define SNAKE_ROUND_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
-    X(int, score)                                     \
-    X(int, length)
+    X(int, points)                                    \
+    X(int, segments)
 GAME_STRUCT(snake_round, SNAKE_ROUND_FIELDS);
 
 /* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
