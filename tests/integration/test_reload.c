@@ -166,17 +166,27 @@ static void test_bad_libraries_are_refused_and_state_kept(void **unused)
     assert_true(harness_put_bytes(&f.game, "", 0));
     expect_refused(&f, 3, "not a library");
 
+    /* the same library claiming another machine (e_machine 183, aarch64) */
+    FILE *whole = fopen(f.good, "rb");
+    static char image[1 << 20];
+    size_t n = fread(image, 1, sizeof(image), whole);
+    fclose(whole);
+    image[18] = (char)183;
+    image[19] = 0;
+    assert_true(harness_put_bytes(&f.game, image, n));
+    expect_refused(&f, 4, "another architecture");
+
     /* a real build against another ABI version */
     assert_true(harness_edit(&f.game, "probe.c", "#define PROBE_ABI GAME_API_VERSION", "#define PROBE_ABI 999"));
     assert_int_equal(harness_game_build(&f.game), 0);
-    expect_refused(&f, 4, "ABI 999");
-    assert_non_null(strstr(harness_event(&f.host, "reload_failed", NULL, 3), "host speaks ABI"));
+    expect_refused(&f, 5, "ABI 999");
+    assert_non_null(strstr(harness_event(&f.host, "reload_failed", NULL, 4), "host speaks ABI"));
 
     /* a real build without the entry point */
     assert_true(harness_edit(&f.game, "probe.c", "#define PROBE_ABI 999", "#define PROBE_ABI GAME_API_VERSION"));
     assert_true(harness_edit(&f.game, "probe.c", "*game_get_api(uint32_t", "*game_get_api_renamed(uint32_t"));
     assert_int_equal(harness_game_build(&f.game), 0);
-    expect_refused(&f, 5, "no entry point 'game_get_api'");
+    expect_refused(&f, 6, "no entry point 'game_get_api'");
 
     assert_int_equal(harness_count(&f.host, "reload"), 0);
     assert_true(harness_put_library(&f.game, f.good));
