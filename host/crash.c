@@ -3,6 +3,7 @@
 #include "events.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CRASH_NAME_MAX 192
@@ -23,6 +24,20 @@ static size_t crash_append_frame(char *out, size_t cap, size_t len, const char *
     if (n < 0 || len + (size_t)n + 2 > cap) return len; /* leave room for "]" */
     memcpy(out + len, item, (size_t)n);
     return len + (size_t)n;
+}
+
+crash_info *crash_raise_report(crash_info *c, const char *reason)
+{
+    if (!c) {
+        fprintf(stderr, "host: %s\n", reason);
+        fflush(stderr);
+        abort();
+    }
+    memset(c, 0, sizeof(*c));
+    c->name = "error";
+    c->what = "stopped by the host";
+    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    return c;
 }
 
 size_t crash_backtrace_json(const crash_info *c, crash_symbolize_fn *symbolize, void *ctx, char *out, size_t cap)

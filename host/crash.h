@@ -71,6 +71,11 @@ typedef bool crash_symbolize_fn(void *ctx, uintptr_t addr, char *out, size_t cap
 /* The frames as a JSON array of strings, repeated frames folded ("f+0x1a (x40)"); returns the
  * length. Frames after the last one symbolize accepts are left out (the host's own callers). Callers
  * are named by their return address - 1, inside the call instruction. */
+/* The OS-independent half of crash_raise: outside a guard (c NULL) the host stops with the reason
+ * as its one line; inside, fills the guard's report with it. The per-OS half adds the stack and
+ * jumps back to the guard. */
+crash_info *crash_raise_report(crash_info *c, const char *reason);
+
 size_t crash_backtrace_json(const crash_info *c, crash_symbolize_fn *symbolize, void *ctx, char *out, size_t cap);
 
 /* "SIGSEGV (invalid memory access)" or "stack overflow (SIGSEGV): runaway recursion?" */

@@ -230,16 +230,7 @@ bool crash_guarded(void) { return crash_top != NULL; }
 _Noreturn void crash_raise(const char *reason)
 {
     crash_frame *f = crash_top;
-    if (!f) {
-        fprintf(stderr, "host: %s\n", reason);
-        fflush(stderr);
-        abort();
-    }
-    crash_info *c = f->info;
-    memset(c, 0, sizeof(*c));
-    c->name = "error";
-    c->what = "stopped by the host";
-    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    crash_info *c = crash_raise_report(f ? f->info : NULL, reason);
     void *raw[CRASH_MAX_FRAMES + 1];
     int n = backtrace(raw, (int)ARRAY_COUNT(raw));
     for (int i = 1; i < n; i++) c->frames[c->frame_count++] = (uintptr_t)raw[i]; /* from the caller on */

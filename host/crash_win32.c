@@ -128,16 +128,7 @@ static void crash_on_abort(int sig)
 _Noreturn void crash_raise(const char *reason)
 {
     crash_frame *f = crash_top;
-    if (!f) {
-        fprintf(stderr, "host: %s\n", reason);
-        fflush(stderr);
-        abort();
-    }
-    crash_info *c = f->info;
-    memset(c, 0, sizeof(*c));
-    c->name = "error";
-    c->what = "stopped by the host";
-    snprintf(c->reason, sizeof(c->reason), "%s", reason);
+    crash_info *c = crash_raise_report(f ? f->info : NULL, reason);
     c->frame_count = (int)RtlCaptureStackBackTrace(1, CRASH_MAX_FRAMES, (void **)c->frames, NULL);
     c->pc = c->frame_count ? c->frames[0] : 0;
     RaiseException(CRASH_RAISE_CODE, 0, 0, NULL);

@@ -233,6 +233,16 @@ static void html_site_name(report_buf *b, const report_site *s)
     report_printf(b, "</td>");
 }
 
+/* The counters a call site and a tag share, from the pushes cell to the end of the row. */
+static void html_count_cells(report_buf *b, uint64_t pushes, uint64_t bytes, uint64_t max, uint64_t frame_bytes,
+                             uint64_t peak_bytes, uint64_t peak_frame)
+{
+    report_printf(b, "</td><td>%llu</td><td>%s</td><td class=\"l\">", (unsigned long long)pushes, units_bytes(bytes).s);
+    html_bar(b, bytes, max);
+    report_printf(b, "</td><td>%s</td><td>%s</td><td>%llu</td></tr>\n", units_bytes(frame_bytes).s,
+                  units_bytes(peak_bytes).s, (unsigned long long)peak_frame);
+}
+
 static void html_sites(report_buf *b, const report_snapshot *s)
 {
     report_printf(b, "<h2>Top call sites</h2>\n<p class=\"meta\">By bytes pushed over the run. \"Last frame\" is the "
@@ -248,11 +258,7 @@ static void html_sites(report_buf *b, const report_snapshot *s)
         html_site_name(b, t);
         report_printf(b, "<td class=\"l\">");
         html_text(b, t->arena);
-        report_printf(b, "</td><td>%llu</td><td>%s</td><td class=\"l\">", (unsigned long long)t->pushes,
-                      units_bytes(t->bytes).s);
-        html_bar(b, t->bytes, max);
-        report_printf(b, "</td><td>%s</td><td>%s</td><td>%llu</td></tr>\n", units_bytes(t->frame_bytes).s,
-                      units_bytes(t->peak_bytes).s, (unsigned long long)t->peak_frame);
+        html_count_cells(b, t->pushes, t->bytes, max, t->frame_bytes, t->peak_bytes, t->peak_frame);
     }
     report_printf(b, "</table>\n");
 }
@@ -268,11 +274,7 @@ static void html_tags(report_buf *b, const report_snapshot *s)
         const report_tag *t = &s->tags[i];
         report_printf(b, "<tr><td class=\"l\">");
         html_text(b, t->name);
-        report_printf(b, "</td><td>%llu</td><td>%s</td><td class=\"l\">", (unsigned long long)t->pushes,
-                      units_bytes(t->bytes).s);
-        html_bar(b, t->bytes, max);
-        report_printf(b, "</td><td>%s</td><td>%s</td><td>%llu</td></tr>\n", units_bytes(t->frame_bytes).s,
-                      units_bytes(t->peak_bytes).s, (unsigned long long)t->peak_frame);
+        html_count_cells(b, t->pushes, t->bytes, max, t->frame_bytes, t->peak_bytes, t->peak_frame);
     }
     report_printf(b, "</table>\n");
 }
