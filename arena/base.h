@@ -21,11 +21,13 @@
 #define BASE_LIKELY(x) (x)
 #define BASE_UNLIKELY(x) (x)
 #define BASE_NOINLINE __declspec(noinline)
+#define BASE_NORETURN __declspec(noreturn)
 #else
 #define BASE_ALIGNOF(T) _Alignof(T)
 #define BASE_LIKELY(x) __builtin_expect(!!(x), 1)
 #define BASE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define BASE_NOINLINE __attribute__((noinline))
+#define BASE_NORETURN __attribute__((noreturn))
 #endif
 
 static inline bool size_is_pow2(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }

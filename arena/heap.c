@@ -1,12 +1,27 @@
 /* heap.c - the block's heap on top of a mimalloc exclusive arena. */
 #include "heap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #ifndef ARENA_ABORT
 #define ARENA_ABORT() abort()
 #endif
+
+_Thread_local heap_binding heap_this_thread;
+
+/* mimalloc calls this where it is about to return NULL for want of memory (ENOMEM) or for an
+ * impossible size (EOVERFLOW). On a bound thread outside a try_ call that is the fatal line. */
+static void heap_on_error(int err, void *arg)
+{
+    (void)arg;
+    heap_binding *t = &heap_this_thread;
+    if ((err != ENOMEM && err != EOVERFLOW) || !t->region || t->quiet) return;
+    uint64_t align = t->align;
+    t->align = 0; /* the crash guard may catch the abort and jump past heap_call_end */
+    heap_fail(t->region, t->request, align, HEAP_FATAL);
+}
 
 heap_status heap_region_init(heap_region *r, void *start, uint64_t size, bool committed, const char *name)
 {
@@ -20,6 +35,7 @@ heap_status heap_region_init(heap_region *r, void *start, uint64_t size, bool co
     r->start = start;
     r->size = size;
     r->arena_id = id;
+    mi_register_error(heap_on_error, NULL);
     r->main = heap_thread_bind(r);
     return r->main ? HEAP_OK : HEAP_REFUSED;
 }
@@ -38,11 +54,18 @@ const char *heap_status_text(heap_status s)
 struct mi_heap_s *heap_thread_bind(heap_region *r)
 {
     mi_heap_t *h = mi_heap_new_in_arena(r->arena_id);
-    if (h) mi_heap_set_default(h);
+    if (h) {
+        mi_heap_set_default(h);
+        heap_this_thread.region = r;
+    }
     return h;
 }
 
-void heap_thread_unbind(void) { mi_heap_set_default(mi_heap_get_backing()); }
+void heap_thread_unbind(void)
+{
+    mi_heap_set_default(mi_heap_get_backing());
+    heap_this_thread.region = NULL;
+}
 
 BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags)
 {
@@ -60,23 +83,65 @@ BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int
     return NULL;
 }
 
-void *heap_calloc(heap_region *r, uint64_t count, uint64_t size, int flags)
+BASE_NOINLINE void heap_fail_unbound(void)
 {
-    uint64_t total;
-    if (!size_mul(count, size, &total)) return heap_fail(r, UINT64_MAX, 0, flags);
-    return heap_alloc(r, total, 0, flags | HEAP_ZERO);
+    fprintf(stderr, "heap: allocation on a thread that is not bound to a heap region; bind the thread first "
+                    "(host->heap_thread_begin() in a game, heap_thread_bind in host code)\n");
+    fflush(stderr);
+    abort();
 }
 
-void *heap_realloc(heap_region *r, void *p, uint64_t size, int flags)
+/* Marks the call so the error handler knows what is being asked for and whether it may be NULL. */
+static heap_binding *heap_call_begin(uint64_t size, uint64_t align, int flags)
 {
-    if (!p) return heap_alloc(r, size, 0, flags);
+    heap_binding *t = &heap_this_thread;
+    if (!t->region) heap_fail_unbound();
+    t->request = size;
+    t->align = align;
+    t->quiet = !(flags & HEAP_FATAL);
+    return t;
+}
+
+static void *heap_call_end(heap_binding *t, void *p, int flags)
+{
+    uint64_t size = t->request, align = t->align;
+    t->align = 0;
+    t->quiet = false;
+    /* mimalloc answers some impossible requests (an alignment that is not a power of two, a size
+     * past PTRDIFF_MAX with an alignment) with a silent NULL */
+    return p ? p : heap_fail(t->region, size, align, flags);
+}
+
+void *heap_alloc_checked(uint64_t size, uint64_t align, int flags)
+{
+    heap_binding *t = heap_call_begin(size, align, flags);
+    void *p;
+    if (align)
+        p = !size_is_pow2(align) ? NULL
+            : (flags & HEAP_ZERO) ? mi_zalloc_aligned((size_t)size, (size_t)align)
+                                  : mi_malloc_aligned((size_t)size, (size_t)align);
+    else
+        p = (flags & HEAP_ZERO) ? mi_zalloc((size_t)size) : mi_malloc((size_t)size);
+    return heap_call_end(t, p, flags);
+}
+
+void *heap_calloc(uint64_t count, uint64_t size, int flags)
+{
+    uint64_t total;
+    if (!size_mul(count, size, &total)) return heap_call_end(heap_call_begin(UINT64_MAX, 0, flags), NULL, flags);
+    return heap_alloc(total, 0, flags | HEAP_ZERO);
+}
+
+void *heap_realloc(void *p, uint64_t size, int flags)
+{
+    if (!p) return heap_alloc(size, 0, flags);
     if (size == 0) {
         mi_free(p);
         return NULL;
     }
     /* the bound thread's default heap is a region heap, so mi_realloc stays in the region */
-    void *q = mi_realloc(p, (size_t)size);
-    return q ? q : heap_fail(r, size, 0, flags);
+    heap_binding *t = heap_call_begin(size, 0, flags);
+    return heap_call_end(t, mi_realloc(p, (size_t)size), flags);
 }
 
 uint64_t heap_usable_size(const void *p) { return p ? mi_usable_size(p) : 0; }

@@ -6,14 +6,22 @@
  *
  *     heap_region r;
  *     heap_status s = heap_region_init(&r, start, MB(256), true, "heap");  // main thread, once
- *     char *p = heap_alloc(&r, 100, 0, HEAP_FATAL);
- *     p = heap_realloc(&r, p, 4000, HEAP_FATAL);
+ *     char *p = heap_alloc(100, 0, HEAP_FATAL);                            // from the thread's region
+ *     p = heap_realloc(p, 4000, HEAP_FATAL);
  *     heap_free(p);                                                        // from any thread
  *
- * A thread allocates from the region only once it is bound to it: heap_region_init binds the main
- * thread, heap_thread_bind a worker. Binding makes a region heap the thread's default mimalloc heap,
- * so the allocation calls are mimalloc's fastest path (mi_heap_malloc costs ~0.8 ns more per call in
- * 2.0.9) and even a stray mi_malloc or mi_realloc on a bound thread stays inside the block.
+ * A thread allocates from a region only once it is bound to it: heap_region_init binds the main
+ * thread, heap_thread_bind a worker; an allocation on an unbound thread is a one-line fatal error.
+ * Binding makes a region heap the thread's default mimalloc heap, so the allocation calls are
+ * mimalloc's fastest path (mi_heap_malloc costs ~0.8 ns more per call in 2.0.9) and even a stray
+ * mi_malloc or mi_realloc on a bound thread stays inside the block.
+ *
+ * A full region is reported from inside mimalloc: heap_region_init registers a mimalloc error
+ * handler that prints the fatal line for the request the thread has in progress, so the fatal
+ * allocation is a plain tail call of mi_malloc (a NULL check after the call cost ~20% of an
+ * allocation). The try variants mark their call so the handler lets mimalloc return NULL. The
+ * handler is process-wide (nothing else in the process may call mi_register_error) and acts on any
+ * mimalloc allocation on a bound thread: there, running out outside a try_ call is always fatal.
  *
  * Rules of mimalloc 2.0.9 this wrapper keeps (tests/unit/test_heap.c proves each):
  *  - the region starts 32 MiB aligned and is a multiple of 32 MiB; release builds of mimalloc do not
@@ -63,33 +71,48 @@ enum { HEAP_ZERO = 1, HEAP_FATAL = 2 };
 heap_status heap_region_init(heap_region *r, void *start, uint64_t size, bool committed, const char *name);
 const char *heap_status_text(heap_status s);
 
+/* What a thread knows about its binding. Thread-local, so the allocation fast path reads no shared
+ * state; the error handler reads it to name the region and the request. */
+typedef struct heap_binding {
+    heap_region *region; /* where this thread allocates; NULL when unbound */
+    uint64_t request;    /* the size of the allocation in progress */
+    uint64_t align;      /* its alignment; 0 outside aligned calls */
+    bool quiet;          /* a try_ call is in progress: a full region gives NULL, not the fatal line */
+} heap_binding;
+
+extern _Thread_local heap_binding heap_this_thread;
+
 /* Binds the calling thread to a new heap in the region (NULL when mimalloc cannot make one). */
 struct mi_heap_s *heap_thread_bind(heap_region *r);
 /* The calling thread stops allocating from the region; its heap is left for mimalloc to retire when
  * the thread exits (deleting it now would move its pages to the thread's default heap). */
 void heap_thread_unbind(void);
+/* The region the calling thread allocates from, or NULL. */
+static inline heap_region *heap_thread_region(void) { return heap_this_thread.region; }
 
 /* Where an allocation failed: records it, and with HEAP_FATAL prints the one line and aborts. */
 void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags);
+/* An allocation on a thread that is not bound: one line naming the fix, then abort. */
+BASE_NORETURN void heap_fail_unbound(void);
+/* The allocations that check mimalloc's answer themselves: aligned and try_ requests. */
+void *heap_alloc_checked(uint64_t size, uint64_t align, int flags);
 
-/* From the calling thread's bound heap. align 0 means the natural alignment. HEAP_FATAL: a full
- * region is a one-line fatal error naming the region, the request and its size, like an exhausted
- * arena; without it, NULL. Inline, so the block heap costs what mimalloc costs. */
-static inline void *heap_alloc(heap_region *r, uint64_t size, uint64_t align, int flags)
+/* From the calling thread's region. align 0 means the natural alignment. HEAP_FATAL: a full region
+ * is a one-line fatal error naming the region, the request and its size, like an exhausted arena;
+ * without it, NULL. Inline: a fatal unaligned request costs what mi_malloc costs plus two
+ * thread-local accesses. */
+static inline void *heap_alloc(uint64_t size, uint64_t align, int flags)
 {
-    void *p;
-    if (align)
-        p = size_is_pow2(align) ? ((flags & HEAP_ZERO) ? mi_zalloc_aligned((size_t)size, (size_t)align)
-                                                       : mi_malloc_aligned((size_t)size, (size_t)align))
-                                : NULL;
-    else
-        p = (flags & HEAP_ZERO) ? mi_zalloc((size_t)size) : mi_malloc((size_t)size);
-    return BASE_LIKELY(p != NULL) ? p : heap_fail(r, size, align, flags);
+    heap_binding *t = &heap_this_thread;
+    if (BASE_UNLIKELY(!t->region)) heap_fail_unbound();
+    if (align || !(flags & HEAP_FATAL)) return heap_alloc_checked(size, align, flags);
+    t->request = size;
+    return (flags & HEAP_ZERO) ? mi_zalloc((size_t)size) : mi_malloc((size_t)size);
 }
 
-void *heap_calloc(heap_region *r, uint64_t count, uint64_t size, int flags);
+void *heap_calloc(uint64_t count, uint64_t size, int flags);
 /* Stays in the region: grows in place or moves within it. NULL p allocates; size 0 frees. */
-void *heap_realloc(heap_region *r, void *p, uint64_t size, int flags);
+void *heap_realloc(void *p, uint64_t size, int flags);
 static inline void heap_free(void *p) { mi_free(p); }
 uint64_t heap_usable_size(const void *p);
 bool heap_contains(const heap_region *r, const void *p);

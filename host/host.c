@@ -155,7 +155,8 @@ static layout_policy host_layout_policy(const host *h) { return (layout_policy)h
 
 static void *host_layout_heap_alloc(void *ctx, uint64_t size, uint64_t align)
 {
-    return heap_alloc(ctx, size, align, HEAP_ZERO);
+    (void)ctx;
+    return heap_alloc(size, align, HEAP_ZERO);
 }
 
 static void host_layout_heap_free(void *ctx, void *p)
@@ -505,7 +506,6 @@ static bool host_open_block(host *h, host_error *err)
                          units_bytes(c->heap_size).s,
                          (unsigned long long)(c->base + h->block->regions[BLOCK_REGION_HEAP].offset),
                          heap_status_text(hs));
-    host_services_bind_main_thread(h);
     event e = event_begin(&h->events, "start");
     event_hex(&e, "base", c->base);
     event_uint(&e, "reserve", c->reserve);

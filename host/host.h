@@ -68,8 +68,6 @@ double host_now_ms(void);
 
 /* The services table handed to the game (host_api.c). */
 const host_api *host_services(host *h);
-/* Binds the calling thread (the main thread) to the block's main heap. */
-void host_services_bind_main_thread(host *h);
 
 /* ---- the pieces of a load and a swap, for the crash guard's rollback ---------------------------- */
 

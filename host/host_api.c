@@ -62,72 +62,44 @@ static void services_request_restart(void) { services_host->restart_requested = 
 
 /* ---- the heap: each thread allocates from its own mimalloc heap in the region ---- */
 
-/* Whether this thread is bound to the block's heap (the main thread by host_start, workers by
- * heap_thread_begin). mimalloc knows too, but asking it costs a call on every allocation. */
-static _Thread_local bool services_thread_bound;
-
-void host_services_bind_main_thread(host *h)
-{
-    (void)h;
-    services_thread_bound = true;
-}
-
-static void services_require_bound(void)
-{
-    if (BASE_LIKELY(services_thread_bound)) return;
-    fprintf(stderr, "host: heap call from a thread that has no heap; call host->heap_thread_begin() on this thread "
-                    "before it allocates\n");
-    fflush(stderr);
-    abort();
-}
-
 static void *services_heap_alloc(uint64_t size)
 {
-    services_require_bound();
-    return heap_alloc(&services_host->heap, size, 0, HEAP_FATAL);
+    return heap_alloc(size, 0, HEAP_FATAL);
 }
 
 static void *services_heap_alloc_aligned(uint64_t size, uint64_t align)
 {
-    services_require_bound();
-    return heap_alloc(&services_host->heap, size, align, HEAP_FATAL);
+    return heap_alloc(size, align, HEAP_FATAL);
 }
 
 static void *services_heap_calloc(uint64_t count, uint64_t size)
 {
-    services_require_bound();
-    return heap_calloc(&services_host->heap, count, size, HEAP_FATAL);
+    return heap_calloc(count, size, HEAP_FATAL);
 }
 
 static void *services_heap_realloc(void *p, uint64_t size)
 {
-    services_require_bound();
-    return heap_realloc(&services_host->heap, p, size, HEAP_FATAL);
+    return heap_realloc(p, size, HEAP_FATAL);
 }
 
 static void *services_heap_try_alloc(uint64_t size)
 {
-    services_require_bound();
-    return heap_alloc(&services_host->heap, size, 0, 0);
+    return heap_alloc(size, 0, 0);
 }
 
 static void *services_heap_try_realloc(void *p, uint64_t size)
 {
-    services_require_bound();
-    return heap_realloc(&services_host->heap, p, size, 0);
+    return heap_realloc(p, size, 0);
 }
 
 static bool services_heap_thread_begin(void)
 {
-    if (!services_thread_bound) services_thread_bound = heap_thread_bind(&services_host->heap) != NULL;
-    return services_thread_bound;
+    return heap_thread_region() || heap_thread_bind(&services_host->heap);
 }
 
 static void services_heap_thread_end(void)
 {
-    if (!services_thread_bound || mi_heap_get_default() == services_host->heap.main) return;
-    heap_thread_unbind();
-    services_thread_bound = false;
+    if (heap_thread_region() && mi_heap_get_default() != services_host->heap.main) heap_thread_unbind();
 }
 
 static void services_draw(const char *text, uint64_t size)

@@ -85,6 +85,7 @@ static void test_init_rejects_misaligned_start_and_bad_sizes(void **unused)
  * cannot allocate from it. */
 static void child_misaligned_region(void)
 {
+    heap_thread_unbind(); /* on a bound thread the heap's error handler would make the NULL fatal */
     uint8_t *mem = reserve(0x320000000000ull, MB(128));
     mi_arena_id_t id;
     if (!mem || !mi_manage_os_memory_ex(mem + MB(16), MB(64), true, false, true, -1, true, &id)) _exit(3);
@@ -107,14 +108,14 @@ static void test_small_medium_huge_and_aligned_allocations_are_inside(void **unu
 {
     uint64_t sizes[] = {1, 8, 100, 1024, KB(64), MB(1), MB(20)};
     for (size_t i = 0; i < ARRAY_COUNT(sizes); i++) {
-        void *p = heap_alloc(&region, sizes[i], 0, HEAP_FATAL);
+        void *p = heap_alloc(sizes[i], 0, HEAP_FATAL);
         assert_inside(p, sizes[i]);
         memset(p, 0xab, (size_t)sizes[i]);
         heap_free(p);
     }
     uint64_t aligns[] = {16, 64, 4096, KB(64), MB(1)};
     for (size_t i = 0; i < ARRAY_COUNT(aligns); i++) {
-        void *p = heap_alloc(&region, 300, aligns[i], HEAP_FATAL);
+        void *p = heap_alloc(300, aligns[i], HEAP_FATAL);
         assert_inside(p, 300);
         assert_int_equal((uintptr_t)p % aligns[i], 0);
         heap_free(p);
@@ -123,11 +124,11 @@ static void test_small_medium_huge_and_aligned_allocations_are_inside(void **unu
 
 static void test_zeroed_and_calloc_memory_is_zero(void **unused)
 {
-    uint8_t *p = heap_alloc(&region, 4096, 0, HEAP_FATAL);
+    uint8_t *p = heap_alloc(4096, 0, HEAP_FATAL);
     memset(p, 0xff, 4096);
     heap_free(p);
-    uint8_t *z = heap_alloc(&region, 4096, 0, HEAP_FATAL | HEAP_ZERO);
-    uint8_t *c = heap_calloc(&region, 512, 8, HEAP_FATAL);
+    uint8_t *z = heap_alloc(4096, 0, HEAP_FATAL | HEAP_ZERO);
+    uint8_t *c = heap_calloc(512, 8, HEAP_FATAL);
     for (int i = 0; i < 4096; i++) assert_int_equal(z[i] | c[i], 0);
     heap_free(z);
     heap_free(c);
@@ -136,7 +137,7 @@ static void test_zeroed_and_calloc_memory_is_zero(void **unused)
 static void test_calloc_overflow_is_refused_not_wrapped(void **unused)
 {
     uint64_t before = region.failure.count;
-    assert_null(heap_calloc(&region, UINT64_MAX / 2, 4, 0));
+    assert_null(heap_calloc(UINT64_MAX / 2, 4, 0));
     assert_int_equal(region.failure.count, before + 1);
 }
 
@@ -145,13 +146,13 @@ static void test_realloc_growth_stays_inside_and_keeps_contents(void **unused)
     uint32_t *p = NULL;
     uint64_t n = 0;
     for (uint64_t want = 4; want <= MB(8) / sizeof(uint32_t); want *= 2) {
-        p = heap_realloc(&region, p, want * sizeof(uint32_t), HEAP_FATAL);
+        p = heap_realloc(p, want * sizeof(uint32_t), HEAP_FATAL);
         assert_inside(p, want * sizeof(uint32_t));
         for (uint64_t i = 0; i < n; i++) assert_int_equal(p[i], (uint32_t)(i * 2654435761u));
         for (uint64_t i = n; i < want; i++) p[i] = (uint32_t)(i * 2654435761u);
         n = want;
     }
-    assert_null(heap_realloc(&region, p, 0, HEAP_FATAL)); /* size 0 frees */
+    assert_null(heap_realloc(p, 0, HEAP_FATAL)); /* size 0 frees */
 }
 
 /* The fact behind "allocate only on bound threads": on a thread whose default heap is not a region
@@ -173,7 +174,7 @@ static void test_fact_plain_mi_realloc_leaves_the_region_on_unbound_threads(void
     assert_non_null(moved);
     mi_free(moved);
 
-    void *p = heap_alloc(&region, 100, 0, HEAP_FATAL); /* bound main thread */
+    void *p = heap_alloc(100, 0, HEAP_FATAL); /* bound main thread */
     void *q = mi_realloc(p, MB(2));
     assert_inside(q, MB(2));
     mi_free(q);
@@ -184,7 +185,7 @@ static void test_fact_plain_mi_realloc_leaves_the_region_on_unbound_threads(void
 static void test_full_region_try_gives_null_and_records_the_request(void **unused)
 {
     uint64_t before = region.failure.count;
-    assert_null(heap_alloc(&region, REGION_SIZE + MB(1), 0, 0));
+    assert_null(heap_alloc(REGION_SIZE + MB(1), 0, 0));
     assert_int_equal(region.failure.count, before + 1);
     assert_int_equal(region.failure.request, REGION_SIZE + MB(1));
     assert_int_equal(region.failure.capacity, REGION_SIZE);
@@ -196,30 +197,76 @@ static void test_filling_the_region_never_takes_os_memory(void **unused)
     void *blocks[64];
     int n = 0;
     for (; n < 64; n++) {
-        blocks[n] = heap_alloc(&region, MB(8), 0, 0);
+        blocks[n] = heap_alloc(MB(8), 0, 0);
         if (!blocks[n]) break;
         assert_inside(blocks[n], MB(8));
     }
     assert_true(n > 0 && n < 64);
     for (int i = 0; i < n; i++) heap_free(blocks[i]);
-    void *again = heap_alloc(&region, MB(8), 0, 0);
+    void *again = heap_alloc(MB(8), 0, 0);
     assert_inside(again, MB(8)); /* freed space is usable again */
     heap_free(again);
 }
 
-static void child_fatal_full(void) { heap_alloc(&region, GB(1), 0, HEAP_FATAL); }
+static void child_fatal_full(void) { heap_alloc(GB(1), 0, HEAP_FATAL); }
+
+/* Runs fn in a child that must die of SIGABRT after one line of stderr saying `says`. */
+static void assert_child_fatal(void (*fn)(void), const char *says)
+{
+    char err[1024];
+    int status = run_child(fn, err, sizeof(err));
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    if (!strstr(err, says)) fail_msg("expected \"%s\" in: %s", says, err);
+    assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err)); /* one line */
+}
 
 static void test_full_region_fatal_names_heap_request_and_size(void **unused)
 {
-    char err[1024];
-    int status = run_child(child_fatal_full, err, sizeof(err));
-    assert_true(WIFSIGNALED(status));
-    assert_int_equal(WTERMSIG(status), SIGABRT);
-    assert_non_null(strstr(err, "heap 'test heap' full"));
-    assert_non_null(strstr(err, "1073741824 bytes"));
-    assert_non_null(strstr(err, "268435456-byte heap region"));
-    assert_non_null(strstr(err, "--heap"));
-    assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err)); /* one line */
+    assert_child_fatal(child_fatal_full, "heap 'test heap' full: allocation of 1073741824 bytes (align 0) does not fit "
+                                         "in the 268435456-byte heap region; give it more with --heap SIZE");
+}
+
+/* The fatal line comes from mimalloc's error handler; a try_ call before it must not leave the
+ * thread quiet, and an aligned request names its alignment. */
+static void child_fatal_after_try(void)
+{
+    if (heap_alloc(GB(1), 0, 0) != NULL) _exit(3);
+    heap_alloc(GB(1), 4096, HEAP_FATAL);
+}
+
+static void child_fatal_impossible_size(void) { heap_alloc(UINT64_MAX, 0, HEAP_FATAL); }
+
+static void child_fatal_unbound(void)
+{
+    heap_thread_unbind();
+    heap_alloc(64, 0, HEAP_FATAL);
+}
+
+static void test_fatal_after_try_and_aligned_fatal_name_the_request(void **unused)
+{
+    assert_child_fatal(child_fatal_after_try, "allocation of 1073741824 bytes (align 4096)");
+}
+
+static void test_impossible_size_is_fatal_not_null(void **unused)
+{
+    assert_child_fatal(child_fatal_impossible_size, "allocation of 18446744073709551615 bytes (align 0)");
+}
+
+static void test_allocation_on_an_unbound_thread_is_fatal(void **unused)
+{
+    assert_child_fatal(child_fatal_unbound, "not bound to a heap region");
+}
+
+static void test_try_aligned_full_region_records_the_alignment(void **unused)
+{
+    uint64_t before = region.failure.count;
+    assert_null(heap_alloc(GB(1), 64, 0));
+    assert_null(heap_alloc(64, 24, 0)); /* not a power of two */
+    assert_int_equal(region.failure.count, before + 2);
+    assert_int_equal(region.failure.request, 64);
+    assert_int_equal(region.failure.align, 24);
+    assert_non_null(heap_alloc(64, 0, HEAP_FATAL)); /* the thread is not left quiet or misaligned */
 }
 
 /* ---- heaps and threads --------------------------------------------------------------------- */
@@ -256,7 +303,7 @@ static void *worker_allocates(void *arg)
     worker_job *job = arg;
     if (!heap_thread_bind(&region)) return NULL;
     for (int i = 0; i < 200; i++) {
-        job->blocks[i] = heap_alloc(&region, 16 + (uint64_t)i * 8, 0, HEAP_FATAL);
+        job->blocks[i] = heap_alloc(16 + (uint64_t)i * 8, 0, HEAP_FATAL);
         job->inside += heap_contains(&region, job->blocks[i]);
     }
     return NULL;
@@ -272,7 +319,7 @@ static void test_worker_heap_allocates_inside_and_main_frees(void **unused)
     for (int i = 0; i < 200; i++) heap_free(job.blocks[i]);
     /* the main heap goes on allocating inside after the worker's pages were abandoned */
     for (int i = 0; i < 100; i++) {
-        void *p = heap_alloc(&region, 16 + (uint64_t)i * 8, 0, HEAP_FATAL);
+        void *p = heap_alloc(16 + (uint64_t)i * 8, 0, HEAP_FATAL);
         assert_inside(p, 16);
         heap_free(p);
     }
@@ -297,8 +344,9 @@ static void test_unbound_threads_and_unbinding_stay_out_of_the_region(void **unu
     void *q = mi_malloc(64);
     assert_false(heap_contains(&region, q));
     mi_free(q);
-    mi_heap_set_default(region.main); /* bind main again for the other tests */
-    assert_inside(heap_alloc(&region, 64, 0, HEAP_FATAL), 64);
+    assert_null(heap_thread_region());
+    assert_non_null(heap_thread_bind(&region)); /* bind main again for the other tests */
+    assert_inside(heap_alloc(64, 0, HEAP_FATAL), 64);
 }
 
 /* ---- stats --------------------------------------------------------------------------------- */
@@ -307,7 +355,7 @@ static void test_stats_count_live_blocks_and_fragmentation(void **unused)
 {
     heap_stats before = heap_collect_stats(&region);
     void *p[100];
-    for (int i = 0; i < 100; i++) p[i] = heap_alloc(&region, 64, 0, HEAP_FATAL);
+    for (int i = 0; i < 100; i++) p[i] = heap_alloc(64, 0, HEAP_FATAL);
     heap_stats during = heap_collect_stats(&region);
     assert_int_equal(during.blocks, before.blocks + 100);
     assert_int_equal(during.used, before.used + 100 * 64);
@@ -333,6 +381,10 @@ int main(void)
         cmocka_unit_test(test_full_region_try_gives_null_and_records_the_request),
         cmocka_unit_test(test_filling_the_region_never_takes_os_memory),
         cmocka_unit_test(test_full_region_fatal_names_heap_request_and_size),
+        cmocka_unit_test(test_fatal_after_try_and_aligned_fatal_name_the_request),
+        cmocka_unit_test(test_impossible_size_is_fatal_not_null),
+        cmocka_unit_test(test_allocation_on_an_unbound_thread_is_fatal),
+        cmocka_unit_test(test_try_aligned_full_region_records_the_alignment),
         cmocka_unit_test(test_fact_heap_delete_hands_region_memory_to_plain_malloc),
         cmocka_unit_test(test_worker_heap_allocates_inside_and_main_frees),
         cmocka_unit_test(test_unbound_threads_and_unbinding_stay_out_of_the_region),

@@ -125,7 +125,7 @@ static void heap_region_on_reserved_memory_allocates_inside(void **state)
     assert_int_equal(heap_region_init(&r, start, cfg.heap_size, block_reserve_is_committed, "heap"), HEAP_OK);
     uint64_t sizes[] = {24, MB(1), MB(20)};
     for (size_t i = 0; i < ARRAY_COUNT(sizes); i++) {
-        uint8_t *q = heap_alloc(&r, sizes[i], 0, 0);
+        uint8_t *q = heap_alloc(sizes[i], 0, 0);
         assert_non_null(q);
         assert_true(heap_contains(&r, q) && heap_contains(&r, q + sizes[i] - 1));
         q[0] = 1;
