@@ -23,7 +23,7 @@ cd /d "%ROOT%"
 
 rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
 set "ARENA_SRC=arena\arena.c arena\arena_stats.c arena\pool.c arena\arena_os_win32.c"
-set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\stats.c host\stats_input_win32.c host\report.c host\report_json.c host\report_text.c host\report_stream.c host\report_html.c host\util_win32.c"
+set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\host_layout.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\stats.c host\stats_input_win32.c host\report.c host\report_json.c host\report_text.c host\report_stream.c host\report_html.c host\util_win32.c"
 set "HEAP_SRC=arena\heap.c"
 set "UNIT_TESTS=arena pool units cli events watch stats stats_report layout registry watchdog"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.

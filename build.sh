@@ -28,7 +28,7 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules: one per concern, the _posix half of each OS pair.
 HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
               host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
-              host/signals_posix.c host/host.c host/host_api.c host/layout.c
+              host/signals_posix.c host/host.c host/host_api.c host/host_layout.c host/layout.c
               host/crash.c host/crash_posix.c host/symbols.c host/symbols_posix.c host/scan.c host/registry.c
               host/watchdog_posix.c host/guard.c
               host/stats.c host/stats_input_posix.c host/report.c host/report_json.c host/report_text.c

@@ -69,6 +69,37 @@ double host_now_ms(void);
 /* The services table handed to the game (host_api.c). */
 const host_api *host_services(host *h);
 
+/* Every call into the game goes through the crash guard (guard.c). */
+game_status host_call(host *h, host_hook hook);
+/* A `warning` event and the same line on stderr. */
+void host_warn(host *h, const char *msg);
+
+/* ---- the state's layouts at a swap (host_layout.c) ----------------------------------------------- */
+
+/* One swap's layout step, from before the swap to after after_reload. On host_swap's stack: a
+ * rollback's swap inside after_reload has its own. */
+typedef struct host_layout_swap {
+    layout_library next;         /* the incoming library's layouts */
+    layout_diff *diff;           /* NULL: nothing to compare (no state yet, or none stored) */
+    layout_migration *migration; /* the state was migrated */
+    bool restart;                /* the state was thrown away: init runs on the new code */
+    bool store;                  /* the new layouts become the state's */
+    arena_temp scratch;          /* holds diff and migration */
+} host_layout_swap;
+
+/* The running library's layouts, copied into the block: the layouts of the state from now on.
+ * `migrated`: the same state, so the counts of past migrations carry over. */
+void host_layout_store(host *h, bool migrated);
+/* Before a reload touches anything: false, with the reason, when `next` is refused. */
+bool host_layout_admit(host *h, const loader_lib *next, host_error *err);
+/* The reload stops before the swap: `next` is closed, the old code runs on. Returns false. */
+bool host_layout_refused(host *h, loader_lib *next, const char *why);
+/* After before_reload, before the swap: the state takes `next`'s layouts, migrated or thrown away. */
+void host_layout_begin(host *h, const loader_lib *next, host_layout_swap *sw);
+/* After the swap, before after_reload: stores the new layouts and runs the migrate hook; false when
+ * it crashed. */
+bool host_layout_adopt(host *h, host_layout_swap *sw);
+
 /* ---- the pieces of a load and a swap, for the crash guard's rollback ---------------------------- */
 
 /* Calls one game hook with no crash guard (guard_call runs it under one). */
