@@ -1,8 +1,10 @@
 /* host.c - start, frame loop, reload and restart of the game library. */
 #include "host.h"
 #include "clock.h"
+#include "crash.h"
 #include "signals.h"
 #include "stats.h"
+#include "symbols.h"
 #include "terminal.h"
 #include "units.h"
 
@@ -82,6 +84,38 @@ static bool host_validate(const game_api *api, host_error *err)
     return layout_from_library(api, &layouts, err);
 }
 
+static void host_call_entry(void *ctx)
+{
+    loader_lib *lib = ctx;
+    lib->api = lib->entry(GAME_API_VERSION);
+}
+
+/* Where in the library (its bytes `image`, NULL when linked in) the code at `pc` is, by name. */
+static void host_describe_code(const loader_lib *lib, const void *image, uint64_t size, uintptr_t pc, char *out,
+                               size_t cap)
+{
+    symbol_table t;
+    host_error ignored;
+    bool inside = image && pc >= lib->image_start && pc < lib->image_end;
+    if (inside && symbols_read(image, size, &t, &ignored)) {
+        symbols_format(&t, pc - lib->image_start + t.image_vaddr, out, cap);
+        symbols_free(&t);
+        return;
+    }
+    crash_describe_foreign(pc, out, cap);
+}
+
+/* Calls the library's entry point under the crash guard and checks the table it returns: a build
+ * whose game_get_api crashes is refused like any other bad build. */
+static bool host_enter(loader_lib *lib, const void *image, uint64_t size, host_error *err)
+{
+    crash_info c;
+    if (crash_guard_run(host_call_entry, lib, &c)) return host_validate(lib->api, err);
+    char where[256];
+    host_describe_code(lib, image, size, c.pc, where, sizeof(where));
+    return host_fail(err, "%s crashed (%s: %s) in %s; fix it and rebuild", GAME_ENTRY_NAME, c.name, c.what, where);
+}
+
 /* Checks the image, writes it to a fresh name in the private folder and opens that copy. */
 bool host_load_bytes(host *h, const void *image, uint64_t size, loader_lib *out, host_error *err)
 {
@@ -90,7 +124,7 @@ bool host_load_bytes(host *h, const void *image, uint64_t size, loader_lib *out,
              (unsigned long long)(fs_random() & 0xffffffffu), loader_library_suffix);
     bool written = loader_check_image(image, size, err) && fs_write_new(copy, image, size, err);
     bool opened = written && loader_open(copy, out, err);
-    if (opened && host_validate(out->api, err)) return true;
+    if (opened && host_enter(out, image, size, err)) return true;
     if (opened) loader_close(out);
     if (written) fs_remove(copy);
     return false;
@@ -102,7 +136,7 @@ bool host_load_bytes(host *h, const void *image, uint64_t size, loader_lib *out,
 static bool host_load(host *h, loader_lib *out, host_error *err)
 {
     if (!h->opts.library) {
-        if (!loader_open(NULL, out, err) || !host_validate(out->api, err)) return false;
+        if (!loader_open(NULL, out, err) || !host_enter(out, NULL, 0, err)) return false;
         guard_loaded(h, out, NULL, 0);
         return true;
     }

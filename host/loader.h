@@ -10,7 +10,8 @@
 typedef struct loader_lib {
     void *handle;
     char path[FS_PATH_MAX + 64]; /* the copy that was opened */
-    const game_api *api;
+    game_get_api_fn *entry; /* the library's game_get_api: the host calls it, under the crash guard */
+    const game_api *api;    /* what entry returned */
     uintptr_t image_start; /* the library's mapped image, for stale-pointer checks */
     uintptr_t image_end;
     bool no_delete; /* built so that it can never be unloaded (-z nodelete) */
@@ -21,8 +22,8 @@ typedef struct loader_lib {
  * (The OS loader dies with SIGBUS on a truncated file instead of failing.) Pure: no I/O. */
 bool loader_check_image(const void *data, uint64_t size, host_error *err);
 
-/* Opens the (checked) library at `path`, finds the entry point and calls it. err carries the OS
- * loader's own message on failure (missing entry point, unresolved symbol, ...). */
+/* Opens the (checked) library at `path` and finds its entry point (not called: that is game code).
+ * err carries the OS loader's own message on failure (missing entry point, unresolved symbol, ...). */
 bool loader_open(const char *path, loader_lib *out, host_error *err);
 
 /* Unloads it. */

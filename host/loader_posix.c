@@ -102,7 +102,7 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     }
     loader_probe probe = {path, out};
     dl_iterate_phdr(loader_probe_image, &probe);
-    out->api = entry(GAME_API_VERSION);
+    out->entry = entry;
     return true;
 }
 

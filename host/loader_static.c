@@ -10,7 +10,7 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     (void)path;
     (void)err;
     memset(out, 0, sizeof(*out));
-    out->api = game_get_api(GAME_API_VERSION);
+    out->entry = game_get_api;
     return true;
 }
 

@@ -100,7 +100,7 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     }
     out->handle = m;
     loader_probe_image(m, out);
-    out->api = entry(GAME_API_VERSION);
+    out->entry = entry;
     return true;
 }
 

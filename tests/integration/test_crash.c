@@ -249,6 +249,42 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     fixture_stop(&f);
 }
 
+/* A build whose entry point crashes is refused like a bad file, on a reload and at the start. */
+static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **unused)
+{
+    fixture f;
+    fixture_start(&f, "CRASHY_NONE", NULL, NULL);
+    char init[LINE], line[LINE], tick[LINE];
+    wait_copy(&f, "log", "crashy init", 0, init);
+    set_build(&f, "CRASHY_ENTRY");
+    build(&f);
+    wait_copy(&f, "reload_failed", NULL, 0, line);
+    expect_in(line, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+");
+    assert_int_equal(field(line, "running_version"), 1);
+    expect_tick_of(&f, 1, tick);
+    assert_int_equal(field(tick, "root"), field(init, "root"));
+    set_build(&f, "CRASHY_NONE");
+    build(&f);
+    expect_tick_of(&f, f.mark, tick);
+    assert_int_equal(field(tick, "root"), field(init, "root"));
+    fixture_stop(&f);
+}
+
+static void test_entry_point_crash_at_the_start_is_one_line(void **unused)
+{
+    fixture f = {.mark = 1, .mode = "CRASHY_NONE"};
+    assert_true(harness_game_copy("tests/games/crashy", &f.game));
+    set_build(&f, "CRASHY_ENTRY");
+    build(&f);
+    const char *argv[] = {harness_host_path(), "--headless", "--frames", "10", f.game.lib, NULL};
+    char out[4096];
+    assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
+    expect_in(out, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+");
+    expect_in(out, "fix it and rebuild");
+    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
+    harness_game_remove(&f.game);
+}
+
 /* ---- stale pointers --------------------------------------------------------------------------- */
 
 static const char *const keep_pointers[] = {"#define CRASHY_KEEP_POINTERS 0", "#define CRASHY_KEEP_POINTERS 1", NULL};
@@ -404,6 +440,8 @@ int main(void)
         cmocka_unit_test(test_crash_with_no_good_version_pauses_until_a_fixed_build),
         cmocka_unit_test(test_init_crash_pauses_then_a_fixed_build_runs_init),
         cmocka_unit_test(test_after_reload_crash_is_refused_and_the_old_code_runs_on),
+        cmocka_unit_test(test_entry_point_crash_is_refused_and_the_old_code_runs_on),
+        cmocka_unit_test(test_entry_point_crash_at_the_start_is_one_line),
         cmocka_unit_test(test_stale_pointers_are_found_after_a_reload_and_named_when_used),
         cmocka_unit_test(test_no_stale_scan_turns_the_scan_off),
         cmocka_unit_test(test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_call),

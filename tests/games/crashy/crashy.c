@@ -22,6 +22,7 @@ enum {
     CRASHY_INIT,          /* init crashes */
     CRASHY_AFTER_RELOAD,  /* after_reload crashes */
     CRASHY_BEFORE_RELOAD, /* before_reload crashes */
+    CRASHY_ENTRY,         /* game_get_api crashes */
 };
 
 #define CRASHY_MODE CRASHY_NONE
@@ -167,5 +168,6 @@ GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
         .after_reload = crashy_after_reload,
     };
     (void)host_abi;
+    if (CRASHY_MODE == CRASHY_ENTRY) crashy_segv();
     return &api;
 }
