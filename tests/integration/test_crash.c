@@ -117,6 +117,17 @@ static void expect_tick_of(fixture *f, int mark, char *out)
     }
 }
 
+/* The newest build was refused with `reason`, and version 1 runs on with the state of `init`. */
+static void expect_refused_and_version_1_runs_on(fixture *f, const char *reason, const char *init)
+{
+    char line[LINE], tick[LINE];
+    wait_copy(f, "reload_failed", NULL, 0, line);
+    expect_in(line, reason);
+    assert_int_equal(field(line, "running_version"), 1);
+    expect_tick_of(f, 1, tick);
+    assert_int_equal(field(tick, "root"), field(init, "root"));
+}
+
 /* ---- crashes in update ------------------------------------------------------------------------ */
 
 typedef struct crash_case {
@@ -229,11 +240,7 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     wait_copy(&f, "crash", NULL, 0, line);
     expect_in(line, "\"hook\":\"after_reload\"");
     expect_in(line, "crashy_after_reload+");
-    wait_copy(&f, "reload_failed", NULL, 0, line);
-    expect_in(line, "after_reload of version 2");
-    assert_int_equal(field(line, "running_version"), 1);
-    expect_tick_of(&f, 1, tick);
-    assert_int_equal(field(tick, "root"), field(init, "root"));
+    expect_refused_and_version_1_runs_on(&f, "after_reload of version 2", init);
 
     /* a build whose before_reload crashes runs fine until the next build replaces it anyway */
     set_build(&f, "CRASHY_BEFORE_RELOAD");
@@ -249,20 +256,17 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     fixture_stop(&f);
 }
 
-/* A build whose entry point crashes is refused like a bad file, on a reload and at the start. */
+/* A build whose entry point crashes is refused like a bad file. */
 static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **unused)
 {
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
-    char init[LINE], line[LINE], tick[LINE];
+    char init[LINE], tick[LINE];
     wait_copy(&f, "log", "crashy init", 0, init);
     set_build(&f, "CRASHY_ENTRY");
     build(&f);
-    wait_copy(&f, "reload_failed", NULL, 0, line);
-    expect_in(line, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+");
-    assert_int_equal(field(line, "running_version"), 1);
-    expect_tick_of(&f, 1, tick);
-    assert_int_equal(field(tick, "root"), field(init, "root"));
+    expect_refused_and_version_1_runs_on(&f, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+",
+                                         init);
     set_build(&f, "CRASHY_NONE");
     build(&f);
     expect_tick_of(&f, f.mark, tick);
@@ -270,6 +274,7 @@ static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **un
     fixture_stop(&f);
 }
 
+/* At the start there is no old code to run on: one line, exit 1. */
 static void test_entry_point_crash_at_the_start_is_one_line(void **unused)
 {
     fixture f = {.mark = 1, .mode = "CRASHY_NONE"};
