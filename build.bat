@@ -23,9 +23,9 @@ cd /d "%ROOT%"
 
 rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
 set "ARENA_SRC=arena\arena.c arena\arena_stats.c arena\pool.c arena\arena_os_win32.c"
-set "HOST_LIB_SRC=host\error.c host\units.c host\block.c host\block_win32.c host\cli.c host\events.c host\clock_win32.c host\fs_common.c host\fs_win32.c host\watch_win32.c host\terminal_win32.c host\signals_win32.c host\host.c host\host_api.c host\host_layout.c host\layout.c host\crash.c host\crash_win32.c host\symbols.c host\symbols_win32.c host\scan.c host\registry.c host\watchdog_win32.c host\guard.c host\stats.c host\stats_input_win32.c host\report.c host\report_json.c host\report_text.c host\report_stream.c host\report_html.c host\util_win32.c"
+set "HOST_LIB_SRC=host\base\error.c host\base\units.c host\base\events.c host\base\block.c host\os\block_win32.c host\os\clock_win32.c host\os\crash.c host\os\crash_win32.c host\os\fs_common.c host\os\fs_win32.c host\os\signals_win32.c host\os\stats_input_win32.c host\os\symbols.c host\os\symbols_win32.c host\os\terminal_win32.c host\os\watch_win32.c host\os\watchdog_win32.c host\reload\functions.c host\reload\guard.c host\reload\layout.c host\reload\load.c host\reload\registry.c host\reload\reload.c host\reload\scan.c host\reload\stale.c host\reload\swap_layout.c host\reload\versions.c host\stats\report.c host\stats\report_html.c host\stats\report_json.c host\stats\report_stream.c host\stats\report_text.c host\stats\stats.c host\cli.c host\host.c host\services.c host\status.c host\os\util_win32.c"
 set "HEAP_SRC=arena\heap.c"
-set "UNIT_TESTS=arena pool units cli events watch stats stats_report layout registry watchdog"
+set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_watchdog reload\test_layout reload\test_registry stats\test_report test_cli"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
 set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
 set "OPT=/O2"
@@ -81,8 +81,8 @@ call :need_tools
 if errorlevel 1 exit /b 1
 call :game_sources "%GAME_DIR%"
 if not exist "%GAME_DIR%\build\obj" mkdir "%GAME_DIR%\build\obj"
-set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /Ihost /Iarena /I"!GAME_DIR!" !GAME_SRC! ^
-  !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_static.c host\main.c /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
+set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /Ihost\api /Iarena /I"!GAME_DIR!" !GAME_SRC! ^
+  !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_static.c host\main.c /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS!
 call :compile "%GAME_DIR%\build\game.exe"
 if errorlevel 1 exit /b 1
@@ -104,7 +104,7 @@ copy /y "%CMOCKA_BIN%\cmocka*.dll" "%TESTS%\" >nul 2>nul
 copy /y "%ROOT%\game_template\build\game.dll" "%TESTS%\" >nul
 set /a PASSED=0, FAILED=0
 for %%T in (%UNIT_TESTS%) do (
-  call :unit_test tests\unit\test_%%T.c
+  call :unit_test tests\unit\%%T.c
   if errorlevel 1 exit /b 1
 )
 call :unit_test tests\windows\test_windows.c
@@ -252,7 +252,7 @@ if not errorlevel 1 (
   exit /b 0
 )
 if not exist "%BUILD%\obj\host" mkdir "%BUILD%\obj\host"
-set CL_ARGS=!CFLAGS! !OPT! /DMI_SHARED_LIB /I"!MI_INC!" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c ^
+set CL_ARGS=!CFLAGS! !OPT! /DMI_SHARED_LIB /I"!MI_INC!" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_win32.c ^
   host\main.c /Fo"!BUILD!\obj\host\\" /Fd"!BUILD!\obj\host\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS! /PDB:"!BUILD!\host.pdb"
 call :compile "%BUILD%\host.exe"
@@ -278,7 +278,7 @@ call :game_sources "%DIR%"
 echo building> "%LOCK%"
 rem older PDBs go unless a debugger still holds one; the new one gets a name of its own
 del /q "%DIR%\build\game_*.pdb" 2>nul
-set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /LD /Ihost /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
+set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /LD /Ihost\api /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
   /Fd"!DIR!\build\obj\\"
 set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
 call :compile "%DIR%\build\game.dll"
@@ -295,8 +295,8 @@ rem One test: build, run (output to a log, as cmocka prints its summary on stder
 :unit_test
 set "NAME=%~n1"
 rem _CRT_DECLARE_NONSTDC_NAMES: the tests use open, read, unlink ..., which /std:c11 hides.
-set CL_ARGS=!CFLAGS! !OPT! /D_CRT_DECLARE_NONSTDC_NAMES=1 /DMI_SHARED_LIB /I"!MI_INC!" /I"!CMOCKA_INC!" /Ihost /Iarena ^
-  "%~1" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\loader_win32.c /Fo"!TESTS!\obj\\" /Fd"!TESTS!\obj\\"
+set CL_ARGS=!CFLAGS! !OPT! /D_CRT_DECLARE_NONSTDC_NAMES=1 /DMI_SHARED_LIB /I"!MI_INC!" /I"!CMOCKA_INC!" /I. ^
+  "%~1" !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_win32.c /Fo"!TESTS!\obj\\" /Fd"!TESTS!\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" /LIBPATH:"!CMOCKA_LIBDIR!" !MI_LIB! cmocka.lib !SYSLIBS!
 call :compile "%TESTS%\%NAME%.exe"
 if errorlevel 1 exit /b 1

@@ -25,14 +25,17 @@ OPT=(-O2)
 SAN=(-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 
 ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c)
-# Host modules: one per concern, the _posix half of each OS pair.
-HOST_LIB_SRC=(host/error.c host/units.c host/block.c host/block_posix.c host/cli.c host/events.c
-              host/clock_posix.c host/fs_common.c host/fs_posix.c host/watch_posix.c host/terminal_posix.c
-              host/signals_posix.c host/host.c host/host_api.c host/host_layout.c host/layout.c
-              host/crash.c host/crash_posix.c host/symbols.c host/symbols_posix.c host/scan.c host/registry.c
-              host/watchdog_posix.c host/guard.c
-              host/stats.c host/stats_input_posix.c host/report.c host/report_json.c host/report_text.c
-              host/report_stream.c host/report_html.c)
+# Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
+# reload, stats, then the host itself.
+HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
+              host/os/fs_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
+              host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
+              host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
+              host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
+              host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
+              host/stats/report_text.c host/stats/stats.c
+              host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
@@ -83,7 +86,7 @@ compile() { # OUT ARGS...
 
 build_host() {
   compile "$BUILD/host" "${CFLAGS[@]}" "${OPT[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
-    host/loader_posix.c host/main.c "${HOST_LIBS[@]}"
+    host/os/loader_posix.c host/main.c "${HOST_LIBS[@]}"
 }
 
 # The folder of a game: the argument, or game_template. Must hold .c files.
@@ -105,7 +108,7 @@ build_game() { # GAME_DIR
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host" \
+  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host/api" \
     -I"$ROOT/arena" -I"$dir" "$dir"/*.c "${ARENA_SRC[@]}" || ok=$?
   rm -f "$lock"
   [ $ok = 0 ] || die "game build failed in $dir (the running host keeps the last good version)"
@@ -115,8 +118,8 @@ build_game() { # GAME_DIR
 build_release() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
-  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE -I"$ROOT/host" -I"$ROOT/arena" -I"$dir" \
-    "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_static.c host/main.c "${HOST_LIBS[@]}"
+  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" \
+    "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c "${HOST_LIBS[@]}"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
 
@@ -146,25 +149,28 @@ run_cmocka() { # NAME BINARY [ARGS...]
   fi
 }
 
-UNIT_TESTS=(arena pool heap block units cli events fs watch stats stats_report layout crash symbols scan registry watchdog)
+# One file per module, in folders that mirror the rooms.
+UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog
+            reload/test_layout reload/test_scan reload/test_registry stats/test_report test_cli)
 
 build_unit_tests() { # VARIANT FLAGS...
   local variant="$1"; shift
   for t in "${UNIT_TESTS[@]}"; do
-    compile "$BUILD/tests/$variant/test_$t" "${CFLAGS[@]}" "$@" -Ihost -Iarena tests/unit/test_$t.c \
-      "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
+    compile "$BUILD/tests/$variant/$t" "${CFLAGS[@]}" "$@" -I. tests/unit/$t.c \
+      "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
   done
 }
 
 run_unit_tests() { # VARIANT
-  for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/test_$t" "$BUILD/tests/$1/test_$t"; done
+  for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/$t" "$BUILD/tests/$1/$t"; done
 }
 
 INTEGRATION_TESTS=(reload terminal stats layout crash)
 
 build_integration_tests() {
   for t in "${INTEGRATION_TESTS[@]}" soak; do
-    compile "$BUILD/tests/test_$t" "${CFLAGS[@]}" "${OPT[@]}" -Ihost -Iarena tests/integration/test_$t.c \
+    compile "$BUILD/tests/test_$t" "${CFLAGS[@]}" "${OPT[@]}" -I. tests/integration/test_$t.c \
       tests/integration/harness.c -lcmocka
   done
 }
@@ -178,7 +184,7 @@ run_integration_tests() { # VARIANT HOST_BINARY
 # The host itself under ASan+UBSan, for the integration tests' second pass.
 build_host_asan() {
   compile "$BUILD/asan/host" "${CFLAGS[@]}" "${SAN[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
-    host/loader_posix.c host/main.c "${HOST_LIBS[@]}"
+    host/os/loader_posix.c host/main.c "${HOST_LIBS[@]}"
 }
 
 # valgrind over the unit tests, but test_heap: valgrind replaces malloc wherever it is defined, and
@@ -187,9 +193,9 @@ build_host_asan() {
 run_valgrind_tests() {
   command -v valgrind >/dev/null 2>&1 || need_packages valgrind
   for t in "${UNIT_TESTS[@]}"; do
-    [ "$t" = heap ] && continue
-    [ "$t" = crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
-    run_cmocka "valgrind/test_$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/test_$t"
+    [ "$t" = arena/test_heap ] && continue
+    [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
+    run_cmocka "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }
 
@@ -202,8 +208,8 @@ build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
   for f in "${FUZZERS[@]}"; do
     CC=clang compile "$BUILD/fuzz/fuzz_$f" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-      "${WARN[@]}" -Ihost -Iarena tests/fuzz/fuzz_$f.c "${ARENA_SRC[@]}" host/error.c host/units.c host/cli.c \
-      host/block.c host/loader_posix.c host/symbols.c host/symbols_posix.c -ldl
+      "${WARN[@]}" -I. tests/fuzz/fuzz_$f.c "${ARENA_SRC[@]}" host/base/error.c host/base/units.c \
+      host/cli.c host/base/block.c host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c -ldl
   done
 }
 
@@ -256,17 +262,17 @@ cmd_test() {
 cmd_bench() {
   ensure_deps
   build_host
-  compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_frame.c \
+  compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
-  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_heap.c \
+  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl
-  compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_scan.c host/scan.c
+  compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   # the same source twice: once with the stats compiled out, once with them on
-  compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -Ihost -Iarena -c \
+  compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
     tests/bench/bench_stats.c
-  compile "$BUILD/bench/bench_stats" "${CFLAGS[@]}" -O2 -DNDEBUG -Ihost -Iarena tests/bench/bench_stats.c \
+  compile "$BUILD/bench/bench_stats" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_stats.c \
     "$BUILD/bench/bench_stats_off.o" "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
   "$BUILD/bench/bench_frame"
   echo

@@ -23,7 +23,7 @@
  * handler is process-wide (nothing else in the process may call mi_register_error) and acts on any
  * mimalloc allocation on a bound thread: there, running out outside a try_ call is always fatal.
  *
- * Rules of mimalloc 2.0.9 this wrapper keeps (tests/unit/test_heap.c proves each):
+ * Rules of mimalloc 2.0.9 this wrapper keeps (tests/unit/arena/test_heap.c proves each):
  *  - the region starts 32 MiB aligned and is a multiple of 32 MiB; release builds of mimalloc do not
  *    check this and then return NULL for every allocation;
  *  - on a thread not bound to the region, plain mi_realloc of a region block moves it into that

@@ -5,7 +5,7 @@ rem   build.bat                rebuild the game library; run it while the host i
 rem   build.bat run [--opts]   build the host and this game, then run it (options go to the host)
 rem   build.bat release        one executable with the game linked in
 rem
-rem The engine is %ENGINE_DIR% if set, else the first folder holding build.bat, host\game_api.h and
+rem The engine is %ENGINE_DIR% if set, else the first folder holding build.bat, host\api\game_api.h and
 rem arena\arena.h among: this folder's parent, its grandparent and their subfolders, then every
 rem folder further up.
 setlocal EnableExtensions
@@ -35,7 +35,7 @@ set "FOUND="
 if defined ENGINE_DIR (
   call :try_engine "%ENGINE_DIR%"
   if not defined FOUND (
-    echo build.bat: ENGINE_DIR=%ENGINE_DIR% is not the engine ^(it needs build.bat, host\game_api.h and arena\arena.h^); point ENGINE_DIR at the engine checkout 1>&2
+    echo build.bat: ENGINE_DIR=%ENGINE_DIR% is not the engine ^(it needs build.bat, host\api\game_api.h and arena\arena.h^); point ENGINE_DIR at the engine checkout 1>&2
     exit /b 1
   )
   goto :build
@@ -59,7 +59,7 @@ set /a LEVEL+=1
 goto :walk
 
 :not_found
-echo build.bat: cannot find the engine (a folder with build.bat, host\game_api.h and arena\arena.h) in %NEAR%, its parent, their subfolders or any folder above; run: set ENGINE_DIR=C:\path\to\engine ^& build.bat 1>&2
+echo build.bat: cannot find the engine (a folder with build.bat, host\api\game_api.h and arena\arena.h) in %NEAR%, its parent, their subfolders or any folder above; run: set ENGINE_DIR=C:\path\to\engine ^& build.bat 1>&2
 exit /b 1
 
 rem ---- build: the engine's build.bat does the work (a lock file and a rename, never the host) -----
@@ -83,5 +83,5 @@ exit /b 0
 
 :try_engine
 rem Sets FOUND to the folder when it is the engine and nothing was found before.
-if not defined FOUND if exist "%~1\build.bat" if exist "%~1\host\game_api.h" if exist "%~1\arena\arena.h" set "FOUND=%~f1"
+if not defined FOUND if exist "%~1\build.bat" if exist "%~1\host\api\game_api.h" if exist "%~1\arena\arena.h" set "FOUND=%~f1"
 exit /b 0

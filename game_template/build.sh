@@ -5,7 +5,7 @@
 #   ./build.sh run [--opts...]  build the host and this game, then run it (options go to the host)
 #   ./build.sh release          one executable with the game linked in (build/game)
 #
-# The engine is $ENGINE_DIR if set, else the first folder holding build.sh, host/game_api.h and
+# The engine is $ENGINE_DIR if set, else the first folder holding build.sh, host/api/game_api.h and
 # arena/arena.h among: this folder's parent, its grandparent and their subfolders, then every
 # folder further up. So a copy inside the engine (engine/games/mygame) or beside it
 # (~/code/mygame next to ~/code/engine) finds it; anywhere else, set ENGINE_DIR.
@@ -23,7 +23,7 @@ esac
 
 # ---- find the engine ------------------------------------------------------------------------------
 
-is_engine() { [ -f "$1/build.sh" ] && [ -f "$1/host/game_api.h" ] && [ -f "$1/arena/arena.h" ]; }
+is_engine() { [ -f "$1/build.sh" ] && [ -f "$1/host/api/game_api.h" ] && [ -f "$1/arena/arena.h" ]; }
 
 # Prints the engine folder, or nothing.
 find_engine() {
@@ -46,14 +46,14 @@ find_engine() {
 
 if [ -n "${ENGINE_DIR:-}" ]; then
   is_engine "$ENGINE_DIR" || {
-    echo "build.sh: ENGINE_DIR=$ENGINE_DIR is not the engine (it needs build.sh, host/game_api.h and arena/arena.h); point ENGINE_DIR at the engine checkout" >&2
+    echo "build.sh: ENGINE_DIR=$ENGINE_DIR is not the engine (it needs build.sh, host/api/game_api.h and arena/arena.h); point ENGINE_DIR at the engine checkout" >&2
     exit 1
   }
   ENGINE_DIR="$(cd "$ENGINE_DIR" && pwd)"
 else
   ENGINE_DIR="$(find_engine)"
   [ -n "$ENGINE_DIR" ] || {
-    echo "build.sh: cannot find the engine (a folder with build.sh, host/game_api.h and arena/arena.h) in $(dirname "$GAME_DIR"), $(dirname "$(dirname "$GAME_DIR")"), their subfolders or any folder above; run: ENGINE_DIR=/path/to/engine ./build.sh" >&2
+    echo "build.sh: cannot find the engine (a folder with build.sh, host/api/game_api.h and arena/arena.h) in $(dirname "$GAME_DIR"), $(dirname "$(dirname "$GAME_DIR")"), their subfolders or any folder above; run: ENGINE_DIR=/path/to/engine ./build.sh" >&2
     exit 1
   }
   echo "build.sh: engine found at $ENGINE_DIR (set ENGINE_DIR to choose another)"

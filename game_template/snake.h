@@ -48,7 +48,7 @@
 
 /* ---- the state ----------------------------------------------------------------------------------
  * A reload keeps the state's bytes where they are. Each struct kept in the block is declared with a
- * field list (host/game_layout.h), which also describes it to the host: when a rebuild adds,
+ * field list (host/api/game_layout.h), which also describes it to the host: when a rebuild adds,
  * removes, reorders or retypes a field, the host moves the state to the new layout and keeps every
  * field it still has, by name (a new field starts at zero). To add a field, add one X(type, name)
  * line; see README.md. */

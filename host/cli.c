@@ -1,6 +1,6 @@
 /* cli.c - option table, parser, help. */
 #include "cli.h"
-#include "units.h"
+#include "base/units.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
 #ifndef CLI_H
 #define CLI_H
 
-#include "block.h"
-#include "error.h"
+#include "base/block.h"
+#include "base/error.h"
 
 #include <stdio.h>
 

@@ -2,7 +2,7 @@
  * Built twice: as the hot-reload host (a GAME_LIBRARY argument), and with HOST_RELEASE as a
  * shipping executable with the game linked in. */
 #include "host.h"
-#include "signals.h"
+#include "os/signals.h"
 
 #include <stdio.h>
 

@@ -4,7 +4,7 @@
  * Debian's libmimalloc exports malloc (and even __libc_malloc), so the bench links libc before it:
  * malloc here is glibc's.
  * Rounds alternate between contenders and the best round of each counts, to tame a noisy machine. */
-#include "arena.h"
+#include "arena/arena.h"
 #include "bench.h"
 
 #include <mimalloc.h>

@@ -5,9 +5,9 @@
  *   glibc-simple: batches of 1,000 allocations of random small sizes, then all of them freed.
  * Debian's libmimalloc exports malloc (and even __libc_malloc), so the bench links libc before it:
  * malloc here is glibc's. Rounds alternate between contenders; the best round counts. */
-#include "arena.h"
+#include "arena/arena.h"
 #include "bench.h"
-#include "heap.h"
+#include "arena/heap.h"
 
 #include <math.h>
 #include <mimalloc.h>

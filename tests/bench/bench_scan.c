@@ -4,9 +4,9 @@
  * floor is a plain sum of the same words, the least any reader of that memory can cost, measured
  * alternately with the scan in the same run. The memory holds random words and a few hits, like a
  * state with a handful of stale pointers. Best of 7 rounds. */
-#include "base.h"
+#include "arena/base.h"
 #include "bench.h"
-#include "scan.h"
+#include "host/reload/scan.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>

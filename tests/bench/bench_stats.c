@@ -10,7 +10,7 @@
  * the _off kernels, and once normally, which defines the _on kernels and main. Same source, so the
  * ratio is the price of the counting. Rounds alternate between the contenders and the best round of
  * each counts, to tame a machine shared with other work. */
-#include "arena_stats.h"
+#include "arena/arena_stats.h"
 #include "bench.h"
 
 #define FRAMES 40

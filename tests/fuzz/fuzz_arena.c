@@ -4,8 +4,8 @@
  * allocation is filled with its own pattern); zeroed pushes are zero; the stats add up; pools
  * hand out distinct slots and reuse freed ones. Under ASan, touching a popped byte is caught too.
  * The pool lives on an arena of its own: popping the arena under a pool would free its slots. */
-#include "arena.h"
-#include "pool.h"
+#include "arena/arena.h"
+#include "arena/pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_cli.c - the host's command line and size parsers on arbitrary arguments: never a crash or an
  * out-of-bounds read, every refusal one line, and every accepted size re-parses to the same value. */
-#include "cli.h"
-#include "units.h"
+#include "host/cli.h"
+#include "host/base/units.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_image.c - loader_check_image, the gate every library file passes before the OS loader sees it,
  * on arbitrary bytes: it must never read outside them (ASan watches) and whatever it accepts must
  * have its program headers and loadable segments inside the file. Seeds: a real game library. */
-#include "loader.h"
+#include "host/os/loader.h"
 
 #include <elf.h>
 #include <link.h>

@@ -4,7 +4,7 @@
  * must hold: names are strings, symbols sorted by address, every lookup by name or by address
  * answers with a symbol that fits the question, formatting never overruns. Seeds: a real game
  * library. */
-#include "symbols.h"
+#include "host/os/symbols.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
  * every mistake a user can make; plus the release mode where no library is needed. */
 #include "test_util.h"
 
-#include "cli.h"
-#include "layout.h"
+#include "host/cli.h"
+#include "host/reload/layout.h"
 
 /* Parses a NULL-terminated list of arguments after the program name. */
 static cli_result parse(bool library_required, host_options *o, host_error *err, ...)

@@ -32,7 +32,7 @@
 #include <unistd.h>
 #endif
 
-#include "base.h"
+#include "arena/base.h"
 
 /* ---- memory -------------------------------------------------------------------------------- */
 

@@ -11,7 +11,7 @@ WIN_BUILD="$BUILD/win"
 # Unit tests that cannot run on Windows: heap, block, fs and crash use fork, /proc, mmap, POSIX
 # modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
 # Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
-WIN_UNIT_EXCLUDE=(heap block fs crash symbols scan)
+WIN_UNIT_EXCLUDE=(arena/test_heap base/test_block os/test_fs os/test_crash os/test_symbols reload/test_scan)
 WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32)
 
 # The Linux source lists with the _win32 half of each OS pair.
@@ -34,7 +34,7 @@ win_compile() { CC="$WIN_CC" compile "$@"; }
 win_build_host_lib() {
   local src obj objs=() srcs
   mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
-  for src in "${srcs[@]}" host/util_win32.c host/loader_win32.c; do
+  for src in "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c; do
     obj="$WIN_BUILD/obj/$(basename "${src%.c}").o"
     win_compile "$obj" -c "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB "$src"
     objs+=("$obj")
@@ -58,7 +58,7 @@ win_build_game() { # GAME_DIR
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
-  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host" \
+  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host/api" \
     -I"$ROOT/arena" -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) || ok=$?
   rm -f "$lock"
   [ $ok = 0 ] || die "windows game build failed in $dir (the running host keeps the last good version)"
@@ -77,7 +77,7 @@ win_unit_tests() {
 # msvcrt printf format, which knows no %zu. winpthread statically, for nanosleep in test_util.h.
 win_build_test() { # SOURCE
   local name; name="$(basename "${1%.c}")"
-  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -Ihost -Iarena -I"$WIN_DEPS/include" \
+  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. -I"$WIN_DEPS/include" \
     -DMI_SHARED_LIB "$1" "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" -lcmocka "${WIN_LIBS[@]}" \
     -Wl,-Bstatic -lpthread -Wl,-Bdynamic
 }
@@ -85,7 +85,7 @@ win_build_test() { # SOURCE
 # The portable unit tests, and the Windows-only ones in tests/windows/test_windows.c.
 win_build_tests() {
   local t
-  for t in $(win_unit_tests); do win_build_test tests/unit/test_$t.c; done
+  for t in $(win_unit_tests); do win_build_test tests/unit/$t.c; done
   win_build_test tests/windows/test_windows.c
   win_compile "$WIN_BUILD/tests/fake_cl.exe" "${CFLAGS[@]}" "${OPT[@]}" tests/windows/fake_cl.c # for test_scripts.sh
 }
@@ -109,7 +109,7 @@ win_cmd_test() {
   win_cmd_build
   cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
   cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
-  for t in $(win_unit_tests) windows; do win_run_cmocka "windows/test_$t" "$WIN_BUILD/tests/test_$t.exe"; done
+  for t in $(win_unit_tests) test_windows; do win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"; done
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run

@@ -84,7 +84,7 @@ both_read_the_same_settings() {
 build_bat_compiles_the_modules_of_build_sh() {
   same_lists "ARENA_SRC" "$(sh_sources ARENA_SRC)" "$(bat_list ARENA_SRC)" || return 1
   same_lists "HEAP_SRC" "$(sh_sources HEAP_SRC)" "$(bat_list HEAP_SRC)" || return 1
-  same_lists "HOST_LIB_SRC (+ host/util_win32.c)" "$(sh_sources HOST_LIB_SRC; echo host/util_win32.c)" "$(bat_list HOST_LIB_SRC)"
+  same_lists "HOST_LIB_SRC (+ host/os/util_win32.c)" "$(sh_sources HOST_LIB_SRC; echo host/os/util_win32.c)" "$(bat_list HOST_LIB_SRC)"
 }
 
 build_bat_runs_the_unit_tests_build_sh_runs_on_windows() {

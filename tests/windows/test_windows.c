@@ -9,14 +9,15 @@
  * (./build.sh test-windows) and on Windows (build.bat test), beside a built game.dll. */
 #include "../unit/test_util.h"
 
-#include "block.h"
-#include "clock.h"
-#include "crash.h"
-#include "fs.h"
-#include "loader.h"
-#include "symbols.h"
-#include "terminal.h"
-#include "../arena/heap.h"
+#include "host/base/block.h"
+#include "host/os/block_os.h"
+#include "host/os/clock.h"
+#include "host/os/crash.h"
+#include "host/os/fs.h"
+#include "host/os/loader.h"
+#include "host/os/symbols.h"
+#include "host/os/terminal.h"
+#include "arena/heap.h"
 
 #include <aclapi.h>
 #include <ctype.h>

@@ -1,0 +1,18 @@
+/* block_os.h - reserving and releasing the fixed block's address range (block_posix.c,
+ * block_win32.c). base/block.h lays the block out inside the range. */
+#ifndef BLOCK_OS_H
+#define BLOCK_OS_H
+
+#include "../base/error.h"
+
+#include <stdint.h>
+
+/* Reserves [base, base + size) exactly at base, or fails naming base, size, the OS error and the
+ * flag to pick another base. Never returns another address. */
+bool block_reserve(uint64_t base, uint64_t size, host_error *err);
+/* True when reserved pages are usable at once (Linux: MAP_NORESERVE, touch commits); false when
+ * they must be committed first (Windows: MEM_RESERVE). mimalloc needs to know for the heap region. */
+extern const bool block_reserve_is_committed;
+void block_release(uint64_t base, uint64_t size);
+
+#endif

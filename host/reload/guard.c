@@ -1,0 +1,209 @@
+/* guard.c - the crash policy: calls under the crash guard, crash reports, verdicts, and the
+ * watchdog's reports (guard.h). */
+#include "guard.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *guard_hook_name(reload_hook hook)
+{
+    switch (hook) {
+    case RELOAD_HOOK_INIT: return "init";
+    case RELOAD_HOOK_UPDATE: return "update";
+    case RELOAD_HOOK_BEFORE_RELOAD: return "before_reload";
+    case RELOAD_HOOK_AFTER_RELOAD: return "after_reload";
+    case RELOAD_HOOK_SHUTDOWN: return "shutdown";
+    }
+    return "game code";
+}
+
+/* ---- describing a crash ------------------------------------------------------------------------ */
+
+/* "stale pointer into game library version N (symbol X + offset)" when the crash touched a fenced range. */
+static bool guard_describe_stale(const versions *vs, const crash_info *c, char *out, size_t cap)
+{
+    uintptr_t candidates[] = {c->address, c->pc};
+    for (size_t i = 0; i < ARRAY_COUNT(candidates); i++) {
+        const lib_version *v = candidates[i] ? versions_at(vs, candidates[i]) : NULL;
+        if (!v || v == &vs->running) continue;
+        char where[160];
+        symbols_format(&v->symbols, lib_version_vaddr(v, candidates[i]), where, sizeof(where));
+        char *plus = strrchr(where, '+');
+        if (plus) *plus = 0;
+        snprintf(out, cap, "stale pointer into game library version %llu (%s + %s)", (unsigned long long)v->number,
+                 where, plus ? plus + 1 : "0x0");
+        return true;
+    }
+    return false;
+}
+
+/* The innermost frame in game code; when the crash itself is elsewhere (libc's abort, a host
+ * service the game called), that place too. */
+static void guard_crash_location(const versions *vs, const crash_info *c, char *out, size_t cap)
+{
+    char at_pc[192], frame[192];
+    if (versions_symbolize((void *)vs, c->pc, at_pc, sizeof(at_pc))) {
+        snprintf(out, cap, "%s", at_pc);
+        return;
+    }
+    for (int i = 1; i < c->frame_count; i++) {
+        if (!versions_symbolize((void *)vs, c->frames[i] - 1, frame, sizeof(frame))) continue;
+        snprintf(out, cap, "%s (stopped in %s)", frame, at_pc);
+        return;
+    }
+    snprintf(out, cap, "%s", at_pc);
+}
+
+static void guard_snapshot_failures(guard *g)
+{
+    for (int i = 0; i < BLOCK_ARENA_COUNT; i++) g->failures[i] = block_arena(g->scene.block, i)->failure.count;
+    g->failures[BLOCK_ARENA_COUNT] = g->scene.heap->failure.count;
+}
+
+/* Which arena or heap ran out during the call (its fatal path aborts): the one whose failure count
+ * grew. */
+static bool guard_describe_exhausted(const guard *g, char *out, size_t cap)
+{
+    for (int i = 0; i < BLOCK_ARENA_COUNT; i++) {
+        const arena *a = block_arena(g->scene.block, i);
+        if (a->failure.count == g->failures[i]) continue;
+        snprintf(out, cap, "arena '%.*s' exhausted: push of %llu bytes with %llu of %llu bytes used", ARENA_NAME_MAX,
+                 a->name, (unsigned long long)a->failure.request, (unsigned long long)a->failure.used,
+                 (unsigned long long)a->failure.capacity);
+        return true;
+    }
+    const heap_region *heap = g->scene.heap;
+    if (heap->failure.count == g->failures[BLOCK_ARENA_COUNT]) return false;
+    snprintf(out, cap, "heap '%.*s' full: allocation of %llu bytes in the %llu-byte region", ARENA_NAME_MAX,
+             heap->name, (unsigned long long)heap->failure.request, (unsigned long long)heap->failure.capacity);
+    return true;
+}
+
+static const char *guard_verdict_name(guard_verdict v)
+{
+    return v == GUARD_ROLL_BACK ? "rollback" : v == GUARD_PAUSE ? "pause" : "continue";
+}
+
+static void guard_verdict_text(const guard *g, guard_verdict v, char *out, size_t cap)
+{
+    switch (v) {
+    case GUARD_RETURNED:
+    case GUARD_GO_ON: snprintf(out, cap, "the host goes on"); break;
+    case GUARD_ROLL_BACK:
+        snprintf(out, cap, "rolling back to version %llu; the state is kept as it was",
+                 (unsigned long long)g->scene.versions->fallback.number);
+        break;
+    case GUARD_PAUSE: snprintf(out, cap, "game paused, the host keeps running: fix the game and rebuild; the state is kept"); break;
+    }
+}
+
+/* The crash's one line, in g->crash_line. */
+static void guard_crash_line(guard *g, reload_hook hook, guard_verdict verdict, const char *location,
+                             const char *stale, const char *exhausted)
+{
+    const crash_info *c = &g->crash;
+    char summary[CRASH_REASON_MAX + 64], todo[128], at[40] = "";
+    crash_summary(c, summary, sizeof(summary));
+    guard_verdict_text(g, verdict, todo, sizeof(todo));
+    if (c->address && c->address != c->pc) /* a bad access, not a bad instruction */
+        snprintf(at, sizeof(at), " at address 0x%llx", (unsigned long long)c->address);
+    snprintf(g->crash_line, sizeof(g->crash_line),
+             "game crashed in %s of version %llu: %.200s%s in %.200s%s%.200s%s%.160s; %.100s", guard_hook_name(hook),
+             (unsigned long long)g->scene.versions->running.number, summary, at, location, stale[0] ? "; " : "", stale,
+             exhausted[0] ? "; " : "", exhausted, todo);
+}
+
+static void guard_report(guard *g, reload_hook hook, guard_verdict verdict)
+{
+    const crash_info *c = &g->crash;
+    const versions *vs = g->scene.versions;
+    char backtrace_json[EVENT_MAX / 2], location[400], stale[256] = "", exhausted[256] = "";
+    guard_crash_location(vs, c, location, sizeof(location));
+    guard_describe_stale(vs, c, stale, sizeof(stale));
+    guard_describe_exhausted(g, exhausted, sizeof(exhausted));
+    crash_backtrace_json(c, versions_symbolize, (void *)vs, backtrace_json, sizeof(backtrace_json));
+    guard_crash_line(g, hook, verdict, location, stale, exhausted);
+    event e = event_begin(g->scene.events, "crash");
+    event_str(&e, "hook", guard_hook_name(hook));
+    event_uint(&e, "version", vs->running.number);
+    event_str(&e, "signal", c->name);
+    event_str(&e, "what", c->stack_overflow ? "stack overflow" : c->what);
+    event_hex(&e, "address", c->address);
+    event_hex(&e, "pc", c->pc);
+    event_str(&e, "location", location);
+    if (stale[0]) event_str(&e, "stale", stale);
+    if (exhausted[0]) event_str(&e, "exhausted", exhausted);
+    if (c->reason[0]) event_str(&e, "reason", c->reason);
+    event_str(&e, "action", guard_verdict_name(verdict));
+    event_raw(&e, "backtrace", backtrace_json);
+    event_str(&e, "msg", g->crash_line);
+    event_end(g->scene.events, &e);
+    fprintf(stderr, "host: %s\n", g->crash_line);
+}
+
+/* ---- the call --------------------------------------------------------------------------------- */
+
+guard_verdict guard_run(guard *g, reload_hook hook, crash_fn *fn, void *ctx)
+{
+    guard_snapshot_failures(g);
+    watchdog_enter(g->watchdog, guard_hook_name(hook));
+    bool returned = crash_guard_run(fn, ctx, &g->crash);
+    watchdog_leave(g->watchdog);
+    if (returned) return GUARD_RETURNED;
+    bool recover = hook == RELOAD_HOOK_INIT || hook == RELOAD_HOOK_UPDATE || hook == RELOAD_HOOK_AFTER_RELOAD;
+    guard_verdict verdict = !recover ? GUARD_GO_ON : versions_has_fallback(g->scene.versions) ? GUARD_ROLL_BACK : GUARD_PAUSE;
+    guard_report(g, hook, verdict);
+    return verdict;
+}
+
+/* ---- the watchdog ------------------------------------------------------------------------------- */
+
+/* In a signal handler on the main thread: the innermost frame in the running library, by name. */
+static void guard_sample(void *ctx, const uintptr_t *frames, int count, char *out, size_t cap)
+{
+    const lib_version *v = &((const guard *)ctx)->scene.versions->running;
+    for (int i = 0; i < count; i++) {
+        if (!lib_version_holds(v, frames[i])) continue;
+        symbols_format(&v->symbols, lib_version_vaddr(v, frames[i] - 1), out, cap); /* -1: inside the call, not after */
+        return;
+    }
+    symbols_append(out, cap, 0, "outside the game library");
+}
+
+/* On the watchdog thread, while the main thread is stuck in the game. */
+static void guard_report_hang(void *ctx, const char *call, const char *where, double seconds)
+{
+    const guard *g = ctx;
+    uint64_t version = g->scene.versions->running.number;
+    char msg[HOST_ERROR_MAX];
+    snprintf(msg, sizeof(msg), "%s has run for %.1f s in game library version %llu and is now in %s: an endless loop "
+                               "or a deadlock? (--watchdog %llu)", call, seconds, (unsigned long long)version,
+             where, (unsigned long long)g->watchdog_seconds);
+    event e = event_begin(g->scene.events, "warning");
+    event_str(&e, "msg", msg);
+    event_str(&e, "hook", call);
+    event_str(&e, "function", where);
+    event_num(&e, "seconds", seconds);
+    event_uint(&e, "version", version);
+    event_end(g->scene.events, &e);
+    fprintf(stderr, "host: warning: %s\n", msg);
+}
+
+/* ---- start and stop ------------------------------------------------------------------------------ */
+
+bool guard_start(guard *g, const guard_scene *scene, uint64_t watchdog_seconds, host_error *err)
+{
+    memset(g, 0, sizeof(*g));
+    g->scene = *scene;
+    g->watchdog_seconds = watchdog_seconds;
+    crash_install();
+    if (!watchdog_seconds) return true;
+    g->watchdog = watchdog_start(watchdog_seconds * 1000, guard_sample, guard_report_hang, g, err);
+    return g->watchdog != NULL;
+}
+
+void guard_stop(guard *g)
+{
+    watchdog_stop(g->watchdog);
+    g->watchdog = NULL;
+}

@@ -1,0 +1,177 @@
+/* versions.c - the builds the host has loaded, their ranges, symbols and fences (versions.h). */
+#include "versions.h"
+#include "../os/crash.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERSIONS_GLOBALS_LISTED 32 /* writable globals named in the warning */
+
+static void lib_version_free(lib_version *v)
+{
+    symbols_free(&v->symbols);
+    free(v->image);
+    memset(v, 0, sizeof(*v));
+}
+
+bool lib_version_holds(const lib_version *v, uintptr_t addr) { return v->number && addr >= v->start && addr < v->end; }
+
+uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr) { return addr - v->start + v->symbols.image_vaddr; }
+
+const lib_version *versions_at(const versions *vs, uintptr_t addr)
+{
+    if (lib_version_holds(&vs->running, addr)) return &vs->running;
+    for (uint32_t i = 1; i <= VERSIONS_RETIRED_MAX; i++) { /* newest first */
+        const lib_version *v = &vs->retired[(vs->retired_next - i) % VERSIONS_RETIRED_MAX];
+        if (lib_version_holds(v, addr)) return v;
+    }
+    return NULL;
+}
+
+bool versions_has_fallback(const versions *vs) { return vs->fallback.image && vs->fallback.number != vs->running.number; }
+
+/* ---- the writable-globals warning ------------------------------------------------------------ */
+
+/* "name (static local)" for the compiler's "name.0" of a static inside a function. */
+static void versions_global_name(const symbol *s, char *out, size_t cap)
+{
+    const char *dot = strrchr(s->name, '.');
+    bool local = dot && dot != s->name && dot[1] && strspn(dot + 1, "0123456789") == strlen(dot + 1);
+    if (local) snprintf(out, cap, "%.*s (static local)", (int)(dot - s->name), s->name);
+    else snprintf(out, cap, "%s", s->name);
+}
+
+typedef struct versions_globals {
+    uint32_t found;
+    char list[HOST_ERROR_MAX]; /* "name (4 B, .bss), ..." for the message, the first VERSIONS_GLOBALS_LISTED */
+    char json[EVENT_MAX / 2];  /* ["name", ...], all that fit */
+} versions_globals;
+
+static void versions_globals_add(versions_globals *g, const symbol *s)
+{
+    char name[160], escaped[sizeof(name) * 2];
+    size_t list_len = strlen(g->list), json_len = strlen(g->json);
+    versions_global_name(s, name, sizeof(name));
+    if (g->found < VERSIONS_GLOBALS_LISTED)
+        snprintf(g->list + list_len, sizeof(g->list) - list_len, "%s%s (%llu B, %s)", g->found ? ", " : "", name,
+                 (unsigned long long)s->size, s->section);
+    event_escape(escaped, sizeof(escaped), s->name);
+    if (json_len + strlen(escaped) + 4 < sizeof(g->json))
+        snprintf(g->json + json_len, sizeof(g->json) - json_len, "%s\"%s\"", g->found ? "," : "", escaped);
+    g->found++;
+}
+
+/* One warning listing the writable globals of a new build: they reset on every reload. */
+static void versions_warn_globals(const lib_version *v, const event_log *log)
+{
+    versions_globals g;
+    memset(&g, 0, sizeof(g));
+    g.json[0] = '[';
+    for (uint32_t i = 0; i < v->symbols.count; i++) {
+        const symbol *s = &v->symbols.symbols[i];
+        if ((s->kind == SYMBOL_WRITABLE || s->kind == SYMBOL_THREAD) && s->size) versions_globals_add(&g, s);
+    }
+    if (!g.found) return;
+    strcat(g.json, "]");
+    char msg[HOST_ERROR_MAX * 2];
+    snprintf(msg, sizeof(msg), "game library version %llu has %s, which every reload resets to %s: %s%s; "
+                               "keep state in mem->persistent, or mark a global meant to reset with GAME_TRANSIENT",
+             (unsigned long long)v->number, g.found > 1 ? "writable globals" : "a writable global",
+             g.found > 1 ? "their first values" : "its first value", g.list,
+             g.found > VERSIONS_GLOBALS_LISTED ? ", ..." : "");
+    event e = event_begin(log, "warning");
+    event_str(&e, "msg", msg);
+    event_raw(&e, "globals", g.json);
+    event_end(log, &e);
+    fprintf(stderr, "host: warning: %s\n", msg);
+}
+
+/* ---- loading and swapping --------------------------------------------------------------------- */
+
+/* Where the version is mapped, and its symbols (read from `image`, which the version does not own). */
+static void versions_place(lib_version *v, const loader_lib *lib, const void *image, uint64_t size,
+                           const event_log *log)
+{
+    v->start = lib->image_start;
+    v->end = lib->image_end;
+    host_error err;
+    if (image && !symbols_read(image, size, &v->symbols, &err))
+        event_warn(log, "no symbols for game library version %llu (%s): crashes and stale pointers will be reported "
+                        "by address only", (unsigned long long)v->number, err.msg);
+}
+
+void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log)
+{
+    lib_version_free(&vs->pending);
+    vs->pending.number = ++vs->newest;
+    vs->pending.image = image;
+    vs->pending.image_size = size;
+    versions_place(&vs->pending, lib, image, size, log);
+    versions_warn_globals(&vs->pending, log);
+}
+
+void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event_log *log)
+{
+    lib_version_free(&vs->pending);
+    vs->pending.number = vs->fallback.number;
+    versions_place(&vs->pending, lib, vs->fallback.image, vs->fallback.image_size, log);
+}
+
+/* The running version leaves: it may become the fallback; its range is fenced and its symbols kept
+ * to name stale pointers. */
+static void versions_retire(versions *vs, bool fence)
+{
+    lib_version *r = &vs->running;
+    if (r->ran && !r->crashed && r->image) {
+        free(vs->fallback.image);
+        vs->fallback = (lib_version){.number = r->number, .image = r->image, .image_size = r->image_size};
+        r->image = NULL;
+    }
+    lib_version *slot = &vs->retired[vs->retired_next++ % VERSIONS_RETIRED_MAX];
+    if (slot->fenced) crash_unfence(slot->start, slot->end);
+    lib_version_free(slot);
+    *slot = *r;
+    free(slot->image);
+    slot->image = NULL;
+    slot->fenced = fence && slot->end > slot->start && crash_fence(slot->start, slot->end);
+    memset(r, 0, sizeof(*r));
+}
+
+void versions_swapped(versions *vs, bool retire_running, bool fence)
+{
+    if (retire_running) versions_retire(vs, fence);
+    vs->running = vs->pending;
+    memset(&vs->pending, 0, sizeof(vs->pending));
+}
+
+/* ---- naming addresses ------------------------------------------------------------------------- */
+
+bool versions_symbolize(void *ctx, uintptr_t addr, char *out, size_t cap)
+{
+    const versions *vs = ctx;
+    const lib_version *v = versions_at(vs, addr);
+    if (!v) {
+        crash_describe_foreign(addr, out, cap);
+        return false;
+    }
+    size_t len = 0;
+    if (v != &vs->running) {
+        char number[40];
+        snprintf(number, sizeof(number), "stale: version %llu ", (unsigned long long)v->number);
+        len = symbols_append(out, cap, len, number);
+    }
+    symbols_format(&v->symbols, lib_version_vaddr(v, addr), out + len, cap - len);
+    return true;
+}
+
+void versions_free(versions *vs)
+{
+    lib_version_free(&vs->pending);
+    lib_version_free(&vs->running);
+    lib_version_free(&vs->fallback);
+    for (int i = 0; i < VERSIONS_RETIRED_MAX; i++) {
+        if (vs->retired[i].fenced) crash_unfence(vs->retired[i].start, vs->retired[i].end);
+        lib_version_free(&vs->retired[i]);
+    }
+}

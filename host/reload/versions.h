@@ -1,0 +1,66 @@
+/* versions.h - the builds of the game library this host has loaded: the one loaded and not yet
+ * swapped in, the running one, the fallback a crash rolls back to, and the last
+ * VERSIONS_RETIRED_MAX unloaded ones. Each keeps where it was mapped and its symbol table, so any
+ * code address - in a crash, a hang, a stale pointer - is named with the version it belongs to.
+ *
+ *     versions_loaded(vs, &lib, image, size, log);   a new build passed its checks: pending
+ *     versions_swapped(vs, true, true);              pending runs now; the old one is fenced
+ *     const lib_version *v = versions_at(vs, pc);    whose code is this?
+ *
+ * Unloaded versions are fenced (their address ranges mapped no-access, os/crash.h), so a stale
+ * pointer into one faults at a known place. The fallback keeps only its number and its file's
+ * bytes: the newest version that ran an update and never crashed, loaded again for a rollback. */
+#ifndef VERSIONS_H
+#define VERSIONS_H
+
+#include "../base/events.h"
+#include "../os/loader.h"
+#include "../os/symbols.h"
+
+#define VERSIONS_RETIRED_MAX 16
+
+typedef struct lib_version {
+    uint64_t number;      /* 0: none */
+    uintptr_t start, end; /* where it is (or was) mapped */
+    symbol_table symbols;
+    void *image;          /* the library file's bytes while this version may become the fallback */
+    uint64_t image_size;
+    bool ran;             /* an update returned */
+    bool crashed;
+    bool fenced;
+} lib_version;
+
+typedef struct versions {
+    lib_version pending;  /* loaded and validated, not swapped in yet */
+    lib_version running;
+    lib_version fallback; /* number and image only */
+    lib_version retired[VERSIONS_RETIRED_MAX];
+    uint32_t retired_next;
+    uint64_t newest;      /* the highest version number given out */
+} versions;
+
+/* A new build was loaded and validated: it becomes pending with the next number and takes `image`
+ * (malloc'd, NULL when the game is linked in). Warns about its writable globals. */
+void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log);
+/* The fallback was loaded again for a rollback: pending under its old number (the bytes stay the
+ * fallback's). */
+void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event_log *log);
+/* Pending becomes running; with `retire_running` the running one is retired first (fenced when
+ * `fence`, and kept as the fallback when it ran and never crashed). */
+void versions_swapped(versions *vs, bool retire_running, bool fence);
+/* A fallback other than the running version exists. */
+bool versions_has_fallback(const versions *vs);
+
+/* The running or a retired version mapped (now or once) at addr; NULL when none. */
+const lib_version *versions_at(const versions *vs, uintptr_t addr);
+/* True when addr lies in v's range. */
+bool lib_version_holds(const lib_version *v, uintptr_t addr);
+/* An address as the version's file numbers it (what its symbol table speaks). */
+uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr);
+/* A crash_symbolize_fn (ctx: the versions): "func+0x1a", "stale: version 2 func+0x0", or the
+ * module outside the game (false). */
+bool versions_symbolize(void *ctx, uintptr_t addr, char *out, size_t cap);
+
+void versions_free(versions *vs);
+
+#endif

@@ -1,0 +1,56 @@
+/* stats.h - allocation profiling in the running host.
+ *
+ * The stats table (arena/arena_stats.h) lives in the block's host arena and tracks every arena of
+ * the block, so counts per call site and per tag survive reloads and restarts. Around it the stats
+ * end each frame's counts, warn when a frame arena passes 90% of its capacity, answer requests for
+ * the live summary (the game's host->stats_request, SIGUSR1, "stats" on stdin when headless) and
+ * write the files asked for on the command line:
+ *
+ *     --stats FILE.json    a snapshot at exit, after every reload and on every request
+ *     --stats-csv FILE     one row per frame per arena
+ *     --trace FILE.json    Chrome/Perfetto trace: a counter track per arena, reload/crash markers
+ *     --report FILE.html   at exit: charts of the whole run, top call sites and tags
+ *
+ * Reloads, crashes and warnings reach the stats through the event log (they observe it), so the
+ * stats know nothing of the reload core. The life of the stats, from the host's frame loop:
+ *     stats_start    after the block is set up, before the game's init
+ *     stats_frame    at the start of every frame, before the frame arena is cleared
+ *     stats_overlay  the summary to draw over the game, while it is toggled on
+ *     stats_stop     at exit, before the game's shutdown */
+#ifndef STATS_H
+#define STATS_H
+
+#include "../base/block.h"
+#include "../base/events.h"
+#include "../../arena/heap.h"
+
+#define STATS_WARN_PERCENT 90 /* a frame arena this full at the end of a frame gets a warning */
+
+typedef struct stats_config {
+    const char *json_path;   /* --stats */
+    const char *csv_path;    /* --stats-csv */
+    const char *trace_path;  /* --trace */
+    const char *report_path; /* --report */
+} stats_config;
+
+typedef struct host_stats host_stats;
+
+/* Opens the outputs; false with the reason. *out is set even then: stats_stop frees it. */
+bool stats_start(host_stats **out, const stats_config *cfg, block_header *block, const heap_region *heap,
+                 event_log *events, host_error *err);
+/* Frame `frame` begins: ends the previous frame's counts (the CSV row, the trace counters, the 90%
+ * check), then answers what was asked since: a snapshot after a reload, and on a request the
+ * summary (on stdout, or with `interactive` as the overlay's toggle) and a snapshot. */
+void stats_frame(host_stats *st, uint64_t frame, uint64_t version, bool interactive);
+/* The summary to draw over the game (refreshed every few frames), or NULL while it is off. */
+const char *stats_overlay(host_stats *st, uint64_t frame, uint64_t version, int columns, int rows);
+/* Before frame `frame` would begin: ends the last frame, writes the exit snapshot and the HTML
+ * report, closes the files. */
+void stats_stop(host_stats *st, uint64_t frame, uint64_t version);
+
+/* The services behind host_api's stats_tag and stats_request. A request is answered at the start
+ * of the next frame. */
+uint32_t stats_tag(host_stats *st, const char *name);
+void stats_request(host_stats *st);
+
+#endif
