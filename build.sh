@@ -75,6 +75,8 @@ ensure_deps() {
 
 # ---- building -----------------------------------------------------------------------------------
 
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}" # compiles and test groups at once
+
 # Compiles to a temporary name and renames, so a running process never sees a half-written file.
 compile() { # OUT ARGS...
   local out="$1"; shift
@@ -84,10 +86,94 @@ compile() { # OUT ARGS...
   mv -f "$tmp" "$out"
 }
 
-build_host() {
-  compile "$BUILD/host" "${CFLAGS[@]}" "${OPT[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
-    host/os/loader_posix.c host/main.c "${HOST_LIBS[@]}"
+# True when OBJ exists and is newer than its source and every header it included (its .d file,
+# which -MMD wrote; a header that is gone makes it stale).
+obj_fresh() { # OBJ
+  local obj="$1" dep="${1%.o}.d" text f
+  [ -f "$obj" ] && [ -f "$dep" ] || return 1
+  text="$(<"$dep")"
+  text="${text//\\$'\n'/ }"
+  text="${text%%$'\n'*}" # the object's own rule; -MP's empty rules for headers follow
+  for f in ${text#*:}; do
+    [ -e "$f" ] && [ ! "$f" -nt "$obj" ] || return 1
+  done
 }
+
+# One object and its dependency file; the compiler's messages are printed in one piece.
+compile_obj() { # SRC OBJ FLAGS...
+  local src="$1" obj="$2"; shift 2
+  mkdir -p "$(dirname "$obj")"
+  local rc=0
+  (cd "$ROOT" && "$CC" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
+  [ -s "$obj.msg" ] && cat "$obj.msg" >&2
+  rm -f "$obj.msg"
+  if [ $rc != 0 ]; then rm -f "$obj.tmp" "$obj.d.tmp"; return $rc; fi
+  mv -f "$obj.d.tmp" "${obj%.o}.d"
+  mv -f "$obj.tmp" "$obj"
+}
+
+# compile_objects DIR STRIP FLAG... -- SRC...: OBJECTS becomes the object of each SRC (DIR/SRC with
+# the prefix STRIP/ taken off, .o); only the stale ones are compiled, $JOBS at a time, each named on
+# one line. Flags that differ from DIR's last build make every object of DIR stale.
+compile_objects() {
+  local dir="$1" strip="$2" flags=() pending=() src obj
+  shift 2
+  while [ "$1" != -- ]; do flags+=("$1"); shift; done
+  shift
+  local stamp="$CC ${flags[*]}"
+  [ -f "$dir/.flags" ] && [ "$(<"$dir/.flags")" != "$stamp" ] && rm -rf "$dir"
+  mkdir -p "$dir"
+  printf '%s' "$stamp" >"$dir/.flags"
+  OBJECTS=()
+  for src; do
+    obj="${src#"$strip"/}"
+    obj="$dir/${obj%.*}.o"
+    OBJECTS+=("$obj")
+    obj_fresh "$obj" || pending+=("$src" "$obj")
+  done
+  local running=0 failed=0 i
+  for ((i = 0; i < ${#pending[@]}; i += 2)); do
+    if [ $running -ge "$JOBS" ]; then wait -n || failed=1; running=$((running - 1)); fi
+    say "cc ${pending[i]#"$strip"/}"
+    compile_obj "${pending[i]}" "${pending[i + 1]}" "${flags[@]}" &
+    running=$((running + 1))
+  done
+  for ((; running > 0; running--)); do wait -n || failed=1; done
+  return $failed
+}
+
+# link OUT OBJ... -- ARGS...: links OUT from the objects unless it is newer than all of them and was
+# linked with the same ARGS.
+link() {
+  local out="$1" objs=() o
+  shift
+  while [ "$1" != -- ]; do objs+=("$1"); shift; done
+  shift
+  local stamp="$(dirname "$out")/.$(basename "$out").link" args="$CC $*" stale=0
+  [ -f "$out" ] && [ -f "$stamp" ] && [ "$(<"$stamp")" = "$args" ] || stale=1
+  for o in "${objs[@]}"; do [ $stale = 1 ] || [ "$o" -nt "$out" ] && { stale=1; break; }; done
+  [ $stale = 1 ] || return 0
+  say "ld ${out#"$ROOT"/}"
+  compile "$out" "${objs[@]}" "$@" && printf '%s' "$args" >"$stamp"
+}
+
+# The host's modules compiled for VARIANT (host: -O2; asan: ASan+UBSan) with FLAGS: HOST_OBJECTS.
+host_objects() { # VARIANT FLAGS...
+  local variant="$1"; shift
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- \
+    "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
+  HOST_OBJECTS=("${OBJECTS[@]}")
+}
+
+# The host executable of VARIANT at OUT, from host_objects and main.c.
+build_host_variant() { # VARIANT OUT FLAGS...
+  local variant="$1" out="$2"; shift 2
+  host_objects "$variant" "$@" || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- host/main.c || return 1
+  link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
+}
+
+build_host() { build_host_variant host "$BUILD/host" "${OPT[@]}" || die "host build failed (see above)"; }
 
 # The folder of a game: the argument, or game_template. Must hold .c files.
 game_dir() {
@@ -98,9 +184,10 @@ game_dir() {
   printf '%s' "$dir"
 }
 
-# Builds GAME_DIR/build/libgame.so while holding libgame.so.lock, the file the host waits on.
-# GAME_CFLAGS adds flags (e.g. -O0; a host built with ASan needs games built with it too, since the
-# host and the game poison and unpoison the same arenas).
+# Builds GAME_DIR/build/libgame.so while holding libgame.so.lock, the file the host waits on; only
+# what changed is compiled (objects in GAME_DIR/build/obj), and an unchanged library is left alone
+# (so a running host sees no rebuild). GAME_CFLAGS adds flags (a host built with ASan needs games
+# built with it too, since the host and the game poison and unpoison the same arenas).
 build_game() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
@@ -108,8 +195,9 @@ build_game() { # GAME_DIR
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  compile "$lib" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -shared -Wl,-Bsymbolic -I"$ROOT/host/api" \
-    -I"$ROOT/arena" -I"$dir" "$dir"/*.c "${ARENA_SRC[@]}" || ok=$?
+  compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
+    -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
+    link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic || ok=$?
   rm -f "$lock"
   [ $ok = 0 ] || die "game build failed in $dir (the running host keeps the last good version)"
   say "built $lib"
@@ -118,35 +206,63 @@ build_game() { # GAME_DIR
 build_release() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
-  compile "$dir/build/game" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" \
-    "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c "${HOST_LIBS[@]}"
+  compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
+    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
+    link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
+    die "release build failed in $dir"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
 
 # ---- tests --------------------------------------------------------------------------------------
 
-TEST_PASSED=0
-TEST_FAILED=0
+# Test groups run at once, $JOBS at a time (most of them wait on a host process, not the CPU). Each
+# writes its output to build/tests/NAME.log and its counts to NAME.result; the totals are summed at
+# the end from the result files, in the order the groups were started.
+TEST_NAMES=()
 
-# Runs one cmocka binary, shows its output, adds its summary to the totals.
-run_cmocka() { # NAME BINARY [ARGS...]
+# Runs one cmocka binary (or anything that prints cmocka's summary): its log, then its counts.
+run_cmocka() { # NAME COMMAND...
   local name="$1"; shift
-  local log="$BUILD/tests/$name.log" rc=0
+  local log="$BUILD/tests/$name.log" rc=0 start=$SECONDS
   mkdir -p "$(dirname "$log")"
-  say "== $name"
-  local start=$SECONDS
   "$@" >"$log" 2>&1 || rc=$?
-  cat "$log"
-  say "($name: $((SECONDS - start)) s)"
   local p f
   p=$(grep -oE '^\[  PASSED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
   f=$(grep -oE '^\[  FAILED  \] [0-9]+' "$log" | grep -oE '[0-9]+$' | tail -n 1 || true)
-  TEST_PASSED=$((TEST_PASSED + ${p:-0}))
-  TEST_FAILED=$((TEST_FAILED + ${f:-0}))
   if [ $rc -ne 0 ] && [ -z "$f" ]; then
-    say "$name: exited with $rc before its summary"
-    TEST_FAILED=$((TEST_FAILED + 1))
+    echo "$name: exited with $rc before its summary" >>"$log"
+    f=1
   fi
+  echo "${p:-0} ${f:-0}" >"$BUILD/tests/$name.result"
+  { printf '== %s (%d s)\n' "$name" $((SECONDS - start)); cat "$log"; } | flock "$BUILD/tests/.print" cat
+}
+
+TEST_RUNNING=0
+
+# Starts a test group in the background once a place is free.
+test_start() { # NAME COMMAND...
+  if [ $TEST_RUNNING -ge "$JOBS" ]; then wait -n || true; TEST_RUNNING=$((TEST_RUNNING - 1)); fi
+  TEST_NAMES+=("$1")
+  rm -f "$BUILD/tests/$1.result"
+  run_cmocka "$@" &
+  TEST_RUNNING=$((TEST_RUNNING + 1))
+}
+
+# Waits for every group, then prints the totals: "N passed, N failed" (and the groups that failed).
+test_summary() { # [PREFIX]
+  wait
+  TEST_RUNNING=0
+  local passed=0 failed=0 n p f bad=()
+  for n in "${TEST_NAMES[@]}"; do
+    read -r p f <"$BUILD/tests/$n.result" 2>/dev/null || { p=0; f=1; }
+    passed=$((passed + p))
+    failed=$((failed + f))
+    [ "$f" = 0 ] || bad+=("$n")
+  done
+  [ ${#bad[@]} -eq 0 ] || say "failed: ${bad[*]}"
+  say "${1:-}$passed passed, $failed failed"
+  [ "$failed" = 0 ]
 }
 
 # One file per module, in folders that mirror the rooms.
@@ -154,48 +270,41 @@ UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_st
             base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog
             reload/test_layout reload/test_scan reload/test_registry stats/test_report test_cli)
 
+# The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
-  local variant="$1"; shift
-  for t in "${UNIT_TESTS[@]}"; do
-    compile "$BUILD/tests/$variant/$t" "${CFLAGS[@]}" "$@" -I. tests/unit/$t.c \
-      "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c -lcmocka "${HOST_LIBS[@]}"
+  local variant="$1" t; shift
+  host_objects "$variant" "$@" || return 1
+  local lib=("${HOST_OBJECTS[@]}")
+  local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -- "${srcs[@]/%/.c}" || return 1
+  local objs=("${OBJECTS[@]}") i
+  for i in "${!UNIT_TESTS[@]}"; do
+    t="${UNIT_TESTS[i]}"
+    link "$BUILD/tests/$variant/$t" "${objs[i]}" "${lib[@]}" -- "$@" -lcmocka "${HOST_LIBS[@]}" || return 1
   done
 }
 
-run_unit_tests() { # VARIANT
-  for t in "${UNIT_TESTS[@]}"; do run_cmocka "$1/$t" "$BUILD/tests/$1/$t"; done
-}
-
-INTEGRATION_TESTS=(reload terminal stats layout crash)
+INTEGRATION_TESTS=(reload crash layout stats terminal)
 
 build_integration_tests() {
-  for t in "${INTEGRATION_TESTS[@]}" soak; do
-    compile "$BUILD/tests/test_$t" "${CFLAGS[@]}" "${OPT[@]}" -I. tests/integration/test_$t.c \
-      tests/integration/harness.c -lcmocka
+  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
+    tests/integration/harness.c $(printf 'tests/integration/test_%s.c ' "${INTEGRATION_TESTS[@]}") \
+    tests/integration/test_soak.c || return 1
+  local harness="${OBJECTS[0]}" o
+  for o in "${OBJECTS[@]:1}"; do
+    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka || return 1
   done
-}
-
-run_integration_tests() { # VARIANT HOST_BINARY
-  for t in "${INTEGRATION_TESTS[@]}"; do
-    ENGINE_ROOT="$ROOT" HOST_BIN="$2" run_cmocka "$1/test_$t" "$BUILD/tests/test_$t"
-  done
-}
-
-# The host itself under ASan+UBSan, for the integration tests' second pass.
-build_host_asan() {
-  compile "$BUILD/asan/host" "${CFLAGS[@]}" "${SAN[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" \
-    host/os/loader_posix.c host/main.c "${HOST_LIBS[@]}"
 }
 
 # valgrind over the unit tests, but test_heap: valgrind replaces malloc wherever it is defined, and
 # Debian's libmimalloc defines malloc at the same address as mi_malloc, so under valgrind the heap's
 # allocations would be valgrind's own, outside the region.
-run_valgrind_tests() {
-  command -v valgrind >/dev/null 2>&1 || need_packages valgrind
+start_valgrind_tests() {
+  local t
   for t in "${UNIT_TESTS[@]}"; do
     [ "$t" = arena/test_heap ] && continue
     [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
-    run_cmocka "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
+    test_start "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }
 
@@ -203,58 +312,86 @@ run_valgrind_tests() {
 
 FUZZERS=(arena image cli symbols)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
+FUZZ_SRC=("${ARENA_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c host/os/loader_posix.c
+          host/os/symbols.c host/os/symbols_posix.c)
 
 build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
+  local flags=(-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined "${WARN[@]}" -I.) f
+  CC=clang compile_objects "$BUILD/obj/fuzz" "" "${flags[@]}" -- "${FUZZ_SRC[@]}" || return 1
+  local lib=("${OBJECTS[@]}")
   for f in "${FUZZERS[@]}"; do
-    CC=clang compile "$BUILD/fuzz/fuzz_$f" -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-      "${WARN[@]}" -I. tests/fuzz/fuzz_$f.c "${ARENA_SRC[@]}" host/base/error.c host/base/units.c \
-      host/cli.c host/base/block.c host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c -ldl
+    CC=clang compile_objects "$BUILD/obj/fuzz" "" "${flags[@]}" -- tests/fuzz/fuzz_$f.c &&
+      CC=clang link "$BUILD/fuzz/fuzz_$f" "${OBJECTS[@]}" "${lib[@]}" -- -fsanitize=fuzzer,address,undefined -ldl ||
+      return 1
   done
 }
 
-# Each fuzzer counts as one test: it passes when RUNS inputs found nothing. The library fuzzer starts
-# from a real game library.
-run_fuzzers() { # RUNS
-  build_fuzzers
+# One fuzzer for RUNS inputs, as one test: it passes when nothing was found. The library fuzzers
+# start from a real game library.
+fuzz_one() { # NAME RUNS
+  local f="$1" corpus=() max_len=4096
+  [ "$f" = image ] || [ "$f" = symbols ] && corpus=("$BUILD/fuzz/corpus-image")
+  [ "$f" = symbols ] && max_len=262144 # a whole library: its symbol table sits at the end
+  if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$2" -max_len="$max_len" "${corpus[@]}" >"fuzz_$f.out" 2>&1); then
+    echo "fuzz_$f: $(grep -E '^Done' "$BUILD/fuzz/fuzz_$f.out" | tail -n 1)"
+    echo "[  PASSED  ] 1 test(s)."
+  else
+    tail -n 30 "$BUILD/fuzz/fuzz_$f.out"
+    echo "fuzz_$f: FAILED (input saved in $BUILD/fuzz)"
+    echo "[  FAILED  ] 1 test(s)."
+  fi
+}
+
+start_fuzzers() { # RUNS
   mkdir -p "$BUILD/fuzz/corpus-image"
   cp -f "$ROOT/game_template/build/libgame.so" "$BUILD/fuzz/corpus-image/"
-  for f in "${FUZZERS[@]}"; do
-    local log="$BUILD/fuzz/fuzz_$f.log" corpus=()
-    [ "$f" = image ] || [ "$f" = symbols ] && corpus=("$BUILD/fuzz/corpus-image")
-    local max_len=4096
-    [ "$f" = symbols ] && max_len=262144 # a whole library: its symbol table sits at the end
-    say "== fuzz/$f ($1 runs)"
-    if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$1" -max_len="$max_len" "${corpus[@]}" >"$log" 2>&1); then
-      say "fuzz_$f: $(grep -E '^Done' "$log" | tail -n 1)"
-      TEST_PASSED=$((TEST_PASSED + 1))
-    else
-      tail -n 30 "$log"
-      say "fuzz_$f: FAILED (input saved in $BUILD/fuzz; log $log)"
-      TEST_FAILED=$((TEST_FAILED + 1))
-    fi
-  done
+  local f
+  for f in "${FUZZERS[@]}"; do test_start "fuzz/$f" fuzz_one "$f" "$1"; done
+}
+
+# Everything the suite runs, built once (the compiles $JOBS at a time), then run in groups.
+build_tests() {
+  build_host
+  build_game "$ROOT/game_template" >/dev/null
+  build_unit_tests unit "${OPT[@]}" &&
+    build_unit_tests asan "${SAN[@]}" &&
+    build_host_variant asan "$BUILD/asan/host" "${SAN[@]}" &&
+    build_integration_tests &&
+    build_fuzzers || die "test build failed (see above)"
+  command -v valgrind >/dev/null 2>&1 || need_packages valgrind
 }
 
 cmd_test() {
+  local t0=$SECONDS
   ensure_deps test
-  build_host
-  build_game "$ROOT/game_template" >/dev/null
-  mkdir -p "$BUILD/tests"
-  build_unit_tests unit "${OPT[@]}"
-  run_unit_tests unit
-  build_unit_tests asan "${SAN[@]}"
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_unit_tests asan
-  run_valgrind_tests
-  run_fuzzers "$FUZZ_TEST_RUNS"
-  build_integration_tests
-  run_integration_tests integration "$BUILD/host"
-  build_host_asan
-  GAME_CFLAGS="${SAN[*]}" ASAN_OPTIONS=detect_leaks=0 run_integration_tests integration-asan "$BUILD/asan/host"
-  ENGINE_ROOT="$ROOT" run_cmocka integration/test_soak "$BUILD/tests/test_soak"
-  win_cmd_test
-  say "$TEST_PASSED passed, $TEST_FAILED failed"
-  [ "$TEST_FAILED" = 0 ]
+  build_tests
+  win_build_tests_all
+  say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
+  local t
+  # the longest first, so that the last to finish is a short one
+  for t in crash reload layout; do
+    test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
+      ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
+    test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
+  done
+  test_start windows win_run_tests
+  for t in stats terminal; do
+    test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
+      ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
+    test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
+  done
+  test_start integration/test_soak env ENGINE_ROOT="$ROOT" "$BUILD/tests/test_soak"
+  start_valgrind_tests
+  start_fuzzers "$FUZZ_TEST_RUNS"
+  for t in "${UNIT_TESTS[@]}"; do
+    test_start "unit/$t" "$BUILD/tests/unit/$t"
+    test_start "asan/$t" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$BUILD/tests/asan/$t"
+  done
+  local rc=0
+  test_summary || rc=$?
+  say "(suite: $((SECONDS - t0)) s)"
+  return $rc
 }
 
 # ---- benchmarks ---------------------------------------------------------------------------------
@@ -307,11 +444,11 @@ main() {
       exec "$BUILD/host" "$@" "$d/build/libgame.so" ;;
     release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
     test)    cmd_test ;;
-    fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null; run_fuzzers "${1:-1000000}"
-             say "$TEST_PASSED passed, $TEST_FAILED failed"; [ "$TEST_FAILED" = 0 ] ;;
+    fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null
+             build_fuzzers || die "fuzzer build failed (see above)"; start_fuzzers "${1:-1000000}"; test_summary ;;
     bench)   cmd_bench ;;
     windows) win_main "$@" ;;
-    test-windows) win_cmd_test; [ "$TEST_FAILED" = 0 ] ;;
+    test-windows) win_cmd_test ;;
     help|-h|--help) usage ;;
     *) die "unknown command '$cmd'; commands: build run game release test bench fuzz windows test-windows help" ;;
   esac

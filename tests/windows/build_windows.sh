@@ -30,17 +30,18 @@ win_deps() {
 
 win_compile() { CC="$WIN_CC" compile "$@"; }
 
-# The host's modules once, as a static library the host and every test link.
+# The host's modules once, as a static library the host and every test link (only what changed is
+# compiled again).
 win_build_host_lib() {
-  local src obj objs=() srcs
+  local srcs
   mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
-  for src in "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c; do
-    obj="$WIN_BUILD/obj/$(basename "${src%.c}").o"
-    win_compile "$obj" -c "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB "$src"
-    objs+=("$obj")
-  done
+  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB \
+    -- "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c || return 1
+  local o
+  for o in "${OBJECTS[@]}"; do [ -f "$WIN_BUILD/libhost.a" ] && [ ! "$o" -nt "$WIN_BUILD/libhost.a" ] || { o=stale; break; }; done
+  [ "$o" = stale ] || return 0
   rm -f "$WIN_BUILD/libhost.a"
-  x86_64-w64-mingw32-ar rcs "$WIN_BUILD/libhost.a" "${objs[@]}"
+  x86_64-w64-mingw32-ar rcs "$WIN_BUILD/libhost.a" "${OBJECTS[@]}"
 }
 
 win_build_host() {
@@ -98,22 +99,46 @@ win_cmd_build() {
   say "built $WIN_BUILD/host.exe and the tests in $WIN_BUILD/tests"
 }
 
+# The Windows build of ./build.sh test: everything built once, before the groups run.
+win_build_tests_all() {
+  win_cmd_build >/dev/null || die "windows build failed (see above)"
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
+  cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
+}
+
 # A test binary under Wine. Output goes to a file (run_cmocka does that), never a pipe: Wine's
 # services keep a pipe open after the program ends.
 win_run_cmocka() { # NAME EXE
   run_cmocka "$1" env -C "$WIN_BUILD/tests" wine "$2" # beside game.dll and mimalloc.dll
 }
 
-win_cmd_test() {
-  local passed0=$TEST_PASSED failed0=$TEST_FAILED t
-  win_cmd_build
-  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
-  cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
-  for t in $(win_unit_tests) test_windows; do win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"; done
+# Every Windows test, one after another (one test group of ./build.sh test): their logs, then the
+# group's counts as one cmocka summary.
+win_run_tests() {
+  local t names=()
+  for t in $(win_unit_tests) test_windows; do
+    names+=("windows/${t##*/}")
+    win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"
+  done
+  names+=(windows/test_reload windows/test_scripts)
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run
-  say "windows: $((TEST_PASSED - passed0)) passed, $((TEST_FAILED - failed0)) failed"
+  local passed=0 failed=0 p f
+  for t in "${names[@]}"; do
+    read -r p f <"$BUILD/tests/$t.result" || { p=0; f=1; }
+    passed=$((passed + p))
+    failed=$((failed + f))
+  done
+  echo "windows: $passed passed, $failed failed"
+  echo "[  PASSED  ] $passed test(s)."
+  echo "[  FAILED  ] $failed test(s)."
+}
+
+win_cmd_test() {
+  win_build_tests_all
+  test_start windows win_run_tests
+  test_summary "windows: "
 }
 
 win_main() { # ARGS... (after `windows`)
