@@ -42,6 +42,10 @@ static const cli_option cli_options[] = {
     {"--trace", "FILE", CLI_TEXT, CLI_AT(trace_path), 0,
      "write a Chrome/Perfetto trace (JSON): a counter track per arena, reload and crash markers"},
     {"--report", "FILE", CLI_TEXT, CLI_AT(report_path), 0, "write an HTML memory report (charts, top call sites) at exit"},
+    {"--watch", NULL, CLI_FLAG, CLI_AT(watch), 0,
+     "rebuild the game when one of its source files is saved (the folder above the library's build/ folder)"},
+    {"--build-command", "CMD", CLI_TEXT, CLI_AT(build_command), 0,
+     "the build --watch runs, through the shell (default: SOURCES/build.sh)"},
     {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
     {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
 };

@@ -83,13 +83,45 @@ static bool host_open_library(host *h, host_error *err)
     return reload_start(&h->reload, &cfg, &world, err);
 }
 
+/* The game's source folder: the library's folder, or the one above it when that is a build/ folder. */
+static char *host_last_separator(char *path)
+{
+    char *last = NULL;
+    for (char *p = path; *p; p++)
+        if (*p == '/' || *p == '\\') last = p;
+    return last;
+}
+
+static void host_source_folder(const char *library, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", library);
+    char *sep = host_last_separator(out);
+    if (!sep) snprintf(out, cap, ".");
+    else *sep = 0;
+    sep = host_last_separator(out);
+    if (strcmp(sep ? sep + 1 : out, "build") != 0) return;
+    if (sep) *sep = 0;
+    else snprintf(out, cap, ".");
+}
+
+static bool host_open_rebuild(host *h, host_error *err)
+{
+    const host_options *o = &h->opts;
+    if (!o->library) return true;
+    host_source_folder(o->library, h->sources, sizeof(h->sources));
+    if (o->build_command) snprintf(h->build_command, sizeof(h->build_command), "%s", o->build_command);
+    else command_build_script(h->sources, h->build_command, sizeof(h->build_command));
+    rebuild_config cfg = {o->library, o->watch ? h->sources : NULL, h->build_command, o->poll};
+    return rebuild_start(&h->rebuild, &cfg, &h->events, err);
+}
+
 bool host_start(host *h, const host_options *opts, host_error *err)
 {
     memset(h, 0, sizeof(*h));
     h->opts = *opts;
     host_clock_start = clock_now_ns();
     if (!host_open_events(h, err) || !host_open_block(h, err) || !host_open_stats(h, err) ||
-        !host_open_library(h, err))
+        !host_open_library(h, err) || !host_open_rebuild(h, err))
         return false;
     h->terminal = !opts->headless && terminal_open();
     reload_init(&h->reload);
@@ -107,6 +139,7 @@ void host_stop(host *h)
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
     event_end(&h->events, &e);
+    rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
@@ -162,6 +195,7 @@ bool host_frame(host *h)
 {
     if (signals_quit_requested()) return false;
     /* a build that landed while the last frame slept runs in this frame, not the next */
+    rebuild_poll(&h->rebuild);
     reload_poll(&h->reload, h->frame_start_wall_ns, h->reload_requested);
     h->reload_requested = false;
     if (h->restart_requested) {

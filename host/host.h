@@ -12,6 +12,7 @@
 #include "../arena/heap.h"
 #include "cli.h"
 #include "status.h"
+#include "rebuild/rebuild.h"
 #include "reload/reload.h"
 #include "stats/stats.h"
 
@@ -26,6 +27,9 @@ typedef struct host {
     int64_t frame_start_wall_ns; /* when the current frame began, comparable with file mtimes */
     reload reload;               /* the game library and everything that swaps it */
     host_stats *stats;           /* allocation stats and their outputs */
+    rebuild rebuild;             /* builds of the game: shown, and run on a save with --watch */
+    char sources[FS_PATH_MAX];   /* the game's source folder (--watch) */
+    char build_command[FS_PATH_MAX + 32];
     bool reload_requested;       /* host_api's request_reload and request_restart, for the next frame */
     bool restart_requested;
     bool terminal;               /* the host draws to a terminal in raw mode */

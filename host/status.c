@@ -25,6 +25,12 @@ static bool status_news(const char *name, const char *line, char *out, size_t ca
     if (strcmp(name, "layout") == 0 && event_field(line, "action", a, sizeof(a)) && strcmp(a, "migrate") == 0 &&
         event_field(line, "version", a, sizeof(a)) && event_field(line, "summary", b, sizeof(b)))
         return snprintf(out, cap, "version %s: state migrated (%s)", a, b), true;
+    if (strcmp(name, "build") == 0 && event_field(line, "state", a, sizeof(a))) {
+        if (strcmp(a, "started") == 0) return snprintf(out, cap, "building..."), true;
+        if (strcmp(a, "failed") == 0 && event_field(line, "error", b, sizeof(b)))
+            return snprintf(out, cap, "build failed: %s", b), true;
+        return snprintf(out, cap, "built; loading the new code"), true;
+    }
     if (strcmp(name, "log") == 0 && event_field(line, "msg", a, sizeof(a)))
         return snprintf(out, cap, "game: %s", a), true;
     return false;

@@ -17,6 +17,14 @@ typedef struct fs_identity {
 
 fs_identity fs_identity_of(const char *path);
 bool fs_identity_equal(fs_identity a, fs_identity b);
+/* One identity for the files of `dir` whose names end in one of `suffixes` (NULL-terminated): it
+ * changes when any of them is written, added, renamed or removed (newest mtime, total size, and a
+ * hash of every name and identity in `inode`). `exists` is false when no file matches. */
+fs_identity fs_folder_identity(const char *dir, const char *const *suffixes);
+/* True when `name` ends with one of `suffixes`. */
+bool fs_name_has_suffix(const char *name, const char *const *suffixes);
+/* fs_folder_identity's step: one matching file folded into the folder's identity. */
+void fs_identity_fold(fs_identity *folder, const char *name, fs_identity file);
 bool fs_exists(const char *path);
 
 /* A new folder only this user can enter (0700), with an unpredictable name, for library copies. */

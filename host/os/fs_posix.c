@@ -23,6 +23,22 @@ fs_identity fs_identity_of(const char *path)
     return id;
 }
 
+fs_identity fs_folder_identity(const char *dir, const char *const *suffixes)
+{
+    fs_identity folder = {0};
+    DIR *d = opendir(dir);
+    if (!d) return folder;
+    char path[FS_PATH_MAX];
+    for (struct dirent *e; (e = readdir(d));) {
+        if (!fs_name_has_suffix(e->d_name, suffixes)) continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        fs_identity file = fs_identity_of(path);
+        if (file.exists) fs_identity_fold(&folder, e->d_name, file);
+    }
+    closedir(d);
+    return folder;
+}
+
 bool fs_private_dir_create(char *out, size_t cap, host_error *err)
 {
     const char *root = getenv("XDG_RUNTIME_DIR");

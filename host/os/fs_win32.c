@@ -27,6 +27,23 @@ fs_identity fs_identity_of(const char *path)
     return id;
 }
 
+fs_identity fs_folder_identity(const char *dir, const char *const *suffixes)
+{
+    fs_identity folder = {0};
+    char pattern[FS_PATH_MAX];
+    snprintf(pattern, sizeof(pattern), "%s\\*", dir);
+    WIN32_FIND_DATAA f;
+    HANDLE h = FindFirstFileA(pattern, &f);
+    if (h == INVALID_HANDLE_VALUE) return folder;
+    do {
+        if ((f.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !fs_name_has_suffix(f.cFileName, suffixes)) continue;
+        fs_identity file = {true, win32_filetime_ns(f.ftLastWriteTime), (uint64_t)f.nFileSizeHigh << 32 | f.nFileSizeLow, 0};
+        fs_identity_fold(&folder, f.cFileName, file);
+    } while (FindNextFileA(h, &f));
+    FindClose(h);
+    return folder;
+}
+
 /* ---- the private folder ------------------------------------------------------------------ */
 
 /* A security descriptor whose DACL lets only the current user in, inherited by the files made in

@@ -19,6 +19,10 @@ typedef struct watch_change {
 
 /* Starts watching `path`; polling is used when the OS facility is missing or `force_polling`. */
 watch *watch_start(const char *path, bool force_polling, host_error *err);
+/* Watches the files of the folder `dir` whose names end in one of `suffixes` (NULL-terminated, kept
+ * by the caller): a change is any of them written, added, renamed or removed (fs_folder_identity);
+ * subfolders are not watched. */
+watch *watch_start_folder(const char *dir, const char *const *suffixes, bool force_polling, host_error *err);
 /* True when the file changed since the last take; fills `out` with the latest change. */
 bool watch_take(watch *w, watch_change *out);
 bool watch_is_polling(const watch *w);

@@ -18,7 +18,8 @@
 struct watch {
     char path[FS_PATH_MAX];
     char dir[FS_PATH_MAX];
-    const char *name; /* the file name inside dir */
+    const char *name; /* the file name inside dir; NULL when watching a folder */
+    const char *const *suffixes; /* a folder's watched names end in one of these */
     int inotify_fd;   /* -1 when polling */
     int stop_pipe[2];
     pthread_t thread;
@@ -32,7 +33,7 @@ struct watch {
 
 static void watch_record(watch *w)
 {
-    fs_identity id = fs_identity_of(w->path);
+    fs_identity id = w->name ? fs_identity_of(w->path) : fs_folder_identity(w->dir, w->suffixes);
     if (!id.exists || fs_identity_equal(id, w->seen)) return;
     w->seen = id;
     pthread_mutex_lock(&w->lock);
@@ -50,7 +51,8 @@ static bool watch_events_match(watch *w, const char *buf, ssize_t len)
     for (const char *p = buf; p < buf + len;) {
         const struct inotify_event *e = (const struct inotify_event *)p;
         /* a lost event (queue overflow) may have been ours: check the file */
-        if ((e->len && strcmp(e->name, w->name) == 0) || (e->mask & IN_Q_OVERFLOW)) hit = true;
+        bool ours = e->len && (w->name ? strcmp(e->name, w->name) == 0 : fs_name_has_suffix(e->name, w->suffixes));
+        if (ours || (e->mask & IN_Q_OVERFLOW)) hit = true;
         if (e->mask & IN_IGNORED) {
             /* the folder itself went away: continue by polling */
             close(w->inotify_fd);
@@ -83,26 +85,18 @@ static void *watch_thread(void *arg)
     return NULL;
 }
 
-watch *watch_start(const char *path, bool force_polling, host_error *err)
+/* Starts the thread on a watch whose dir, name and suffixes are set. */
+static watch *watch_begin(watch *w, bool force_polling, host_error *err)
 {
-    watch *w = calloc(1, sizeof(*w));
-    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
-    snprintf(w->path, sizeof(w->path), "%s", path);
-    const char *slash = strrchr(w->path, '/');
-    w->name = slash ? slash + 1 : w->path;
-    if (!slash) strcpy(w->dir, ".");
-    else if (slash == w->path) strcpy(w->dir, "/");
-    else snprintf(w->dir, sizeof(w->dir), "%.*s", (int)(slash - w->path), w->path);
-    w->seen = fs_identity_of(path);
+    w->seen = w->name ? fs_identity_of(w->path) : fs_folder_identity(w->dir, w->suffixes);
     pthread_mutex_init(&w->lock, NULL);
     w->inotify_fd = -1;
+    uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | (w->name ? 0 : IN_DELETE | IN_MOVED_FROM);
     if (!force_polling) {
         w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (w->inotify_fd >= 0 &&
-            inotify_add_watch(w->inotify_fd, w->dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB) < 0) {
+        if (w->inotify_fd >= 0 && inotify_add_watch(w->inotify_fd, w->dir, mask) < 0) {
             close(w->inotify_fd);
             w->inotify_fd = -1;
-            __atomic_store_n(&w->polling, true, __ATOMIC_RELAXED);
         }
     }
     w->polling = w->inotify_fd < 0;
@@ -118,6 +112,29 @@ watch *watch_start(const char *path, bool force_polling, host_error *err)
         return host_fail(err, "cannot start the file watch thread"), NULL;
     }
     return w;
+}
+
+watch *watch_start(const char *path, bool force_polling, host_error *err)
+{
+    watch *w = calloc(1, sizeof(*w));
+    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    const char *slash = strrchr(w->path, '/');
+    w->name = slash ? slash + 1 : w->path;
+    if (!slash) strcpy(w->dir, ".");
+    else if (slash == w->path) strcpy(w->dir, "/");
+    else snprintf(w->dir, sizeof(w->dir), "%.*s", (int)(slash - w->path), w->path);
+    return watch_begin(w, force_polling, err);
+}
+
+watch *watch_start_folder(const char *dir, const char *const *suffixes, bool force_polling, host_error *err)
+{
+    watch *w = calloc(1, sizeof(*w));
+    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
+    snprintf(w->dir, sizeof(w->dir), "%s", dir);
+    snprintf(w->path, sizeof(w->path), "%s", dir);
+    w->suffixes = suffixes;
+    return watch_begin(w, force_polling, err);
 }
 
 bool watch_take(watch *w, watch_change *out)

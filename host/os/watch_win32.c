@@ -17,6 +17,7 @@
 struct watch {
     char path[FS_PATH_MAX];
     char dir[FS_PATH_MAX];
+    const char *const *suffixes; /* watching a folder: its names that end in one of these */
     HANDLE change;               /* the folder's change notification; INVALID_HANDLE_VALUE when polling */
     uint64_t dir_id;             /* the folder's file ID when the notification was set up */
     HANDLE stop;                 /* event: watch_stop asks the thread to end */
@@ -29,9 +30,14 @@ struct watch {
     volatile LONG polling;       /* the thread polls (no notification, or it lost the folder) */
 };
 
+static fs_identity watch_identity(const watch *w)
+{
+    return w->suffixes ? fs_folder_identity(w->dir, w->suffixes) : fs_identity_of(w->path);
+}
+
 static void watch_record(watch *w)
 {
-    fs_identity id = fs_identity_of(w->path);
+    fs_identity id = watch_identity(w);
     if (!id.exists || fs_identity_equal(id, w->seen)) return;
     w->seen = id;
     AcquireSRWLockExclusive(&w->lock);
@@ -95,13 +101,10 @@ static void watch_split_dir(const char *path, char *dir, size_t cap)
     else snprintf(dir, cap, "%.*s", (int)(sep - path), path);
 }
 
-watch *watch_start(const char *path, bool force_polling, host_error *err)
+/* Starts the thread on a watch whose path, dir and suffixes are set. */
+static watch *watch_begin(watch *w, bool force_polling, host_error *err)
 {
-    watch *w = calloc(1, sizeof(*w));
-    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
-    snprintf(w->path, sizeof(w->path), "%s", path);
-    watch_split_dir(w->path, w->dir, sizeof(w->dir));
-    w->seen = fs_identity_of(path);
+    w->seen = watch_identity(w);
     InitializeSRWLock(&w->lock);
     w->dir_id = watch_dir_id(w->dir);
     w->change = force_polling || !w->dir_id ? INVALID_HANDLE_VALUE
@@ -117,6 +120,25 @@ watch *watch_start(const char *path, bool force_polling, host_error *err)
         return host_fail(err, "cannot start the file watch thread: %s", win32_error_text(code).s), NULL;
     }
     return w;
+}
+
+watch *watch_start(const char *path, bool force_polling, host_error *err)
+{
+    watch *w = calloc(1, sizeof(*w));
+    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    watch_split_dir(w->path, w->dir, sizeof(w->dir));
+    return watch_begin(w, force_polling, err);
+}
+
+watch *watch_start_folder(const char *dir, const char *const *suffixes, bool force_polling, host_error *err)
+{
+    watch *w = calloc(1, sizeof(*w));
+    if (!w) return host_fail(err, "out of memory starting the file watch"), NULL;
+    snprintf(w->path, sizeof(w->path), "%s", dir);
+    snprintf(w->dir, sizeof(w->dir), "%s", dir);
+    w->suffixes = suffixes;
+    return watch_begin(w, force_polling, err);
 }
 
 bool watch_take(watch *w, watch_change *out)

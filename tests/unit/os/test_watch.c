@@ -276,6 +276,81 @@ static void a_missing_folder_falls_back_to_polling(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* ---- a folder of sources --------------------------------------------------------------------- */
+
+static const char *const sources[] = {".c", ".h", NULL};
+
+static watch *start_folder(void **state, bool force_polling)
+{
+    host_error err = {{0}};
+    F->w = watch_start_folder(F->dir, sources, force_polling, &err);
+    if (!F->w) print_error("watch_start_folder: %s\n", err.msg);
+    assert_non_null(F->w);
+    return F->w;
+}
+
+/* Waits for a change, then until the watch is quiet again; the count taken last. */
+static uint64_t settle(watch *w)
+{
+    watch_change c = {0};
+    assert_true(wait_change(w, &c, WAIT_MS));
+    while (wait_change(w, &c, QUIET_MS)) {
+    }
+    return c.count;
+}
+
+/* A save of a source, a new header and a deleted source are each a change; a file of another kind
+ * (an editor's backup, the build's output) is not. */
+static void check_folder_sees_its_sources(void **state, bool polling)
+{
+    char path[FS_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/game.c", F->dir);
+    write_text(path, "int a;");
+    watch *w = start_folder(state, polling);
+    watch_change c;
+    assert_quiet(w);
+    snprintf(path, sizeof(path), "%s/game.c~", F->dir);
+    write_text(path, "backup");
+    snprintf(path, sizeof(path), "%s/game.o", F->dir);
+    write_text(path, "object");
+    assert_quiet(w);
+    sleep_ms(20);
+    snprintf(path, sizeof(path), "%s/game.c", F->dir);
+    write_text(path, "int a; int b;");
+    uint64_t seen = settle(w);
+    assert_true(seen >= 1); /* a rewrite in place may show its truncated moment too */
+    snprintf(path, sizeof(path), "%s/game.h", F->dir);
+    write_text(path, "extern int a;");
+    uint64_t added = settle(w);
+    assert_true(added > seen);
+    assert_int_equal(unlink(path), 0);
+    assert_true(settle(w) > added);
+    assert_quiet(w);
+}
+
+static void a_folder_watch_sees_its_sources(void **state) { check_folder_sees_its_sources(state, false); }
+static void polling_a_folder_sees_its_sources(void **state) { check_folder_sees_its_sources(state, true); }
+
+/* The folder's identity is the same for the same files in any order, and changes with any of them. */
+static void a_folder_identity_follows_every_matching_file(void **state)
+{
+    char a[FS_PATH_MAX + 16], b[FS_PATH_MAX + 16];
+    snprintf(a, sizeof(a), "%s/a.c", F->dir);
+    snprintf(b, sizeof(b), "%s/b.h", F->dir);
+    assert_false(fs_folder_identity(F->dir, sources).exists);
+    write_text(a, "1");
+    write_text(b, "22");
+    fs_identity one = fs_folder_identity(F->dir, sources);
+    assert_true(one.exists);
+    assert_int_equal(one.size, 3);
+    assert_true(fs_identity_equal(one, fs_folder_identity(F->dir, sources)));
+    write_text(b, "333");
+    assert_false(fs_identity_equal(one, fs_folder_identity(F->dir, sources)));
+    assert_true(fs_name_has_suffix("x.c", sources));
+    assert_false(fs_name_has_suffix(".c", sources)); /* a bare suffix is no source file */
+    assert_false(fs_name_has_suffix("x.cc", sources));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +371,9 @@ int main(void)
         T(polling_ignores_other_files),
         T(polling_stop_closes_every_descriptor),
         T(a_missing_folder_falls_back_to_polling),
+        T(a_folder_watch_sees_its_sources),
+        T(polling_a_folder_sees_its_sources),
+        T(a_folder_identity_follows_every_matching_file),
     };
     return cmocka_run_group_tests_name("watch", tests, NULL, NULL);
 }
