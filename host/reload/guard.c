@@ -161,9 +161,12 @@ guard_verdict guard_run(guard *g, reload_hook hook, crash_fn *fn, void *ctx)
 /* In a signal handler on the main thread: the innermost frame in the running library, by name. */
 static void guard_sample(void *ctx, const uintptr_t *frames, int count, char *out, size_t cap)
 {
-    const lib_version *v = &((const guard *)ctx)->scene.versions->running;
+    guard *g = ctx;
+    const lib_version *v = &g->scene.versions->running;
+    g->hang_pc = 0;
     for (int i = 0; i < count; i++) {
         if (!lib_version_holds(v, frames[i])) continue;
+        g->hang_pc = frames[i] - 1; /* the report adds its source line, outside the signal handler */
         symbols_format(&v->symbols, lib_version_vaddr(v, frames[i] - 1), out, cap); /* -1: inside the call, not after */
         return;
     }
@@ -174,15 +177,18 @@ static void guard_sample(void *ctx, const uintptr_t *frames, int count, char *ou
 static void guard_report_hang(void *ctx, const char *call, const char *where, double seconds)
 {
     const guard *g = ctx;
-    uint64_t version = g->scene.versions->running.number;
-    char msg[HOST_ERROR_MAX];
-    snprintf(msg, sizeof(msg), "%s has run for %.1f s in game library version %llu and is now in %s: an endless loop "
-                               "or a deadlock? (--watchdog %llu)", call, seconds, (unsigned long long)version,
-             where, (unsigned long long)g->watchdog_seconds);
+    const lib_version *running = &g->scene.versions->running;
+    char msg[HOST_ERROR_MAX], line[160] = "", at[176] = "";
+    if (g->hang_pc && lines_find(running->lines, g->hang_pc, line, sizeof(line))) snprintf(at, sizeof(at), " (%s)", line);
+    snprintf(msg, sizeof(msg), "%s has run for %.1f s in game library version %llu and is now in %s%s: an endless loop "
+                               "or a deadlock? (--watchdog %llu)", call, seconds, (unsigned long long)running->number,
+             where, at, (unsigned long long)g->watchdog_seconds);
+    uint64_t version = running->number;
     event e = event_begin(g->scene.events, "warning");
     event_str(&e, "msg", msg);
     event_str(&e, "hook", call);
     event_str(&e, "function", where);
+    if (line[0]) event_str(&e, "line", line);
     event_num(&e, "seconds", seconds);
     event_uint(&e, "version", version);
     event_end(g->scene.events, &e);

@@ -54,6 +54,7 @@ typedef struct guard {
     guard_scene scene;
     watchdog *watchdog;
     uint64_t watchdog_seconds;
+    volatile uintptr_t hang_pc;             /* where the watchdog found the main thread (its handler stores it) */
     crash_info crash;                       /* the last crash */
     char crash_line[GUARD_LINE_MAX];        /* the last crash in one line */
     uint64_t failures[BLOCK_ARENA_COUNT + 1]; /* failure counts of the arenas and the heap before the call */

@@ -23,7 +23,7 @@ static bool stale_on_hit(void *ctx, uint64_t offset, uint64_t value)
     const block_region *r = &s->block->regions[s->region];
     uint64_t at = s->region_offset + offset;
     char symbol_text[160];
-    symbols_format(&s->old->symbols, lib_version_vaddr(s->old, (uintptr_t)value), symbol_text, sizeof(symbol_text));
+    lib_version_name(s->old, (uintptr_t)value, symbol_text, sizeof(symbol_text));
     char msg[1024];
     snprintf(msg, sizeof(msg), "stale pointer after the reload: %.16s+0x%llx holds 0x%llx, inside unloaded game library "
                                "version %llu (%s); keep a function registry handle or a copy (arena_push_str) "

@@ -11,6 +11,7 @@
 static void lib_version_free(lib_version *v)
 {
     symbols_free(&v->symbols);
+    lines_close(v->lines);
     free(v->image);
     memset(v, 0, sizeof(*v));
 }
@@ -89,16 +90,25 @@ static void versions_warn_globals(const lib_version *v, const event_log *log)
 
 /* ---- loading and swapping --------------------------------------------------------------------- */
 
-/* Where the version is mapped, and its symbols (read from `image`, which the version does not own). */
-static void versions_place(lib_version *v, const loader_lib *lib, const void *image, uint64_t size,
-                           const event_log *log)
+/* A copy of the version's bytes (NULL when it has none, or out of memory: then no fallback). */
+static void *versions_copy_image(const lib_version *v)
+{
+    void *copy = v->image ? malloc(v->image_size ? v->image_size : 1) : NULL;
+    if (copy) memcpy(copy, v->image, v->image_size);
+    return copy;
+}
+
+/* Where the version is mapped, its symbols and its source lines, from its own bytes. */
+static void versions_place(lib_version *v, const loader_lib *lib, const event_log *log)
 {
     v->start = lib->image_start;
     v->end = lib->image_end;
     host_error err;
-    if (image && !symbols_read(image, size, &v->symbols, &err))
+    if (!v->image) return;
+    if (!symbols_read(v->image, v->image_size, &v->symbols, &err))
         event_warn(log, "no symbols for game library version %llu (%s): crashes and stale pointers will be reported "
                         "by address only", (unsigned long long)v->number, err.msg);
+    v->lines = lines_open(lib->path, v->image, v->image_size, v->start, v->symbols.image_vaddr);
 }
 
 void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log)
@@ -107,7 +117,7 @@ void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t 
     vs->pending.number = ++vs->newest;
     vs->pending.image = image;
     vs->pending.image_size = size;
-    versions_place(&vs->pending, lib, image, size, log);
+    versions_place(&vs->pending, lib, log);
     versions_warn_globals(&vs->pending, log);
 }
 
@@ -115,7 +125,9 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
 {
     lib_version_free(&vs->pending);
     vs->pending.number = vs->fallback.number;
-    versions_place(&vs->pending, lib, vs->fallback.image, vs->fallback.image_size, log);
+    vs->pending.image = versions_copy_image(&vs->fallback);
+    vs->pending.image_size = vs->fallback.image_size;
+    versions_place(&vs->pending, lib, log);
 }
 
 /* The running version leaves: it may become the fallback; its range is fenced and its symbols kept
@@ -123,17 +135,16 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
 static void versions_retire(versions *vs, bool fence)
 {
     lib_version *r = &vs->running;
-    if (r->ran && !r->crashed && r->image) {
+    void *copy = r->ran && !r->crashed ? versions_copy_image(r) : NULL;
+    if (copy) {
         free(vs->fallback.image);
-        vs->fallback = (lib_version){.number = r->number, .image = r->image, .image_size = r->image_size};
-        r->image = NULL;
+        vs->fallback = (lib_version){.number = r->number, .image = copy, .image_size = r->image_size};
     }
     lib_version *slot = &vs->retired[vs->retired_next++ % VERSIONS_RETIRED_MAX];
     if (slot->fenced) crash_unfence(slot->start, slot->end);
     lib_version_free(slot);
-    *slot = *r;
-    free(slot->image);
-    slot->image = NULL;
+    *slot = *r; /* its symbols, lines and bytes name stale pointers into it */
+    lines_release_file(slot->lines); /* its copy is deleted next */
     slot->fenced = fence && slot->end > slot->start && crash_fence(slot->start, slot->end);
     memset(r, 0, sizeof(*r));
 }
@@ -161,8 +172,16 @@ bool versions_symbolize(void *ctx, uintptr_t addr, char *out, size_t cap)
         snprintf(number, sizeof(number), "stale: version %llu ", (unsigned long long)v->number);
         len = symbols_append(out, cap, len, number);
     }
-    symbols_format(&v->symbols, lib_version_vaddr(v, addr), out + len, cap - len);
+    lib_version_name(v, addr, out + len, cap - len);
     return true;
+}
+
+void lib_version_name(const lib_version *v, uintptr_t addr, char *out, size_t cap)
+{
+    size_t len = symbols_format(&v->symbols, lib_version_vaddr(v, addr), out, cap);
+    char line[160];
+    if (len + 4 >= cap || !lines_find(v->lines, addr, line, sizeof(line))) return;
+    snprintf(out + len, cap - len, " (%s)", line);
 }
 
 void versions_free(versions *vs)

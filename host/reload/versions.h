@@ -9,11 +9,13 @@
  *
  * Unloaded versions are fenced (their address ranges mapped no-access, os/crash.h), so a stale
  * pointer into one faults at a known place. The fallback keeps only its number and its file's
- * bytes: the newest version that ran an update and never crashed, loaded again for a rollback. */
+ * bytes: the newest version that ran an update and never crashed, loaded again for a rollback.
+ * Every version keeps its file's bytes while it is known, for its source lines (os/lines.h). */
 #ifndef VERSIONS_H
 #define VERSIONS_H
 
 #include "../base/events.h"
+#include "../os/lines.h"
 #include "../os/loader.h"
 #include "../os/symbols.h"
 
@@ -23,7 +25,9 @@ typedef struct lib_version {
     uint64_t number;      /* 0: none */
     uintptr_t start, end; /* where it is (or was) mapped */
     symbol_table symbols;
-    void *image;          /* the library file's bytes while this version may become the fallback */
+    lines *lines;         /* its source lines (debug information), NULL when it has none */
+    void *image;          /* the library file's bytes, owned: the line table reads them, and the
+                             fallback is loaded again from its own copy */
     uint64_t image_size;
     bool ran;             /* an update returned */
     bool crashed;
@@ -57,8 +61,10 @@ const lib_version *versions_at(const versions *vs, uintptr_t addr);
 bool lib_version_holds(const lib_version *v, uintptr_t addr);
 /* An address as the version's file numbers it (what its symbol table speaks). */
 uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr);
-/* A crash_symbolize_fn (ctx: the versions): "func+0x1a", "stale: version 2 func+0x0", or the
- * module outside the game (false). */
+/* "func+0x1a (file.c:12)" for a code address of v (no line when v has no debug information). */
+void lib_version_name(const lib_version *v, uintptr_t addr, char *out, size_t cap);
+/* A crash_symbolize_fn (ctx: the versions): "func+0x1a (file.c:12)", "stale: version 2 func+0x0",
+ * or the module outside the game (false). */
 bool versions_symbolize(void *ctx, uintptr_t addr, char *out, size_t cap);
 
 void versions_free(versions *vs);
