@@ -23,13 +23,13 @@ cd /d "%ROOT%"
 
 rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
 set "ARENA_SRC=arena\arena.c arena\arena_stats.c arena\pool.c arena\arena_os_win32.c"
-set "HOST_LIB_SRC=host\base\error.c host\base\units.c host\base\events.c host\base\block.c host\os\block_win32.c host\os\clock_win32.c host\os\crash.c host\os\crash_win32.c host\os\fs_common.c host\os\fs_win32.c host\os\signals_win32.c host\os\stats_input_win32.c host\os\symbols.c host\os\symbols_win32.c host\os\terminal_win32.c host\os\watch_win32.c host\os\watchdog_win32.c host\reload\functions.c host\reload\guard.c host\reload\layout.c host\reload\load.c host\reload\registry.c host\reload\reload.c host\reload\scan.c host\reload\stale.c host\reload\swap_layout.c host\reload\versions.c host\stats\report.c host\stats\report_html.c host\stats\report_json.c host\stats\report_stream.c host\stats\report_text.c host\stats\stats.c host\cli.c host\host.c host\services.c host\status.c host\os\util_win32.c"
+set "HOST_LIB_SRC=host\base\error.c host\base\units.c host\base\events.c host\base\block.c host\os\block_win32.c host\os\clock_win32.c host\os\command_win32.c host\os\crash.c host\os\crash_win32.c host\os\fs_common.c host\os\fs_win32.c host\os\lines_win32.c host\os\signals_win32.c host\os\stats_input_win32.c host\os\symbols.c host\os\symbols_win32.c host\os\terminal_win32.c host\os\watch_win32.c host\os\watchdog_win32.c host\reload\functions.c host\reload\guard.c host\reload\layout.c host\reload\load.c host\reload\registry.c host\reload\reload.c host\reload\scan.c host\reload\stale.c host\reload\swap_layout.c host\reload\versions.c host\stats\report.c host\stats\report_html.c host\stats\report_json.c host\stats\report_stream.c host\stats\report_text.c host\stats\stats.c host\rebuild\rebuild.c host\cli.c host\host.c host\services.c host\status.c host\os\util_win32.c"
 set "HEAP_SRC=arena\heap.c"
-set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_watchdog reload\test_layout reload\test_registry stats\test_report test_cli"
+set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_watchdog os\test_command reload\test_layout reload\test_registry stats\test_report rebuild\test_rebuild test_cli"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
 set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
 set "OPT=/O2"
-set "SYSLIBS=bcrypt.lib advapi32.lib"
+set "SYSLIBS=bcrypt.lib advapi32.lib dbghelp.lib"
 
 set "CMD=%~1"
 if "%CMD%"=="" set "CMD=build"
@@ -71,7 +71,10 @@ call :build_host
 if errorlevel 1 exit /b 1
 call :build_game "%GAME_DIR%"
 if errorlevel 1 exit /b 1
-"%BUILD%\host.exe" %REST% "%GAME_DIR%\build\game.dll"
+rem --watch: the host runs this script's game build on every save
+set "WATCH="
+echo.%REST% | findstr /c:"--watch" >nul && set WATCH=--build-command "\"%ROOT%\build.bat\" game \"%GAME_DIR%\""
+"%BUILD%\host.exe" %WATCH% %REST% "%GAME_DIR%\build\game.dll"
 exit /b %errorlevel%
 
 :cmd_release
@@ -278,12 +281,19 @@ call :game_sources "%DIR%"
 echo building> "%LOCK%"
 rem older PDBs go unless a debugger still holds one; the new one gets a name of its own
 del /q "%DIR%\build\game_*.pdb" 2>nul
-set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /LD /Ihost\api /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
+if not defined GAME_OPT set "GAME_OPT=/Od"
+set CL_ARGS=!CFLAGS! !GAME_OPT! !GAME_CFLAGS! /LD /Ihost\api /Iarena /I"!DIR!" !GAME_SRC! !ARENA_SRC! /Fo"!DIR!\build\obj\\" ^
   /Fd"!DIR!\build\obj\\"
 set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
-call :compile "%DIR%\build\game.dll"
+rem the compiler's words go to the console and, with the outcome, to game.dll.result for the host
+call :compile "%DIR%\build\game.dll" > "%DIR%\build\game.dll.msgs" 2>&1
 set "RC=%errorlevel%"
-del /q "%LOCK%" 2>nul
+type "%DIR%\build\game.dll.msgs"
+set "RESULT=ok"
+if not "%RC%"=="0" set "RESULT=failed"
+(echo !RESULT!& type "%DIR%\build\game.dll.msgs") > "%DIR%\build\game.dll.result.tmp"
+move /y "%DIR%\build\game.dll.result.tmp" "%DIR%\build\game.dll.result" >nul
+del /q "%DIR%\build\game.dll.msgs" "%LOCK%" 2>nul
 if not "%RC%"=="0" (
   echo build.bat: game build failed in %DIR% ^(the running host keeps the last good version^) 1>&2
   exit /b 1

@@ -28,18 +28,19 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
-              host/os/block_posix.c host/os/clock_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
-              host/os/fs_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
+              host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
               host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
+              host/rebuild/rebuild.c
               host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl)
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -69,6 +70,7 @@ ensure_deps() {
   [ ${#missing[@]} -eq 0 ] || need_packages "${missing[@]}"
   missing=()
   has_header mimalloc.h || missing+=(libmimalloc-dev)
+  has_header elfutils/libdw.h || missing+=(libdw-dev)
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
   need_packages "${missing[@]}"
 }
@@ -86,15 +88,17 @@ compile() { # OUT ARGS...
   mv -f "$tmp" "$out"
 }
 
-# True when OBJ exists and is newer than its source and every header it included (its .d file,
-# which -MMD wrote; a header that is gone makes it stale).
-obj_fresh() { # OBJ
+# True when OBJ was compiled from SRC (a copied folder's objects are not) and is newer than it and
+# every header it included (its .d file, which -MMD wrote; a header that is gone makes it stale).
+obj_fresh() { # OBJ SRC
   local obj="$1" dep="${1%.o}.d" text f
   [ -f "$obj" ] && [ -f "$dep" ] || return 1
   text="$(<"$dep")"
   text="${text//\\$'\n'/ }"
   text="${text%%$'\n'*}" # the object's own rule; -MP's empty rules for headers follow
-  for f in ${text#*:}; do
+  set -- ${text#*:} "$2"
+  [ "$1" = "${!#}" ] || return 1
+  for f; do
     [ -e "$f" ] && [ ! "$f" -nt "$obj" ] || return 1
   done
 }
@@ -129,7 +133,7 @@ compile_objects() {
     obj="${src#"$strip"/}"
     obj="$dir/${obj%.*}.o"
     OBJECTS+=("$obj")
-    obj_fresh "$obj" || pending+=("$src" "$obj")
+    obj_fresh "$obj" "$src" || pending+=("$src" "$obj")
   done
   local running=0 failed=0 i
   for ((i = 0; i < ${#pending[@]}; i += 2)); do
@@ -184,21 +188,36 @@ game_dir() {
   printf '%s' "$dir"
 }
 
+# How games are optimised: a debug build by default (no inlining, frame pointers, so a crash or a
+# breakpoint names the line it is on); GAME_OPT, or --release (-O2), says otherwise.
+GAME_OPT_DEFAULT="-O0 -fno-omit-frame-pointer"
+GAME_OPT_RELEASE="-O2"
+
+# The result of a game build, beside the library, written whole (temporary name, rename) so that a
+# running host reads either the last result or this one: "ok" or "failed" on the first line, then
+# everything the compiler and linker said.
+write_build_result() { # LIB STATUS MESSAGES_FILE
+  { echo "$2"; cat "$3"; } >"$1.result.tmp" && mv -f "$1.result.tmp" "$1.result"
+}
+
 # Builds GAME_DIR/build/libgame.so while holding libgame.so.lock, the file the host waits on; only
 # what changed is compiled (objects in GAME_DIR/build/obj), and an unchanged library is left alone
 # (so a running host sees no rebuild). GAME_CFLAGS adds flags (a host built with ASan needs games
 # built with it too, since the host and the game poison and unpoison the same arenas).
 build_game() { # GAME_DIR
-  local dir="$1" extra=()
+  local dir="$1" extra=() opt=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
-  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock"
+  read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
+  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
-    -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
-    link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic || ok=$?
-  rm -f "$lock"
+  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
+      -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
+      link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
+  cat "$msgs" >&2
+  write_build_result "$lib" "$([ $ok = 0 ] && echo ok || echo failed)" "$msgs"
+  rm -f "$lock" "$msgs"
   [ $ok = 0 ] || die "game build failed in $dir (the running host keeps the last good version)"
   say "built $lib"
 }
@@ -267,8 +286,8 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report test_cli)
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
+            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -284,7 +303,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal)
+INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
@@ -360,6 +379,7 @@ build_tests() {
     build_integration_tests &&
     build_fuzzers || die "test build failed (see above)"
   command -v valgrind >/dev/null 2>&1 || need_packages valgrind
+  command -v gdb >/dev/null 2>&1 || need_packages gdb
 }
 
 cmd_test() {
@@ -381,6 +401,7 @@ cmd_test() {
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
+  test_start integration/test_workflow env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_workflow"
   test_start integration/test_soak env ENGINE_ROOT="$ROOT" "$BUILD/tests/test_soak"
   start_valgrind_tests
   start_fuzzers "$FUZZ_TEST_RUNS"
@@ -405,6 +426,8 @@ cmd_bench() {
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl
+  compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
+    tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
@@ -420,6 +443,8 @@ cmd_bench() {
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
   echo
   "$BUILD/bench/bench_scan"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
 }
 
 # ---- commands -----------------------------------------------------------------------------------
@@ -435,13 +460,18 @@ main() {
   [ $# -gt 0 ] && shift
   case "$cmd" in
     build)   ensure_deps; build_host; build_game "$ROOT/game_template" ;;
-    game)    local d; d="$(game_dir "${1:-}")"; build_game "$d" ;;
+    game)
+      [ "${1:-}" = --release ] && { GAME_OPT="$GAME_OPT_RELEASE"; shift; }
+      local d; d="$(game_dir "${1:-}")"; build_game "$d" ;;
     run)
-      local d="$ROOT/game_template"
+      local d="$ROOT/game_template" release=() arg watch=()
+      [ "${1:-}" = --release ] && { GAME_OPT="$GAME_OPT_RELEASE"; release=(--release); shift; }
       if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then d="$1"; shift; fi
       d="$(game_dir "$d")"
       ensure_deps; build_host; build_game "$d"
-      exec "$BUILD/host" "$@" "$d/build/libgame.so" ;;
+      # --watch: the host runs this script's game build on every save
+      for arg; do [ "$arg" = --watch ] && watch=(--build-command "$(printf '%q ' "$ROOT/build.sh" game "${release[@]}" "$d")"); done
+      exec "$BUILD/host" "${watch[@]}" "$@" "$d/build/libgame.so" ;;
     release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
     test)    cmd_test ;;
     fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null

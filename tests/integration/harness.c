@@ -55,7 +55,7 @@ static pid_t harness_spawn(const char *const *argv, const char *out_path)
         dup2(fd, 1);
         dup2(fd, 2);
     }
-    execv(argv[0], (char *const *)argv);
+    execvp(argv[0], (char *const *)argv); /* a bare name (gdb) is looked up on PATH */
     _exit(127);
 }
 
@@ -217,22 +217,52 @@ bool harness_put_library(const harness_game *g, const char *src)
 
 /* ---- the host ---------------------------------------------------------------------------- */
 
-bool harness_host_start(harness_host *h, const char *lib, const char *const *args)
+/* The host's command line, after `prefix` (NULL-terminated, may be empty); its events in h->events. */
+static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, const char *lib, const char *const *args)
 {
     static unsigned serial;
     snprintf(h->events, sizeof(h->events), "/tmp/harness-events-%d-%u.jsonl", (int)getpid(), ++serial);
     snprintf(h->output, sizeof(h->output), "/tmp/harness-output-%d-%u.log", (int)getpid(), serial);
-    const char *argv[64];
+    const char *argv[80];
     int n = 0;
+    for (; prefix && *prefix && n < 16; prefix++) argv[n++] = *prefix;
     argv[n++] = harness_host_path();
     argv[n++] = "--headless";
     argv[n++] = "--events";
     argv[n++] = h->events;
-    for (; args && *args && n < 60; args++) argv[n++] = *args;
+    for (; args && *args && n < 76; args++) argv[n++] = *args;
     argv[n++] = lib;
     argv[n] = NULL;
-    h->pid = harness_spawn(argv, h->output);
+    return harness_spawn(argv, h->output);
+}
+
+bool harness_host_start(harness_host *h, const char *lib, const char *const *args)
+{
+    h->pid = harness_host_spawn(h, NULL, lib, args);
     return h->pid > 0 && harness_wait(h, "load", 1, 10000);
+}
+
+bool harness_debug_start(harness_host *h, const char *script, const char *lib, const char *const *args)
+{
+    const char *gdb[] = {"gdb", "-batch", "-nx", "-x", script, "--args", NULL};
+    h->pid = harness_host_spawn(h, gdb, lib, args);
+    return h->pid > 0;
+}
+
+int harness_host_wait(harness_host *h, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        int st;
+        if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+            h->pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+        }
+        harness_sleep_ms(20);
+    }
+    kill(h->pid, SIGKILL);
+    harness_wait_child(h->pid);
+    h->pid = 0;
+    return -1000;
 }
 
 bool harness_host_alive(const harness_host *h)

@@ -12,7 +12,7 @@ WIN_BUILD="$BUILD/win"
 # modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
 # Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
 WIN_UNIT_EXCLUDE=(arena/test_heap base/test_block os/test_fs os/test_crash os/test_symbols reload/test_scan)
-WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32)
+WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32 -ldbghelp)
 
 # The Linux source lists with the _win32 half of each OS pair.
 win_sources() { # ARRAY_NAME...
@@ -54,14 +54,18 @@ win_build_host() {
 # GAME_DIR/build/game.dll under game.dll.lock, written to a temporary name and renamed, like build_game.
 # -static-libgcc: else the DLL needs libgcc_s_seh-1.dll at run time.
 win_build_game() { # GAME_DIR
-  local dir="$1" ok=0 extra=()
+  local dir="$1" ok=0 extra=() opt=()
   local lock="$dir/build/game.dll.lock"
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
-  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host/api" \
-    -I"$ROOT/arena" -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) || ok=$?
-  rm -f "$lock"
+  # DWARF 4: the version Wine's DbgHelp reads for source lines
+  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" -gdwarf-4 "${opt[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host/api" \
+    -I"$ROOT/arena" -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) 2>"$dir/build/game.dll.msgs" || ok=$?
+  cat "$dir/build/game.dll.msgs" >&2
+  write_build_result "$dir/build/game.dll" "$([ $ok = 0 ] && echo ok || echo failed)" "$dir/build/game.dll.msgs"
+  rm -f "$lock" "$dir/build/game.dll.msgs"
   [ $ok = 0 ] || die "windows game build failed in $dir (the running host keeps the last good version)"
   say "built $dir/build/game.dll"
 }

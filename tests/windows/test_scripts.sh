@@ -71,7 +71,7 @@ game_template_build_bat_offers_the_commands_of_its_build_sh() {
 
 both_read_the_same_settings() {
   local v
-  for v in GAME_CFLAGS; do
+  for v in GAME_CFLAGS GAME_OPT; do
     t_check "build.bat ignores $v" uses_env "$ROOT/build.bat" "$v" || return 1
     t_check "build.sh ignores $v" uses_env "$ROOT/build.sh" "$v" || return 1
   done
