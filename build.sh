@@ -380,6 +380,7 @@ build_tests() {
     build_fuzzers || die "test build failed (see above)"
   command -v valgrind >/dev/null 2>&1 || need_packages valgrind
   command -v gdb >/dev/null 2>&1 || need_packages gdb
+  command -v lldb >/dev/null 2>&1 || need_packages lldb
 }
 
 cmd_test() {

@@ -242,10 +242,12 @@ bool harness_host_start(harness_host *h, const char *lib, const char *const *arg
     return h->pid > 0 && harness_wait(h, "load", 1, 10000);
 }
 
-bool harness_debug_start(harness_host *h, const char *script, const char *lib, const char *const *args)
+bool harness_debug_start(harness_host *h, harness_debugger d, const char *script, const char *lib,
+                         const char *const *args)
 {
     const char *gdb[] = {"gdb", "-batch", "-nx", "-x", script, "--args", NULL};
-    h->pid = harness_host_spawn(h, gdb, lib, args);
+    const char *lldb[] = {"lldb", "-b", "-x", "-s", script, "--", NULL};
+    h->pid = harness_host_spawn(h, d == HARNESS_GDB ? gdb : lldb, lib, args);
     return h->pid > 0;
 }
 

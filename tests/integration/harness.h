@@ -46,9 +46,12 @@ bool harness_copy_file(const char *src, const char *dst);
 
 /* Starts build/host --headless --events FILE [args...] LIB (args NULL-terminated). */
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args);
-/* The host under gdb in batch mode: gdb -batch -nx -x SCRIPT --args HOST --headless --events FILE
- * [args...] LIB; gdb's own output goes to h->output. Does not wait for the load. */
-bool harness_debug_start(harness_host *h, const char *script, const char *lib, const char *const *args);
+typedef enum harness_debugger { HARNESS_GDB, HARNESS_LLDB } harness_debugger;
+/* The host under a debugger in batch mode running SCRIPT: gdb -batch -nx -x SCRIPT --args HOST ...,
+ * or lldb -b -s SCRIPT -- HOST ...; then --headless --events FILE [args...] LIB. The debugger's own
+ * output goes to h->output. Does not wait for the load. */
+bool harness_debug_start(harness_host *h, harness_debugger d, const char *script, const char *lib,
+                         const char *const *args);
 /* Waits up to timeout_ms for the process to end; its exit status, or -1000 (killed) on timeout. */
 int harness_host_wait(harness_host *h, int timeout_ms);
 /* SIGTERM, then waits; returns the exit status (or -signal). */

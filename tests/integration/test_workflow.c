@@ -1,11 +1,12 @@
 /* test_workflow.c - the edit-build-debug loop with the real host, the real build script and the
- * real gdb. Proves: with --watch a saved source is rebuilt and reloaded with no build command typed;
+ * real gdb and lldb. Proves: with --watch a saved source is rebuilt and reloaded with no build command typed;
  * a failed build (the host's or the user's own) reaches the host as a `build` event with the first
  * error at file:line while the old code runs on; a crash in a default (debug) build names file:line;
  * a second build with nothing changed compiles nothing and leaves the library alone; and a gdb
- * breakpoint set by function name stops in the new code after a reload. */
+ * breakpoint set by function name stops in the new code after a reload, in gdb and in lldb. */
 #include "harness.h"
 
+#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,7 +160,7 @@ static void test_a_build_with_nothing_changed_compiles_nothing(void **unused)
     (void)unused;
 }
 
-/* ---- gdb ------------------------------------------------------------------------------------------- */
+/* ---- debuggers ------------------------------------------------------------------------------------ */
 
 /* A breakpoint on probe_update that says which copy it stopped in, keeps going in the first copy,
  * and ends the run (SIGTERM to the host: a clean exit) once it stops in another. */
@@ -176,16 +177,59 @@ static void write_gdb_script(const char *path, const char *recipe)
                "        lib = gdb.current_progspace().solib_name(int(gdb.parse_and_eval('$pc')))\n"
                "        if not first:\n"
                "            first.append(lib)\n"
-               "            print('gdb-test first stop in', lib, flush=True)\n"
+               "            print('debug-test first stop in', lib, flush=True)\n"
                "        return lib != first[0]\n"
                "Probe('probe_update')\n"
                "end\n"
                "run\n"
-               "python print('gdb-test stopped in', gdb.current_progspace().solib_name(int(gdb.parse_and_eval('$pc'))), flush=True)\n"
+               "python print('debug-test stopped in', gdb.current_progspace().solib_name(int(gdb.parse_and_eval('$pc'))), flush=True)\n"
                "delete\n"
                "signal SIGTERM\n",
             recipe);
     fclose(f);
+}
+
+/* The same with lldb: the README's recipe (breakpoint set --name) and a Python callback, in a module
+ * beside the script. */
+static void write_lldb_script(const char *path, const char *folder)
+{
+    char module[HARNESS_PATH + 32];
+    snprintf(module, sizeof(module), "%s/debug_probe.py", folder);
+    FILE *f = fopen(module, "w");
+    assert_non_null(f);
+    fprintf(f, "first = []\n"
+               "def stop(frame, location, extra):\n"
+               "    lib = frame.GetModule().GetFileSpec().GetFilename()\n"
+               "    if not first:\n"
+               "        first.append(lib)\n"
+               "        print('debug-test first stop in', lib, flush=True)\n"
+               "    return lib != first[0]\n");
+    fclose(f);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "command script import %s\n"
+               "breakpoint set --name probe_update\n"
+               "breakpoint command add -F debug_probe.stop 1\n"
+               "process launch\n"
+               "script print('debug-test stopped in', lldb.frame.GetModule().GetFileSpec().GetFilename(), flush=True)\n"
+               "breakpoint delete --force\n"
+               "process handle SIGTERM --stop false --notify false --pass true\n"
+               "script import os, signal; os.kill(lldb.process.GetProcessID(), signal.SIGTERM)\n"
+               "continue\n",
+            module);
+    fclose(f);
+}
+
+/* Debian 12's lldb names a Python folder without its lldb module (`lldb -P`); the module is in
+ * LLVM's own folder, which PYTHONPATH then points at. */
+static void lldb_python_path(void)
+{
+    glob_t found;
+    if (glob("/usr/lib/llvm-*/lib/python3*/dist-packages/lldb/embedded_interpreter.py", 0, NULL, &found) != 0) return;
+    char *folder = found.gl_pathv[found.gl_pathc - 1]; /* the newest LLVM */
+    *strstr(folder, "/lldb/embedded_interpreter.py") = 0;
+    setenv("PYTHONPATH", folder, 1);
+    globfree(&found);
 }
 
 static bool output_has(const harness_host *h, const char *text)
@@ -199,29 +243,44 @@ static bool output_has(const harness_host *h, const char *text)
     return found;
 }
 
-static void test_a_gdb_breakpoint_stops_in_the_new_code_after_a_reload(void **unused)
+/* The debugger stops in probe_update of the first copy; the game is rebuilt; the same breakpoint
+ * stops in the reloaded copy. */
+static void debug_across_a_reload(harness_debugger debugger)
 {
     fixture f;
     memset(&f, 0, sizeof(f));
     assert_true(harness_game_copy("tests/games/probe", &f.game));
     assert_int_equal(harness_game_build(&f.game), 0);
     char script[HARNESS_PATH + 32], recipe[HARNESS_PATH + 64];
-    snprintf(script, sizeof(script), "%s/test.gdb", f.game.top);
+    snprintf(script, sizeof(script), "%s/test.debug", f.game.top);
     snprintf(recipe, sizeof(recipe), "%s/game_template/hotblock.gdb", harness_root());
-    write_gdb_script(script, recipe);
-    assert_true(harness_debug_start(&f.host, script, f.game.lib, NULL));
-    for (int waited = 0; !output_has(&f.host, "gdb-test first stop in"); waited += 50) {
-        if (waited > WAIT_MS) fail_msg("the breakpoint never stopped; gdb output in %s", f.host.output);
+    if (debugger == HARNESS_GDB) write_gdb_script(script, recipe);
+    else write_lldb_script(script, f.game.top);
+    assert_true(harness_debug_start(&f.host, debugger, script, f.game.lib, NULL));
+    for (int waited = 0; !output_has(&f.host, "debug-test first stop in"); waited += 50) {
+        if (waited > WAIT_MS) fail_msg("the breakpoint never stopped; debugger output in %s", f.host.output);
         harness_sleep_ms(50);
     }
     assert_true(harness_edit(&f.game, "probe.c", "return \"alpha\";", "return \"beta\";"));
     assert_int_equal(harness_game_build(&f.game), 0);
     int rc = harness_host_wait(&f.host, WAIT_MS);
-    if (rc != 0) fail_msg("gdb ended with %d; its output in %s", rc, f.host.output);
-    assert_true(output_has(&f.host, "gdb-test stopped in"));
+    if (rc != 0) fail_msg("the debugger ended with %d; its output in %s", rc, f.host.output);
+    assert_true(output_has(&f.host, "debug-test stopped in"));
     assert_non_null(harness_event(&f.host, "reload", NULL, 0)); /* it stopped in the reloaded copy */
     assert_non_null(harness_event(&f.host, "exit", NULL, 0));   /* and the host ended cleanly */
     harness_game_remove(&f.game);
+}
+
+static void test_a_gdb_breakpoint_stops_in_the_new_code_after_a_reload(void **unused)
+{
+    debug_across_a_reload(HARNESS_GDB);
+    (void)unused;
+}
+
+static void test_an_lldb_breakpoint_stops_in_the_new_code_after_a_reload(void **unused)
+{
+    lldb_python_path();
+    debug_across_a_reload(HARNESS_LLDB);
     (void)unused;
 }
 
@@ -234,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_a_crash_in_a_default_build_names_file_and_line),
         cmocka_unit_test(test_a_build_with_nothing_changed_compiles_nothing),
         cmocka_unit_test(test_a_gdb_breakpoint_stops_in_the_new_code_after_a_reload),
+        cmocka_unit_test(test_an_lldb_breakpoint_stops_in_the_new_code_after_a_reload),
     };
     return cmocka_run_group_tests_name("workflow", tests, NULL, NULL);
 }

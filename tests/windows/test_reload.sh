@@ -180,6 +180,8 @@ an_access_violation_is_survived() {
   crash_build CRASHY_SEGV 3 || return 1
   survived EXCEPTION_ACCESS_VIOLATION || return 1
   t_check "the crash is not placed in crashy_segv: $CRASH" grep -q 'crashy_segv' <<<"$CRASH" || return 1
+  # a MinGW build's DWARF, read by DbgHelp, gives the source line
+  t_check "the crash names no crashy.c line: $CRASH" grep -Eq '"location":"crashy_segv[^"]*crashy\.c:[0-9]+' <<<"$CRASH" || return 1
 }
 
 an_abort_is_survived() {
