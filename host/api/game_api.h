@@ -35,7 +35,7 @@
 
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
-#define GAME_API_VERSION 4
+#define GAME_API_VERSION 5
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
