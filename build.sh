@@ -33,14 +33,19 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
               host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
-              host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
-              host/stats/report_text.c host/stats/stats.c
+              host/stats/heap_sites.c host/stats/report.c host/stats/report_html.c host/stats/report_json.c
+              host/stats/report_pprof.c host/stats/report_stream.c host/stats/report_text.c host/stats/stats.c
+              host/stats/stats_collect.c host/stats/stats_leaks.c
+              build/gen/profile.pb-c.c
               host/rebuild/rebuild.c
               host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf)
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lprotobuf-c)
+# pprof's profile.proto (host/stats/), turned into C by protoc-c at build time for the
+# --alloc-profile writer; generated files live in build/gen, never in the tree.
+PROTO=host/stats/profile.proto
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -71,6 +76,8 @@ ensure_deps() {
   missing=()
   has_header mimalloc.h || missing+=(libmimalloc-dev)
   has_header elfutils/libdw.h || missing+=(libdw-dev)
+  has_header protobuf-c/protobuf-c.h || missing+=(libprotobuf-c-dev)
+  command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
   need_packages "${missing[@]}"
 }
@@ -161,10 +168,23 @@ link() {
   compile "$out" "${objs[@]}" "$@" && printf '%s' "$args" >"$stamp"
 }
 
+# build/gen/profile.pb-c.c and .h from $PROTO, when the .proto is newer (written to a temporary
+# folder and moved, so an interrupted run leaves nothing half-written).
+gen_proto() {
+  local out="$BUILD/gen" base
+  base="$(basename "$PROTO" .proto)"
+  [ -f "$out/$base.pb-c.c" ] && [ ! "$ROOT/$PROTO" -nt "$out/$base.pb-c.c" ] && return 0
+  local tmp="$out/.tmp.$$"
+  mkdir -p "$tmp"
+  protoc-c --c_out="$tmp" --proto_path="$ROOT/$(dirname "$PROTO")" "$ROOT/$PROTO" || { rm -rf "$tmp"; return 1; }
+  mv -f "$tmp/$base.pb-c.h" "$out/" && mv -f "$tmp/$base.pb-c.c" "$out/" && rmdir "$tmp"
+}
+
 # The host's modules compiled for VARIANT (host: -O2; asan: ASan+UBSan) with FLAGS: HOST_OBJECTS.
 host_objects() { # VARIANT FLAGS...
   local variant="$1"; shift
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- \
+  gen_proto || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
   HOST_OBJECTS=("${OBJECTS[@]}")
 }
@@ -173,7 +193,7 @@ host_objects() { # VARIANT FLAGS...
 build_host_variant() { # VARIANT OUT FLAGS...
   local variant="$1" out="$2"; shift 2
   host_objects "$variant" "$@" || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- host/main.c || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- host/main.c || return 1
   link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
 }
 
@@ -225,8 +245,9 @@ build_game() { # GAME_DIR
 build_release() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  gen_proto || die "protoc-c failed on $PROTO"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
     link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"

@@ -238,7 +238,7 @@ static const arena_stats_module *arena_stats_module_at(const arena_stats_table *
  * the end of a function returns past it). Lock held. */
 static arena_stats_frame arena_stats_frame_locked(const arena_stats_table *t, uintptr_t addr)
 {
-    arena_stats_frame f = {0, ARENA_STATS_NO_MODULE, 0};
+    arena_stats_frame f = {0, ARENA_STATS_NO_MODULE, 0, 0};
     const arena_stats_module *m = arena_stats_module_at(t, addr);
     if (!m) return f;
     f.module = m->id;
@@ -259,6 +259,14 @@ arena_stats_frame arena_stats_frame_at(arena_stats_table *t, uintptr_t addr)
     arena_stats_frame f = arena_stats_frame_locked(t, addr);
     arena_stats_unlock(t);
     return f;
+}
+
+void arena_stats_frame_where(arena_stats_table *t, uint32_t id, uint32_t i, const char *where)
+{
+    arena_stats_lock(t);
+    if (id < ARENA_STATS_LOAD(&t->site_count) && i < t->sites[id].depth)
+        t->sites[id].frames[i].where = arena_stats_intern_locked(t, where);
+    arena_stats_unlock(t);
 }
 
 /* ---- call stacks ------------------------------------------------------------------------- */
@@ -384,7 +392,7 @@ uint32_t arena_stats_site_id(arena_stats_table *t, const char *file, uint32_t li
 static uint32_t arena_stats_site_resolve(arena_stats_table *t, const arena_site *site, uintptr_t caller)
 {
     arena_stats_lock(t);
-    arena_stats_frame first = caller ? arena_stats_frame_locked(t, caller) : (arena_stats_frame){0, 0, 0};
+    arena_stats_frame first = caller ? arena_stats_frame_locked(t, caller) : (arena_stats_frame){0, 0, 0, 0};
     const arena_stats_module *home = arena_stats_module_at(t, (uintptr_t)site);
     uint32_t origin = home && home->id == ARENA_STATS_HOST_MODULE ? ARENA_STATS_HOST : ARENA_STATS_GAME;
     arena_site_name n = arena_site_name_of(site->file, site->line, site->func, first.func);

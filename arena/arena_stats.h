@@ -85,6 +85,7 @@ typedef struct arena_stats_frame {
     uint32_t func;   /* offset of the function's name; 0 ("") when unknown */
     uint32_t module; /* the id of its module, ARENA_STATS_NO_MODULE when outside every module */
     uint32_t offset; /* the return address, from the start of its module */
+    uint32_t where;  /* its source line ("file.c:12") once the host has named it; 0 until then */
 } arena_stats_frame;
 
 typedef enum arena_stats_origin {
@@ -212,6 +213,9 @@ bool arena_stats_module_set(arena_stats_table *t, uint32_t id, uintptr_t start, 
 void arena_stats_module_drop(arena_stats_table *t, uint32_t id);
 /* The frame of a return address: its function and module (ARENA_STATS_NO_MODULE when in none). */
 arena_stats_frame arena_stats_frame_at(arena_stats_table *t, uintptr_t addr);
+/* Gives frame `i` of site `id` its source line (copied), named by the host from the module's
+ * debug information. */
+void arena_stats_frame_where(arena_stats_table *t, uint32_t id, uint32_t i, const char *where);
 
 /* Ends frame `frame`: closes the tag counts of tracked arenas, appends their history, computes the
  * per-frame figures of every site and tag, and starts the next frame. */

@@ -26,6 +26,8 @@ typedef struct host_options {
     const char *stats_csv_path; /* --stats-csv: a row per frame per arena */
     const char *trace_path;     /* --trace: Chrome/Perfetto trace */
     const char *report_path;    /* --report: HTML report at exit */
+    const char *profile_path;   /* --alloc-profile: allocations by call stack at exit (pprof or collapsed) */
+    uint32_t leaks;             /* --leaks: a stats_leaks_mode (off, report, fail) */
     bool watch;                 /* --watch: run the game's build when a source file is saved */
     const char *build_command;  /* --build-command: what --watch runs (default SOURCES/build.sh) */
 } host_options;

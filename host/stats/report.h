@@ -29,6 +29,8 @@ typedef struct report_buf {
     bool failed; /* out of memory: the text is cut short */
 } report_buf;
 
+/* Appends raw bytes (the buffer stays NUL-terminated after them). */
+void report_bytes(report_buf *b, const void *data, size_t size);
 void report_printf(report_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -51,16 +53,28 @@ typedef struct report_arena {
     int tracked; /* its index in the stats table (for the history) */
 } report_arena;
 
+/* A frame above a push site: the calling function and where in it ("file.c:12", "" if unknown). */
+typedef struct report_frame_name {
+    const char *func;
+    const char *where;
+} report_frame_name;
+
 typedef struct report_site {
     const char *file, *func;
     uint32_t line;
     uint64_t pushes, bytes, frame_pushes, frame_bytes, peak_bytes, peak_frame;
     const char *arena; /* where most of its bytes went */
+    uint32_t id;       /* in the table (its series) */
+    bool host;         /* the host's own code */
+    uint32_t depth;    /* frames above the push, the caller first */
+    report_frame_name frames[ARENA_STATS_CALLERS];
+    uint64_t live, live_bytes; /* heap blocks or pool slots it allocated that are still live */
 } report_site;
 
 typedef struct report_tag {
     const char *name;
     uint64_t pushes, bytes, frame_pushes, frame_bytes, peak_bytes, peak_frame;
+    uint32_t id; /* in the table (its series) */
 } report_tag;
 
 typedef struct report_pool {
@@ -89,6 +103,14 @@ typedef struct report_snapshot {
 } report_snapshot;
 
 void report_json(report_buf *b, const report_snapshot *s);
+
+/* The allocation profile (--alloc-profile): pprof's protobuf (profile.proto, through protobuf-c),
+ * one sample per site with its call stack and the values alloc_objects, alloc_space (pushes and
+ * bytes), inuse_objects, inuse_space (heap blocks and pool slots still live); or collapsed stacks,
+ * "caller;site bytes" per line, for a path ending in .folded, .collapsed or .txt. */
+bool report_profile_is_collapsed(const char *path);
+void report_pprof(report_buf *b, const report_snapshot *s);
+void report_collapsed(report_buf *b, const report_snapshot *s);
 /* The live summary: at most `rows` lines (the top sites are cut first) no wider than `width`. */
 void report_text(report_buf *b, const report_snapshot *s, int width, int rows);
 
