@@ -45,6 +45,15 @@ void report_bytes(report_buf *b, const void *data, size_t size)
     b->data[b->len] = 0;
 }
 
+void report_site_label(const arena_stats_table *t, uint32_t id, char *out, size_t cap)
+{
+    const arena_site_info *s = &t->sites[id];
+    const char *file = arena_stats_name(t, s->file), *slash = strrchr(file, '/');
+    int n = s->line ? snprintf(out, cap, "%s:%u %s", slash ? slash + 1 : file, s->line, arena_stats_name(t, s->func))
+                    : snprintf(out, cap, "%s %s", file, arena_stats_name(t, s->func)); /* "(pool) bullets" */
+    if (s->caller && n > 0 && (size_t)n < cap) snprintf(out + n, cap - (size_t)n, " < %s", arena_stats_name(t, s->caller));
+}
+
 static void report_putc(report_buf *b, char c)
 {
     if (!report_reserve(b, 1)) return;

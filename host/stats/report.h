@@ -122,6 +122,7 @@ typedef struct report_frame_arena {
 } report_frame_arena;
 
 typedef struct report_frame {
+    const arena_stats_table *table; /* its sites and tags: their bytes in this frame */
     uint64_t frame;
     double start_us, end_us; /* since the host started */
     report_frame_arena arenas[REPORT_MAX_ARENAS];
@@ -130,6 +131,10 @@ typedef struct report_frame {
     bool has_heap;
     uint64_t heap_used, heap_committed;
 } report_frame;
+
+/* "stats.c:40 stats_frame_text < stats_update": a site as one short line (file without its folder,
+ * the push, its caller). */
+void report_site_label(const arena_stats_table *t, uint32_t id, char *out, size_t cap);
 
 void report_csv_header(FILE *f);
 void report_csv_frame(FILE *f, const report_frame *fr);

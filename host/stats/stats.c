@@ -149,6 +149,7 @@ static void stats_frame_row(host_stats *st, report_frame *fr, double now_us)
 {
     arena_stats_table *t = st->table;
     memset(fr, 0, sizeof(*fr));
+    fr->table = t;
     fr->frame = t->last_frame;
     fr->start_us = st->frame_start_us;
     fr->end_us = now_us;
