@@ -26,6 +26,7 @@ static bool stats_live_block(const mi_heap_t *heap, const mi_heap_area_t *area, 
     if (!block) return true; /* an area, before its blocks */
     uint32_t id = heap_sites_owner(w->hs, block);
     if (id < w->count) {
+        w->sites[id].arena = "heap";
         w->sites[id].live++;
         w->sites[id].live_bytes += area->block_size;
     }
@@ -66,7 +67,8 @@ static int stats_leak_order(const void *pa, const void *pb)
 static void stats_leak_where(const report_site *site, bool heap, char *out, size_t cap)
 {
     const char *func = heap ? (site->depth ? site->frames[0].func : "") : site->func;
-    if (site->line) snprintf(out, cap, "%s (%s:%u)", *func ? func : "?", site->file, site->line);
+    const char *slash = strrchr(site->file, '/');
+    if (site->line) snprintf(out, cap, "%s (%s:%u)", *func ? func : "?", slash ? slash + 1 : site->file, site->line);
     else if (site->depth) snprintf(out, cap, "%s (no line)", *func ? func : "?");
     else snprintf(out, cap, "an unknown caller");
 }
