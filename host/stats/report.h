@@ -114,6 +114,39 @@ void report_collapsed(report_buf *b, const report_snapshot *s);
 /* The live summary: at most `rows` lines (the top sites are cut first) no wider than `width`. */
 void report_text(report_buf *b, const report_snapshot *s, int width, int rows);
 
+/* ---- diffs: what grew, shrank, appeared or vanished between two moments ----------------- */
+
+typedef enum report_change { REPORT_SAME, REPORT_GREW, REPORT_SHRANK, REPORT_APPEARED, REPORT_VANISHED } report_change;
+#define REPORT_CHANGES 5
+
+typedef struct report_diff_row {
+    const char *kind; /* "arena", "heap", "tag", "site", "host site" */
+    char name[200];
+    const char *unit; /* "B/frame" or "B" */
+    double a, b;
+    report_change change;
+} report_diff_row;
+
+typedef struct report_diff {
+    report_diff_row *rows;
+    uint32_t count, cap;
+    uint32_t changes[REPORT_CHANGES]; /* rows of each kind of change */
+    bool failed;                      /* out of memory: rows are missing */
+} report_diff;
+
+/* One row: present in A and/or B with its value there. A row present in both with values that
+ * differ by less than half a byte is the same. */
+void report_diff_add(report_diff *d, const char *kind, const char *name, const char *unit, bool in_a, double a,
+                     bool in_b, double b);
+/* Orders the rows by how much they changed, most first (appeared and vanished by their value). */
+void report_diff_sort(report_diff *d);
+void report_diff_free(report_diff *d);
+extern const char *const report_change_names[REPORT_CHANGES]; /* "same", "grew", ... */
+/* The diff as one terminal table: the `rows` biggest changes, then the counts. */
+void report_diff_text(report_buf *b, const report_diff *d, uint32_t rows);
+/* The same as an HTML table (report_html.c). */
+void report_diff_html(report_buf *b, const report_diff *d, uint32_t rows);
+
 /* ---- one frame, for the streams ---------------------------------------------------------- */
 
 typedef struct report_frame_arena {

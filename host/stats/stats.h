@@ -27,6 +27,8 @@
 #include "../base/events.h"
 #include "../../arena/heap.h"
 
+#include <stdio.h>
+
 #define STATS_WARN_PERCENT 90 /* a frame arena this full at the end of a frame gets a warning */
 
 typedef enum stats_leaks_mode { STATS_LEAKS_OFF, STATS_LEAKS_REPORT, STATS_LEAKS_FAIL } stats_leaks_mode;
@@ -75,6 +77,10 @@ uint64_t stats_leaks(host_stats *st, const char *when, uint64_t version);
 /* --leaks=fail and some leak was found: the host exits with STATS_EXIT_LEAKS. */
 bool stats_leaks_failed(const host_stats *st);
 #define STATS_EXIT_LEAKS 3
+
+/* host --stats-diff A B (stats_diff.c): the table of what changed from snapshot A to snapshot B on
+ * `out`; 0, or 1 with one line on `errs` when a file cannot be read. */
+int stats_diff_files(const char *a_path, const char *b_path, FILE *out, FILE *errs);
 
 /* The services behind host_api's stats_tag and stats_request. A request is answered at the start
  * of the next frame. */
