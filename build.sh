@@ -36,7 +36,7 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/heap_sites.c host/stats/json_read.c host/stats/report.c host/stats/report_diff.c
               host/stats/report_html.c host/stats/report_json.c host/stats/report_pprof.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c host/stats/stats_collect.c host/stats/stats_diff.c
-              host/stats/stats_leaks.c
+              host/stats/stats_leaks.c host/stats/stats_marks.c
               build/gen/profile.pb-c.c
               host/rebuild/rebuild.c
               host/cli.c host/host.c host/services.c host/status.c)

@@ -175,6 +175,8 @@ static uint32_t services_stats_tag(const char *name) { return stats_tag(services
 
 static void services_stats_request(void) { stats_request(services_host->stats); }
 
+static void services_stats_mark(const char *name) { stats_mark(services_host->stats, name); }
+
 const host_api *host_services(host *h)
 {
     static host_api api;
@@ -201,6 +203,7 @@ const host_api *host_services(host *h)
         .fn_get = services_fn_get,
         .stats_tag = services_stats_tag,
         .stats_request = services_stats_request,
+        .stats_mark = services_stats_mark,
     };
     services_note_heap_sites(&api, stats_heap_sites(h->stats));
     services_host = h;

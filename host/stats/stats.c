@@ -51,37 +51,49 @@ static FILE *stats_open(const char *path, const char *flag, host_error *err)
 
 static bool stats_is_marker(const char *name)
 {
-    static const char *const markers[] = {"reload", "reload_failed", "rollback", "restart", "crash", "warning"};
+    static const char *const markers[] = {"reload", "reload_failed", "rollback", "restart", "crash", "warning", "mark"};
     for (size_t i = 0; i < ARRAY_COUNT(markers); i++)
         if (strcmp(name, markers[i]) == 0) return true;
     return false;
 }
 
+/* The text of a marker: the event's message, reason or name, else its version. */
+static void stats_marker_text(const char *line, char *text, size_t cap)
+{
+    if (event_field(line, "msg", text, cap) || event_field(line, "reason", text, cap) ||
+        event_field(line, "name", text, cap))
+        return;
+    char version[24] = "?";
+    event_field(line, "version", version, sizeof(version));
+    snprintf(text, cap, "version %s", version);
+}
+
 static void stats_observe(void *ctx, const char *line, size_t len)
 {
     host_stats *st = ctx;
-    char name[32], text[128];
+    char name[32];
     if (!event_field(line, "event", name, sizeof(name)) || !stats_is_marker(name)) return;
-    if (strcmp(name, "reload") == 0) {
+    bool reload = strcmp(name, "reload") == 0;
+    if (reload) {
         st->reloaded = true;
         st->reloads++;
     }
     if (strcmp(name, "crash") == 0) arena_stats_untag_all(st->table); /* its open scopes never end */
     /* new code may sit where the old was: raw return addresses mean something else now */
-    if (st->heap_tracked && (strcmp(name, "reload") == 0 || strcmp(name, "rollback") == 0))
-        heap_sites_forget_callers(&st->heap_sites);
+    if (st->heap_tracked && (reload || strcmp(name, "rollback") == 0)) heap_sites_forget_callers(&st->heap_sites);
     if (st->trace) {
         char args[EVENT_MAX];
         snprintf(args, sizeof(args), "%.*s", (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
         report_trace_mark(st->trace, name, stats_now_us(st), args);
     }
-    if (st->timeline) {
-        char version[24] = "?";
-        if (!event_field(line, "msg", text, sizeof(text)) && !event_field(line, "reason", text, sizeof(text))) {
-            event_field(line, "version", version, sizeof(version));
-            snprintf(text, sizeof(text), "version %s", version);
-        }
-        report_timeline_mark(st->timeline, *st->events->frame, name, text);
+    if (!st->timeline) return;
+    char text[sizeof(st->timeline->marks[0].text)];
+    stats_marker_text(line, text, sizeof(text));
+    report_mark *m = report_timeline_mark(st->timeline, *st->events->frame, name, text);
+    if (reload) {
+        char title[64];
+        snprintf(title, sizeof(title), "reload to %.50s", text);
+        stats_reload_begin(st, report_timeline_changes(st->timeline, m), title);
     }
 }
 
@@ -292,6 +304,8 @@ void stats_frame(host_stats *st, uint64_t frame, uint64_t version, bool interact
         stats_name_sites(st); /* while the build that made them is still among the known ones */
         stats_write_json(st, "reload", version);
     }
+    stats_reload_tick(st, false);
+    stats_marks_frame(st, !interactive);
     int asked = stats_input_take(!interactive) + st->requested;
     st->requested = 0;
     if (asked) stats_answer(st, version, interactive);
@@ -349,6 +363,7 @@ void stats_stop(host_stats *st, uint64_t frame, uint64_t version)
 {
     if (!st) return;
     if (st->ready && st->frames_started) stats_end_frame(st, frame - 1);
+    stats_reload_tick(st, true);
     if (st->ready) stats_write_json(st, "exit", version);
     if (st->ready && st->timeline) stats_write_report(st, version);
     if (st->ready && st->cfg.profile_path) stats_write_profile(st, version);
@@ -366,7 +381,10 @@ void stats_free(host_stats *st)
     if (!st) return;
     if (st->heap_tracked) heap_sites_free(&st->heap_sites);
     stats_forget_host(st);
+    stats_moment_free(&st->mark);
+    stats_moment_free(&st->reload);
     report_buf_free(&st->overlay_text);
+    if (st->timeline) report_timeline_free(st->timeline);
     free(st->timeline);
     free(st);
 }

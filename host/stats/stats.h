@@ -86,5 +86,8 @@ int stats_diff_files(const char *a_path, const char *b_path, FILE *out, FILE *er
  * of the next frame. */
 uint32_t stats_tag(host_stats *st, const char *name);
 void stats_request(host_stats *st);
+/* host_api's stats_mark: the reports compare with this moment ("since mark"); set at the start of
+ * the next frame, with a `mark` event. */
+void stats_mark(host_stats *st, const char *name);
 
 #endif

@@ -205,6 +205,11 @@ report_snapshot stats_collect(host_stats *st, const char *reason, uint64_t versi
     stats_collect_pools(t, &s);
     s.has_heap = true;
     s.heap = heap_collect_stats(st->heap); /* the main thread's heap: this runs on the main thread */
+    if (st->mark.taken) {
+        s.mark_name = st->mark.name;
+        s.mark_frame = st->mark.frame;
+        stats_moment_diff(st, &st->mark, &s.since_mark);
+    }
     if (s.sites) {
         stats_collect_live(st, &s);
         qsort(s.sites, s.site_count, sizeof(*s.sites), stats_site_order);
@@ -214,6 +219,7 @@ report_snapshot stats_collect(host_stats *st, const char *reason, uint64_t versi
 
 void stats_snapshot_free(report_snapshot *s)
 {
+    report_diff_free(&s->since_mark);
     free(s->sites);
     free(s->tags);
     free(s->pools);

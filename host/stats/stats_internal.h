@@ -26,6 +26,18 @@ typedef enum stats_arena {
     STATS_ARENAS
 } stats_arena;
 
+/* A moment to compare with (stats_marks.c): bytes per frame of each site and tag before it. */
+typedef struct stats_moment {
+    char name[64];
+    uint64_t frame;     /* the last frame ended before it */
+    uint64_t frames_at; /* frames ended before it */
+    uint32_t sites, tags;
+    double *before;     /* sites, then tags; < 0: no frame kept */
+    double arena_before[ARENA_STATS_MAX_TRACKED]; /* mean high-water */
+    uint64_t heap_before;
+    bool taken;
+} stats_moment;
+
 /* The host's own executable, described to the table as module 0 and named with its own lines. */
 typedef struct stats_self {
     symbols_self_image image;
@@ -57,6 +69,11 @@ struct host_stats {
     report_buf overlay_text;
     uint64_t overlay_frame;
     bool warned_write;         /* a failed write of a snapshot was reported */
+    stats_moment mark;         /* the last mark, for "since mark" */
+    volatile char mark_asked[64];       /* host->stats_mark's name, until the next frame */
+    volatile sig_atomic_t mark_wanted;
+    stats_moment reload;       /* the last reload, until its changes are measured */
+    report_change_set *reload_changes; /* where they go (the --report timeline) */
     bool ready;                /* started: write the outputs at exit */
 };
 
@@ -73,6 +90,18 @@ void stats_name_sites(host_stats *st);
 /* Describes the host's own code to the table (module 0); a warning when it cannot. */
 void stats_describe_host(host_stats *st);
 void stats_forget_host(host_stats *st);
+
+/* stats_marks.c */
+void stats_moment_take(host_stats *st, stats_moment *m, const char *name);
+void stats_moment_free(stats_moment *m);
+/* Bytes per frame before the moment against since, as a sorted diff. */
+void stats_moment_diff(host_stats *st, const stats_moment *m, report_diff *d);
+/* A mark asked for since the last frame (by the game, or on stdin when `read_stdin`). */
+void stats_marks_frame(host_stats *st, bool read_stdin);
+/* A reload happened: its changes will go to `changes` (NULL: nowhere). */
+void stats_reload_begin(host_stats *st, report_change_set *changes, const char *title);
+/* Measures the last reload's changes once enough frames passed, or now when `last`. */
+void stats_reload_tick(host_stats *st, bool last);
 
 /* stats_leaks.c: the heap blocks and pool slots still live, by site, into the snapshot's sites. */
 void stats_collect_live(host_stats *st, report_snapshot *s);
