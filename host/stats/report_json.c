@@ -163,6 +163,33 @@ static void json_tag(report_buf *b, const report_snapshot *snap, const report_ta
     report_printf(b, "}");
 }
 
+#define JSON_MARK_CHANGES 40
+
+/* What changed since the last mark: bytes per frame before it against since. */
+static void json_since_mark(report_buf *b, const report_snapshot *s)
+{
+    report_printf(b, ",\n\"since_mark\":");
+    if (!s->mark_name) {
+        report_printf(b, "null");
+        return;
+    }
+    report_printf(b, "{");
+    json_key_str(b, "name", s->mark_name);
+    json_u64(b, "frame", s->mark_frame);
+    report_printf(b, ",\"changes\":[");
+    for (uint32_t i = 0, n = 0; i < s->since_mark.count && n < JSON_MARK_CHANGES; i++) {
+        const report_diff_row *r = &s->since_mark.rows[i];
+        if (r->change == REPORT_SAME) continue;
+        report_printf(b, "%s{", n++ ? "," : "");
+        json_key_str(b, "kind", r->kind);
+        report_printf(b, ",");
+        json_key_str(b, "name", r->name);
+        report_printf(b, ",\"unit\":\"%s\",\"before\":%.1f,\"since\":%.1f,\"change\":\"%s\"}", r->unit, r->a, r->b,
+                      report_change_names[r->change]);
+    }
+    report_printf(b, "]}");
+}
+
 void report_json(report_buf *b, const report_snapshot *s)
 {
     report_printf(b, "{\"schema\":\"%s\",", REPORT_SCHEMA);
@@ -196,5 +223,7 @@ void report_json(report_buf *b, const report_snapshot *s)
         report_printf(b, i ? ",\n" : "\n");
         json_tag(b, s, &s->tags[i]);
     }
-    report_printf(b, "]}\n");
+    report_printf(b, "]");
+    json_since_mark(b, s);
+    report_printf(b, "}\n");
 }
