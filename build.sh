@@ -309,7 +309,8 @@ test_summary() { # [PREFIX]
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
             base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
+            reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff rebuild/test_rebuild
+            test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -317,7 +318,7 @@ build_unit_tests() { # VARIANT FLAGS...
   host_objects "$variant" "$@" || return 1
   local lib=("${HOST_OBJECTS[@]}")
   local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
-  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -- "${srcs[@]/%/.c}" || return 1
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- "${srcs[@]/%/.c}" || return 1
   local objs=("${OBJECTS[@]}") i
   for i in "${!UNIT_TESTS[@]}"; do
     t="${UNIT_TESTS[i]}"
