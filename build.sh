@@ -445,7 +445,7 @@ cmd_bench() {
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
-  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c \
+  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c host/stats/heap_sites.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl
