@@ -80,6 +80,8 @@ ensure_deps() {
   has_header protobuf-c/protobuf-c.h || missing+=(libprotobuf-c-dev)
   command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
+  # the tests read the pprof files the host writes with Debian's python3 and its protobuf module
+  [ "${1:-}" = test ] && { /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf); }
   need_packages "${missing[@]}"
 }
 
