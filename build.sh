@@ -357,7 +357,7 @@ start_valgrind_tests() {
 FUZZERS=(arena image cli symbols)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
 FUZZ_SRC=("${ARENA_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c host/os/loader_posix.c
-          host/os/symbols.c host/os/symbols_posix.c)
+          host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c)
 
 build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev

@@ -700,11 +700,13 @@ static void text_summary_fits_its_width_and_rows_and_ranks_sites(void **state)
     assert_contains(b.data, "heap: 100 KiB used in 12 blocks, 256 KiB committed of 1 GiB, fragmentation 60.9%");
     assert_contains(b.data, "particles");
     /* by bytes in the last frame: the odd one (400 B) before world.c (300 B); "(no site)" never pushed */
-    const char *odd = strstr(b.data, "\"odd\" <name>.c:7"), *world = strstr(b.data, "world.c:120 world_step");
+    const char *odd = strstr(b.data, "\"odd\" <name>.c:7"), *world = strstr(b.data, "world.c:120 world_step < game_update");
     assert_non_null(odd);
     assert_non_null(world);
     assert_true(odd < world);
     assert_null(strstr(b.data, "(no site)"));
+    assert_null(strstr(b.data, "layout_copy")); /* the host's own sites: one line */
+    assert_contains(b.data, "and the host's own: 1 call sites, 64 B pushed into the game's arenas");
     report_buf_free(&b);
 
     report_text(&b, &s, 40, 5);
