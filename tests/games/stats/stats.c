@@ -80,7 +80,7 @@ __attribute__((noinline)) static uint8_t stats_emit_sparks(arena *frame) { retur
 
 __attribute__((noinline)) static uint8_t stats_emit_smoke(arena *frame) { return stats_particle(frame, STATS_SMOKE)[0]; }
 
-static void stats_heap_blocks(stats_state *s, const host_api *host)
+__attribute__((noinline)) static void stats_heap_blocks(stats_state *s, const host_api *host)
 {
     s->kept = host->heap_alloc(STATS_HEAP_KEPT);
     s->freed = host->heap_alloc(STATS_HEAP_FREED);

@@ -155,7 +155,7 @@ static void diff_of_two_snapshots_is_one_table(void **state)
     write_snapshot(x.b, after, 3, 700);
     char path[700];
     snprintf(path, sizeof(path), "%s/out.txt", x.dir);
-    FILE *out = fopen(path, "w+");
+    FILE *out = fopen(path, "wb+"); /* no \r\n on Windows */
     assert_int_equal(stats_diff_files(x.a, x.b, out, stderr), 0);
     fclose(out);
     static char text[16384];
@@ -169,7 +169,7 @@ static void diff_of_two_snapshots_is_one_table(void **state)
 
     /* what is not a snapshot: one line each, exit 1 */
     snprintf(path, sizeof(path), "%s/errors.txt", x.dir);
-    FILE *errs = fopen(path, "w+");
+    FILE *errs = fopen(path, "wb+");
     write_text(x.b, "{\"schema\":\"something-else\"}");
     assert_int_equal(stats_diff_files(x.a, x.b, stdout, errs), 1);
     write_text(x.b, "{\"schema\":");
