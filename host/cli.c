@@ -46,7 +46,7 @@ static const cli_option cli_options[] = {
      "write allocations by call stack at exit: pprof protobuf, or collapsed stacks for FILE.folded/.collapsed/.txt"},
     {"--leaks", "off|report|fail", CLI_ENUM, CLI_AT(leaks), 0,
      "at a restart and at exit, list heap blocks and pool slots still live by the site that allocated them "
-     "(each heap allocation is noted: ~2 ns more); fail: also exit 3 if any (default off)"},
+     "(each heap allocation is noted: a few ns more); fail: also exit 3 if any (default off)"},
     {"--watch", NULL, CLI_FLAG, CLI_AT(watch), 0,
      "rebuild the game when one of its source files is saved (the folder above the library's build/ folder)"},
     {"--build-command", "CMD", CLI_TEXT, CLI_AT(build_command), 0,

@@ -75,7 +75,7 @@ static void create_needs_a_stamp_and_room_and_takes_nothing_when_it_fails(void *
     uint8_t *memory = map_memory(KB(256));
     arena *home = arena_create(memory, KB(256), (arena_params){.name = "small"});
     assert_null(arena_stats_table_create(home, (arena_stats_params){0}));
-    assert_null(arena_stats_table_create(home, (arena_stats_params){.stamp = 9})); /* the defaults need ~700 KiB */
+    assert_null(arena_stats_table_create(home, (arena_stats_params){.stamp = 9})); /* the defaults need ~1.6 MiB */
     assert_int_equal(arena_pos(home), 0);
     arena_stats_table *t = arena_stats_table_create(home, (arena_stats_params){.stamp = 9, .max_sites = 64,
                                                                                .history = 8, .names_size = 4096});
