@@ -90,10 +90,10 @@ static void stats_observe(void *ctx, const char *line, size_t len)
     char text[sizeof(st->timeline->marks[0].text)];
     stats_marker_text(line, text, sizeof(text));
     report_mark *m = report_timeline_mark(st->timeline, *st->events->frame, name, text);
-    if (reload) {
-        char title[64];
-        snprintf(title, sizeof(title), "reload to %.50s", text);
-        stats_reload_begin(st, report_timeline_changes(st->timeline, m), title);
+    report_change_set *changes = reload ? report_timeline_changes(st->timeline, m) : NULL;
+    if (changes) {
+        snprintf(changes->title, sizeof(changes->title), "reload to %.50s", text);
+        st->reload_next = changes; /* measured from the next frame end: the frame under way ran old code */
     }
 }
 
@@ -301,6 +301,8 @@ void stats_frame(host_stats *st, uint64_t frame, uint64_t version, bool interact
     }
     if (st->reloaded) {
         st->reloaded = false;
+        stats_reload_begin(st, st->reload_next);
+        st->reload_next = NULL;
         stats_name_sites(st); /* while the build that made them is still among the known ones */
         stats_write_json(st, "reload", version);
     }

@@ -74,6 +74,7 @@ struct host_stats {
     volatile sig_atomic_t mark_wanted;
     stats_moment reload;       /* the last reload, until its changes are measured */
     report_change_set *reload_changes; /* where they go (the --report timeline) */
+    report_change_set *reload_next;    /* a reload's, until the frame under way ends */
     bool ready;                /* started: write the outputs at exit */
 };
 
@@ -98,8 +99,9 @@ void stats_moment_free(stats_moment *m);
 void stats_moment_diff(host_stats *st, const stats_moment *m, report_diff *d);
 /* A mark asked for since the last frame (by the game, or on stdin when `read_stdin`). */
 void stats_marks_frame(host_stats *st, bool read_stdin);
-/* A reload happened: its changes will go to `changes` (NULL: nowhere). */
-void stats_reload_begin(host_stats *st, report_change_set *changes, const char *title);
+/* A reload happened (and the last frame of the old code ended): its changes will go to `changes`
+ * (NULL: nowhere). */
+void stats_reload_begin(host_stats *st, report_change_set *changes);
 /* Measures the last reload's changes once enough frames passed, or now when `last`. */
 void stats_reload_tick(host_stats *st, bool last);
 

@@ -135,13 +135,12 @@ static void stats_reload_measure(host_stats *st)
     st->reload_changes = NULL;
 }
 
-void stats_reload_begin(host_stats *st, report_change_set *changes, const char *title)
+void stats_reload_begin(host_stats *st, report_change_set *changes)
 {
     if (st->reload_changes) stats_reload_measure(st); /* reloads closer than the window: measured as they are */
     if (!changes) return;
-    snprintf(changes->title, sizeof(changes->title), "%s", title);
     st->reload_changes = changes;
-    stats_moment_take(st, &st->reload, title);
+    stats_moment_take(st, &st->reload, changes->title);
 }
 
 void stats_reload_tick(host_stats *st, bool last)

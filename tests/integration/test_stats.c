@@ -350,6 +350,56 @@ static void test_a_helper_with_two_callers_is_two_stacks_and_leaks_are_named(voi
     harness_game_remove(&r.game);
 }
 
+/* ---- marks and reloads: what changed ------------------------------------------------------- */
+
+/* The game sets a mark; a rebuild makes one site push more per frame. The snapshot's since_mark
+ * and the HTML report's reload section name it. */
+static void test_a_mark_and_a_reload_show_what_changed(void **unused)
+{
+    run r;
+    const char *edits[] = {"#define STATS_CALLERS 0 ", "#define STATS_CALLERS 1 ", "#define STATS_MARK_AT 0 ",
+                           "#define STATS_MARK_AT 10 ", NULL};
+    run_prepare(&r, edits);
+    char json[HARNESS_PATH + 16], html[HARNESS_PATH + 16];
+    out_path(&r, "s.json", json, sizeof(json));
+    out_path(&r, "r.html", html, sizeof(html));
+    const char *args[] = {"--stats", json, "--report", html, NULL};
+    harness_host h;
+    assert_true(harness_host_start(&h, r.game.lib, args));
+    const char *mark = harness_wait_event(&h, "mark", NULL, 0, WAIT_MS);
+    assert_non_null(mark);
+    assert_non_null(strstr(mark, "\"name\":\"level 2\""));
+    assert_non_null(harness_wait_event(&h, "log", "stats tick frames=60", 0, WAIT_MS));
+    assert_true(harness_edit(&r.game, "stats.c", "#define STATS_SPARK 40", "#define STATS_SPARK 400"));
+    assert_true(harness_edit(&r.game, "stats.c", "#define STATS_MARK 1 ", "#define STATS_MARK 2 "));
+    assert_int_equal(harness_game_build(&r.game), 0);
+    assert_true(harness_wait(&h, "reload", 1, WAIT_MS));
+    assert_non_null(harness_wait_event(&h, "log", "mark=2", 2, WAIT_MS)); /* 90 frames of the new code */
+    assert_int_equal(harness_host_stop(&h), 0);
+
+    char *text = read_all(json);
+    assert_non_null(text);
+    /* since the mark (frame 10): the sparks now push 400 bytes a frame, not 40 */
+    const char *since = strstr(text, "\"since_mark\":{\"name\":\"level 2\",\"frame\":10,");
+    if (!since) fail_msg("no since_mark in %s", text);
+    const char *row = strstr(since, "\"name\":\"stats.c:");
+    assert_non_null(row);
+    if (!strstr(since, "stats_particle \\u003c stats_emit_sparks\",\"unit\":\"B/frame\",\"before\":40.0,"))
+        fail_msg("the sparks' site is not in since_mark: %.3000s", since);
+    assert_non_null(strstr(since, "\"change\":\"grew\""));
+    free(text);
+    text = read_all(html);
+    assert_non_null(text);
+    const char *section = strstr(text, "<h3 id=\"reload-0\">");
+    assert_non_null(section);
+    if (!strstr(section, "stats_particle &lt; stats_emit_sparks</code></td><td>40 B/frame</td><td>400 B/frame</td>"))
+        fail_msg("the sparks' site is not among the reload's changes: %.4000s", strstr(section, "stats_emit_sparks") ? strstr(section, "stats_emit_sparks") : section);
+    assert_non_null(strstr(text, "<a href=\"#reload-0\">")); /* the reload's marker links to it */
+    assert_non_null(strstr(text, "<h2>Since mark \"level 2\" (frame 10)</h2>"));
+    free(text);
+    harness_game_remove(&r.game);
+}
+
 /* ---- warnings and requests ----------------------------------------------------------------- */
 
 static void test_frame_arena_warning_and_stats_requests(void **unused)
@@ -403,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_outputs_agree_and_counts_are_exact),
         cmocka_unit_test(test_counts_and_high_water_carry_across_a_reload),
         cmocka_unit_test(test_a_helper_with_two_callers_is_two_stacks_and_leaks_are_named),
+        cmocka_unit_test(test_a_mark_and_a_reload_show_what_changed),
         cmocka_unit_test(test_frame_arena_warning_and_stats_requests),
         cmocka_unit_test(test_an_output_that_cannot_be_opened_is_one_line),
     };

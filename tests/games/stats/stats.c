@@ -18,6 +18,7 @@
 #define STATS_BIG_AT 0        /* frame at which the frame arena also gets STATS_BIG bytes; 0 = never */
 #define STATS_BIG 60000
 #define STATS_REQUEST_AT 0    /* frame at which to ask the host for the stats summary; 0 = never */
+#define STATS_MARK_AT 0       /* frame at which to set the mark "level 2"; 0 = never */
 #define STATS_TICK 30         /* frames between log lines */
 #define STATS_CALLERS 0       /* 1: the helper with two callers, and the heap blocks */
 #define STATS_SPARK 40
@@ -122,6 +123,7 @@ static game_status stats_update(game_memory *mem, const host_api *host, const ga
     if (STATS_BIG_AT && s->frames == STATS_BIG_AT) stats_big(mem->frame);
     if (STATS_CALLERS && stats_emit_sparks(mem->frame) + stats_emit_smoke(mem->frame) != 2) host->log("lost a particle");
     if (STATS_REQUEST_AT && s->frames == STATS_REQUEST_AT) host->stats_request();
+    if (STATS_MARK_AT && s->frames == STATS_MARK_AT) host->stats_mark("level 2");
     s->frames++;
     if (s->frames % STATS_TICK == 0)
         host->log("stats tick frames=%llu mark=%d", (unsigned long long)s->frames, STATS_MARK);
