@@ -33,14 +33,20 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
               host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
-              host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
-              host/stats/report_text.c host/stats/stats.c
+              host/stats/heap_sites.c host/stats/json_read.c host/stats/report.c host/stats/report_diff.c
+              host/stats/report_html.c host/stats/report_json.c host/stats/report_pprof.c host/stats/report_stream.c
+              host/stats/report_text.c host/stats/stats.c host/stats/stats_collect.c host/stats/stats_diff.c
+              host/stats/stats_leaks.c host/stats/stats_marks.c
+              build/gen/profile.pb-c.c
               host/rebuild/rebuild.c
               host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf)
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lprotobuf-c)
+# pprof's profile.proto (host/stats/), turned into C by protoc-c at build time for the
+# --alloc-profile writer; generated files live in build/gen, never in the tree.
+PROTO=host/stats/profile.proto
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -71,7 +77,11 @@ ensure_deps() {
   missing=()
   has_header mimalloc.h || missing+=(libmimalloc-dev)
   has_header elfutils/libdw.h || missing+=(libdw-dev)
+  has_header protobuf-c/protobuf-c.h || missing+=(libprotobuf-c-dev)
+  command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
+  # the tests read the pprof files the host writes with Debian's python3 and its protobuf module
+  [ "${1:-}" = test ] && { /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf); }
   need_packages "${missing[@]}"
 }
 
@@ -161,10 +171,23 @@ link() {
   compile "$out" "${objs[@]}" "$@" && printf '%s' "$args" >"$stamp"
 }
 
+# build/gen/profile.pb-c.c and .h from $PROTO, when the .proto is newer (written to a temporary
+# folder and moved, so an interrupted run leaves nothing half-written).
+gen_proto() {
+  local out="$BUILD/gen" base
+  base="$(basename "$PROTO" .proto)"
+  [ -f "$out/$base.pb-c.c" ] && [ ! "$ROOT/$PROTO" -nt "$out/$base.pb-c.c" ] && return 0
+  local tmp="$out/.tmp.$$"
+  mkdir -p "$tmp"
+  protoc-c --c_out="$tmp" --proto_path="$ROOT/$(dirname "$PROTO")" "$ROOT/$PROTO" || { rm -rf "$tmp"; return 1; }
+  mv -f "$tmp/$base.pb-c.h" "$out/" && mv -f "$tmp/$base.pb-c.c" "$out/" && rmdir "$tmp"
+}
+
 # The host's modules compiled for VARIANT (host: -O2; asan: ASan+UBSan) with FLAGS: HOST_OBJECTS.
 host_objects() { # VARIANT FLAGS...
   local variant="$1"; shift
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- \
+  gen_proto || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
   HOST_OBJECTS=("${OBJECTS[@]}")
 }
@@ -173,7 +196,7 @@ host_objects() { # VARIANT FLAGS...
 build_host_variant() { # VARIANT OUT FLAGS...
   local variant="$1" out="$2"; shift 2
   host_objects "$variant" "$@" || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- host/main.c || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- host/main.c || return 1
   link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
 }
 
@@ -225,8 +248,9 @@ build_game() { # GAME_DIR
 build_release() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  gen_proto || die "protoc-c failed on $PROTO"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
     link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
@@ -287,7 +311,8 @@ test_summary() { # [PREFIX]
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
             base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
+            reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff rebuild/test_rebuild
+            test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -295,7 +320,7 @@ build_unit_tests() { # VARIANT FLAGS...
   host_objects "$variant" "$@" || return 1
   local lib=("${HOST_OBJECTS[@]}")
   local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
-  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -- "${srcs[@]/%/.c}" || return 1
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- "${srcs[@]/%/.c}" || return 1
   local objs=("${OBJECTS[@]}") i
   for i in "${!UNIT_TESTS[@]}"; do
     t="${UNIT_TESTS[i]}"
@@ -332,7 +357,7 @@ start_valgrind_tests() {
 FUZZERS=(arena image cli symbols)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
 FUZZ_SRC=("${ARENA_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c host/os/loader_posix.c
-          host/os/symbols.c host/os/symbols_posix.c)
+          host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c)
 
 build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
@@ -423,7 +448,7 @@ cmd_bench() {
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
-  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c \
+  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c host/stats/heap_sites.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
     tests/integration/harness.c -ldl

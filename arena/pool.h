@@ -26,15 +26,16 @@ typedef struct arena_pool {
     uint64_t high_water; /* most slots live at once */
     uint64_t allocs;
     uint64_t frees;
-    arena_site site;    /* the slots' pushes count as the site "(pool) NAME"; its strings are NULL */
+    arena_site site;    /* the slots' pushes count as the site "(pool) NAME" (no caller); its strings are NULL */
     uint64_t stats_key; /* matches the stats table's entry while this pool is alive */
 } arena_pool;
 
 /* Pushes the pool header onto `a` (a push from the caller's site); fatal when the arena is
  * exhausted. With a stats table on `a`, the pool's slots count as the site "(pool) NAME", and the
  * pool is listed in the table while it lives when `a` is tracked. */
-#define arena_pool_create(a, slot_size, slot_align, name) arena_pool_create_at((a), (slot_size), (slot_align), (name), ARENA_SITE)
-arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site);
+#define arena_pool_create(a, slot_size, slot_align, name) arena_pool_create_at((a), (slot_size), (slot_align), (name), ARENA_HERE)
+arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site,
+                                 uintptr_t caller);
 /* Zeroed slot; fatal when the arena is exhausted. */
 void *arena_pool_alloc(arena_pool *p);
 /* Zeroed slot, or NULL when the arena is exhausted. */

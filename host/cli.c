@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT, CLI_ENUM } cli_kind;
+typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT, CLI_ENUM, CLI_PAIR } cli_kind;
 
 typedef struct cli_option {
     const char *name;
@@ -42,10 +42,17 @@ static const cli_option cli_options[] = {
     {"--trace", "FILE", CLI_TEXT, CLI_AT(trace_path), 0,
      "write a Chrome/Perfetto trace (JSON): a counter track per arena, reload and crash markers"},
     {"--report", "FILE", CLI_TEXT, CLI_AT(report_path), 0, "write an HTML memory report (charts, top call sites) at exit"},
+    {"--alloc-profile", "FILE", CLI_TEXT, CLI_AT(profile_path), 0,
+     "write allocations by call stack at exit: pprof protobuf, or collapsed stacks for FILE.folded/.collapsed/.txt"},
+    {"--leaks", "off|report|fail", CLI_ENUM, CLI_AT(leaks), 0,
+     "at a restart and at exit, list heap blocks and pool slots still live by the site that allocated them "
+     "(each heap allocation is noted: a few ns more); fail: also exit 3 if any (default off)"},
     {"--watch", NULL, CLI_FLAG, CLI_AT(watch), 0,
      "rebuild the game when one of its source files is saved (the folder above the library's build/ folder)"},
     {"--build-command", "CMD", CLI_TEXT, CLI_AT(build_command), 0,
      "the build --watch runs, through the shell (default: SOURCES/build.sh)"},
+    {"--stats-diff", "A.json B.json", CLI_PAIR, CLI_AT(stats_diff), 0,
+     "print what grew, shrank, appeared or vanished from snapshot A to snapshot B (--stats files) and exit"},
     {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
     {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
 };
@@ -130,6 +137,7 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
                              cli_quote(value).s);
         break;
     case CLI_ENUM: return cli_set_choice(o, value, (uint32_t *)field, err);
+    case CLI_PAIR: return true; /* cli_parse takes both values */
     }
     *(uint64_t *)field = v;
     return true;
@@ -155,6 +163,13 @@ cli_result cli_parse(int argc, char **argv, bool library_required, host_options 
         const cli_option *o = cli_find(a, eq ? (size_t)(eq - a) : strlen(a));
         if (!o) return host_fail(err, "unknown option '%s'; see --help", cli_quote(a).s), CLI_BAD;
         const char *value = eq ? eq + 1 : NULL;
+        if (o->kind == CLI_PAIR) {
+            if (eq || i + 2 >= argc) return host_fail(err, "%s needs two values (%s)", o->name, o->arg), CLI_BAD;
+            const char **pair = (const char **)((char *)opts + o->offset);
+            pair[0] = argv[++i];
+            pair[1] = argv[++i];
+            continue;
+        }
         if (o->kind == CLI_FLAG && value) return host_fail(err, "%s takes no value", o->name), CLI_BAD;
         if (o->kind != CLI_FLAG && !value) {
             if (i + 1 >= argc) return host_fail(err, "%s needs a value (%s)", o->name, o->arg), CLI_BAD;
@@ -162,7 +177,7 @@ cli_result cli_parse(int argc, char **argv, bool library_required, host_options 
         }
         if (!cli_set(o, value, opts, err)) return CLI_BAD;
     }
-    if (opts->help || opts->version) return CLI_DONE;
+    if (opts->help || opts->version || opts->stats_diff[0]) return CLI_DONE;
     if (library_required && !opts->library)
         return host_fail(err, "no game library given; usage: host [options] GAME_LIBRARY (see --help)"), CLI_BAD;
     return CLI_RUN;

@@ -26,13 +26,16 @@ typedef struct host_options {
     const char *stats_csv_path; /* --stats-csv: a row per frame per arena */
     const char *trace_path;     /* --trace: Chrome/Perfetto trace */
     const char *report_path;    /* --report: HTML report at exit */
+    const char *profile_path;   /* --alloc-profile: allocations by call stack at exit (pprof or collapsed) */
+    uint32_t leaks;             /* --leaks: a stats_leaks_mode (off, report, fail) */
+    const char *stats_diff[2];  /* --stats-diff A B: compare two snapshots and exit */
     bool watch;                 /* --watch: run the game's build when a source file is saved */
     const char *build_command;  /* --build-command: what --watch runs (default SOURCES/build.sh) */
 } host_options;
 
 typedef enum cli_result {
     CLI_RUN,  /* options are good: run */
-    CLI_DONE, /* --help or --version: print and exit 0 */
+    CLI_DONE, /* --help, --version or --stats-diff: do that and exit */
     CLI_BAD,  /* err says what is wrong: exit 2 */
 } cli_result;
 

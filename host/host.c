@@ -68,10 +68,18 @@ static bool host_open_block(host *h, host_error *err)
     return true;
 }
 
+/* The stats' stats_code: the source line of code in a game build the reload core knows. */
+static bool host_code_line(void *ctx, uint32_t version, uint64_t offset, char *out, size_t cap)
+{
+    const lib_version *v = versions_numbered(ctx, version);
+    return v && v->lines && lines_find(v->lines, v->start + offset, out, cap);
+}
+
 static bool host_open_stats(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
-    stats_config cfg = {o->stats_path, o->stats_csv_path, o->trace_path, o->report_path};
+    stats_config cfg = {o->stats_path, o->stats_csv_path, o->trace_path, o->report_path, o->profile_path, o->leaks,
+                        {&h->reload.versions, host_code_line}};
     return stats_start(&h->stats, &cfg, h->block, &h->heap, &h->events, err);
 }
 
@@ -79,7 +87,7 @@ static bool host_open_library(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
     reload_config cfg = {o->library, (layout_policy)o->on_layout_change, o->no_stale_scan, o->poll, o->watchdog};
-    reload_world world = {h->block, &h->heap, &h->events, host_services(h), &h->input};
+    reload_world world = {h->block, &h->heap, &h->events, host_services(h), &h->input, stats_table(h->stats)};
     return reload_start(&h->reload, &cfg, &world, err);
 }
 
@@ -132,8 +140,11 @@ bool host_start(host *h, const host_options *opts, host_error *err)
 void host_stop(host *h)
 {
     stats_stop(h->stats, h->frame, h->reload.version); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
-    h->stats = NULL;
     if (h->reload.lib.api) reload_call(&h->reload, RELOAD_HOOK_SHUTDOWN, NULL);
+    stats_leaks(h->stats, "shutdown", h->reload.version); /* what shutdown did not free */
+    h->leaks_failed = stats_leaks_failed(h->stats);
+    stats_free(h->stats);
+    h->stats = NULL;
     terminal_restore();
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
@@ -200,6 +211,7 @@ bool host_frame(host *h)
     h->reload_requested = false;
     if (h->restart_requested) {
         h->restart_requested = false;
+        stats_leaks(h->stats, "restart", h->reload.version); /* what the state about to go still holds */
         reload_restart(&h->reload);
     }
     h->frame_start_wall_ns = clock_wall_ns();

@@ -30,6 +30,7 @@ typedef struct host {
     rebuild rebuild;             /* builds of the game: shown, and run on a save with --watch */
     char sources[FS_PATH_MAX];   /* the game's source folder (--watch) */
     char build_command[FS_PATH_MAX + 32];
+    bool leaks_failed;           /* --leaks=fail found some: the exit status says so */
     bool reload_requested;       /* host_api's request_reload and request_restart, for the next frame */
     bool restart_requested;
     bool terminal;               /* the host draws to a terminal in raw mode */

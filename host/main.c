@@ -19,6 +19,7 @@ int main(int argc, char **argv)
     switch (cli_parse(argc, argv, HOST_NEEDS_LIBRARY, &opts, &err)) {
     case CLI_BAD: fprintf(stderr, "host: %s\n", err.msg); return 2;
     case CLI_DONE:
+        if (opts.stats_diff[0] && !opts.help) return stats_diff_files(opts.stats_diff[0], opts.stats_diff[1], stdout, stderr);
         if (opts.help) cli_print_help(stdout, argv[0]);
         else printf("host %s (game ABI %d)\n", HOST_VERSION, GAME_API_VERSION);
         return 0;
@@ -34,5 +35,5 @@ int main(int argc, char **argv)
     while (host_frame(&h)) {
     }
     host_stop(&h);
-    return 0;
+    return h.leaks_failed ? STATS_EXIT_LEAKS : 0;
 }

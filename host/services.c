@@ -2,6 +2,7 @@
  * outside the block, handed to the game on every call. */
 #include "host.h"
 #include "os/terminal.h"
+#include "stats/heap_sites.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,6 +82,70 @@ static void *services_heap_try_realloc(void *p, uint64_t size)
     return heap_realloc(p, size, 0);
 }
 
+/* ---- the heap with --leaks: each allocation noted with its caller (heap_sites.h) ---- */
+
+static heap_sites *services_sites;
+
+/* At least a grain, so two blocks never share an entry of the owner map (0 stays 0: a free). */
+static uint64_t services_grain(uint64_t size) { return size && size < HEAP_SITES_GRAIN ? HEAP_SITES_GRAIN : size; }
+
+static void *services_heap_alloc_noted(uint64_t size)
+{
+    void *p = heap_alloc(services_grain(size), 0, HEAP_FATAL);
+    heap_sites_note(services_sites, p, ARENA_CALLER);
+    return p;
+}
+
+static void *services_heap_alloc_aligned_noted(uint64_t size, uint64_t align)
+{
+    void *p = heap_alloc(services_grain(size), align, HEAP_FATAL);
+    heap_sites_note(services_sites, p, ARENA_CALLER);
+    return p;
+}
+
+static void *services_heap_calloc_noted(uint64_t count, uint64_t size)
+{
+    uint64_t total;
+    void *p = size_mul(count, size, &total) && total < HEAP_SITES_GRAIN
+                  ? heap_alloc(HEAP_SITES_GRAIN, 0, HEAP_FATAL | HEAP_ZERO)
+                  : heap_calloc(count, size, HEAP_FATAL);
+    heap_sites_note(services_sites, p, ARENA_CALLER);
+    return p;
+}
+
+static void *services_heap_realloc_noted(void *p, uint64_t size)
+{
+    void *q = heap_realloc(p, services_grain(size), HEAP_FATAL);
+    heap_sites_note(services_sites, q, ARENA_CALLER);
+    return q;
+}
+
+static void *services_heap_try_alloc_noted(uint64_t size)
+{
+    void *p = heap_alloc(services_grain(size), 0, 0);
+    heap_sites_note(services_sites, p, ARENA_CALLER);
+    return p;
+}
+
+static void *services_heap_try_realloc_noted(void *p, uint64_t size)
+{
+    void *q = heap_realloc(p, services_grain(size), 0);
+    heap_sites_note(services_sites, q, ARENA_CALLER);
+    return q;
+}
+
+static void services_note_heap_sites(host_api *api, heap_sites *sites)
+{
+    services_sites = sites;
+    if (!sites) return;
+    api->heap_alloc = services_heap_alloc_noted;
+    api->heap_alloc_aligned = services_heap_alloc_aligned_noted;
+    api->heap_calloc = services_heap_calloc_noted;
+    api->heap_realloc = services_heap_realloc_noted;
+    api->heap_try_alloc = services_heap_try_alloc_noted;
+    api->heap_try_realloc = services_heap_try_realloc_noted;
+}
+
 static bool services_heap_thread_begin(void)
 {
     return heap_thread_region() || heap_thread_bind(&services_host->heap);
@@ -110,9 +175,12 @@ static uint32_t services_stats_tag(const char *name) { return stats_tag(services
 
 static void services_stats_request(void) { stats_request(services_host->stats); }
 
+static void services_stats_mark(const char *name) { stats_mark(services_host->stats, name); }
+
 const host_api *host_services(host *h)
 {
-    static const host_api api = {
+    static host_api api;
+    api = (host_api){
         .abi_version = GAME_API_VERSION,
         .size = sizeof(host_api),
         .log = services_log,
@@ -135,7 +203,9 @@ const host_api *host_services(host *h)
         .fn_get = services_fn_get,
         .stats_tag = services_stats_tag,
         .stats_request = services_stats_request,
+        .stats_mark = services_stats_mark,
     };
+    services_note_heap_sites(&api, stats_heap_sites(h->stats));
     services_host = h;
     return &api;
 }

@@ -65,6 +65,17 @@ void symbols_free(symbol_table *t);
 /* The symbol that covers `vaddr` (a function's or an object's bytes), or NULL. */
 const symbol *symbols_find(const symbol_table *t, uint64_t vaddr);
 
+/* The host's own executable, to name the host's code like a game build's: where it is mapped, its
+ * file and the file's bytes (malloc'd; free them after symbols_read and lines_close). */
+typedef struct symbols_self_image {
+    char path[4096];
+    void *image;
+    uint64_t size;
+    uintptr_t start, end; /* the mapped image, from its lowest segment */
+} symbols_self_image;
+
+bool symbols_self(symbols_self_image *out, host_error *err);
+
 /* The one symbol named `name` of `kind`; NULL when there is none, or when `*matches` (if given)
  * says there are several (two static functions of the same name in different files). */
 const symbol *symbols_lookup(const symbol_table *t, const char *name, symbol_kind kind, uint32_t *matches);

@@ -337,6 +337,7 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     memset(r, 0, sizeof(*r));
     r->cfg = *cfg;
     r->w = *w;
+    r->versions.code_map = w->code_map;
     functions_start(&r->functions, &r->versions, w->events);
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;

@@ -44,6 +44,7 @@ typedef struct reload_world {
     event_log *events;
     const host_api *services;
     const game_input *input;
+    arena_stats_table *code_map; /* the stats table, told where each build's code is; may be NULL */
 } reload_world;
 
 typedef struct reload {

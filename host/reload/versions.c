@@ -30,6 +30,16 @@ const lib_version *versions_at(const versions *vs, uintptr_t addr)
     return NULL;
 }
 
+const lib_version *versions_numbered(const versions *vs, uint64_t number)
+{
+    if (!number) return NULL;
+    if (vs->running.number == number) return &vs->running;
+    if (vs->pending.number == number) return &vs->pending;
+    for (uint32_t i = 0; i < VERSIONS_RETIRED_MAX; i++)
+        if (vs->retired[i].number == number) return &vs->retired[i];
+    return NULL;
+}
+
 bool versions_has_fallback(const versions *vs) { return vs->fallback.image && vs->fallback.number != vs->running.number; }
 
 /* ---- the writable-globals warning ------------------------------------------------------------ */
@@ -90,6 +100,28 @@ static void versions_warn_globals(const lib_version *v, const event_log *log)
 
 /* ---- loading and swapping --------------------------------------------------------------------- */
 
+/* ---- the code map ------------------------------------------------------------------------------- */
+
+/* Describes a version that can run in the code map: its range and its functions. */
+static void versions_publish(const versions *vs, const lib_version *v)
+{
+    const symbol_table *t = &v->symbols;
+    if (!vs->code_map || v->end <= v->start || !t->count) return;
+    arena_stats_function *fns = malloc(sizeof(*fns) * t->count);
+    if (!fns) return;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->count; i++) /* by vaddr already */
+        if (t->symbols[i].kind == SYMBOL_CODE && t->symbols[i].vaddr >= t->image_vaddr)
+            fns[n++] = (arena_stats_function){t->symbols[i].vaddr - t->image_vaddr, t->symbols[i].name};
+    arena_stats_module_set(vs->code_map, (uint32_t)v->number, v->start, v->end - v->start, fns, n);
+    free(fns);
+}
+
+static void versions_unpublish(const versions *vs, const lib_version *v)
+{
+    if (vs->code_map && v->number) arena_stats_module_drop(vs->code_map, (uint32_t)v->number);
+}
+
 /* A copy of the version's bytes (NULL when it has none, or out of memory: then no fallback). */
 static void *versions_copy_image(const lib_version *v)
 {
@@ -113,21 +145,25 @@ static void versions_place(lib_version *v, const loader_lib *lib, const event_lo
 
 void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log)
 {
+    versions_unpublish(vs, &vs->pending); /* a refused build that never ran */
     lib_version_free(&vs->pending);
     vs->pending.number = ++vs->newest;
     vs->pending.image = image;
     vs->pending.image_size = size;
     versions_place(&vs->pending, lib, log);
+    versions_publish(vs, &vs->pending);
     versions_warn_globals(&vs->pending, log);
 }
 
 void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event_log *log)
 {
+    versions_unpublish(vs, &vs->pending);
     lib_version_free(&vs->pending);
     vs->pending.number = vs->fallback.number;
     vs->pending.image = versions_copy_image(&vs->fallback);
     vs->pending.image_size = vs->fallback.image_size;
     versions_place(&vs->pending, lib, log);
+    versions_publish(vs, &vs->pending);
 }
 
 /* The running version leaves: it may become the fallback; its range is fenced and its symbols kept
@@ -135,6 +171,7 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
 static void versions_retire(versions *vs, bool fence)
 {
     lib_version *r = &vs->running;
+    versions_unpublish(vs, r);
     void *copy = r->ran && !r->crashed ? versions_copy_image(r) : NULL;
     if (copy) {
         free(vs->fallback.image);

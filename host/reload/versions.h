@@ -10,10 +10,14 @@
  * Unloaded versions are fenced (their address ranges mapped no-access, os/crash.h), so a stale
  * pointer into one faults at a known place. The fallback keeps only its number and its file's
  * bytes: the newest version that ran an update and never crashed, loaded again for a rollback.
- * Every version keeps its file's bytes while it is known, for its source lines (os/lines.h). */
+ * Every version keeps its file's bytes while it is known, for its source lines (os/lines.h).
+ * With a code map (the stats table), each version that can run - pending or running - is described
+ * there too (arena_stats_module_set: its range and functions), so allocation call stacks name its
+ * functions; a retired one is dropped from it. */
 #ifndef VERSIONS_H
 #define VERSIONS_H
 
+#include "../../arena/arena_stats.h"
 #include "../base/events.h"
 #include "../os/lines.h"
 #include "../os/loader.h"
@@ -41,6 +45,7 @@ typedef struct versions {
     lib_version retired[VERSIONS_RETIRED_MAX];
     uint32_t retired_next;
     uint64_t newest;      /* the highest version number given out */
+    arena_stats_table *code_map; /* where versions are described for call stacks; NULL: nowhere */
 } versions;
 
 /* A new build was loaded and validated: it becomes pending with the next number and takes `image`
@@ -55,6 +60,8 @@ void versions_swapped(versions *vs, bool retire_running, bool fence);
 /* A fallback other than the running version exists. */
 bool versions_has_fallback(const versions *vs);
 
+/* The pending, running or a retired version numbered `number`; NULL when none (or forgotten). */
+const lib_version *versions_numbered(const versions *vs, uint64_t number);
 /* The running or a retired version mapped (now or once) at addr; NULL when none. */
 const lib_version *versions_at(const versions *vs, uintptr_t addr);
 /* True when addr lies in v's range. */

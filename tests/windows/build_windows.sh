@@ -12,7 +12,7 @@ WIN_BUILD="$BUILD/win"
 # modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
 # Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
 WIN_UNIT_EXCLUDE=(arena/test_heap base/test_block os/test_fs os/test_crash os/test_symbols reload/test_scan)
-WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32 -ldbghelp)
+WIN_LIBS=(-lmimalloc -lprotobuf-c -lbcrypt -ladvapi32 -ldbghelp)
 
 # The Linux source lists with the _win32 half of each OS pair.
 win_sources() { # ARRAY_NAME...
@@ -34,8 +34,9 @@ win_compile() { CC="$WIN_CC" compile "$@"; }
 # compiled again).
 win_build_host_lib() {
   local srcs
+  gen_proto || return 1
   mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
-  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB \
+  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -I"$BUILD/gen" -DMI_SHARED_LIB \
     -- "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c || return 1
   local o
   for o in "${OBJECTS[@]}"; do [ -f "$WIN_BUILD/libhost.a" ] && [ ! "$o" -nt "$WIN_BUILD/libhost.a" ] || { o=stale; break; }; done
@@ -46,7 +47,7 @@ win_build_host_lib() {
 
 win_build_host() {
   win_build_host_lib
-  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB host/main.c \
+  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -I"$BUILD/gen" -DMI_SHARED_LIB host/main.c \
     "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" "${WIN_LIBS[@]}"
   cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
 }
@@ -82,7 +83,7 @@ win_unit_tests() {
 # msvcrt printf format, which knows no %zu. winpthread statically, for nanosleep in test_util.h.
 win_build_test() { # SOURCE
   local name; name="$(basename "${1%.c}")"
-  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. -I"$WIN_DEPS/include" \
+  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. -I"$WIN_DEPS/include" -I"$BUILD/gen" \
     -DMI_SHARED_LIB "$1" "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" -lcmocka "${WIN_LIBS[@]}" \
     -Wl,-Bstatic -lpthread -Wl,-Bdynamic
 }

@@ -5,7 +5,8 @@
 #   tests/windows/deps.sh [OUT]          OUT defaults to <repo>/build/win/deps
 #   eval "$(tests/windows/deps.sh)"      or: source tests/windows/deps.sh   -> exports WINEPREFIX etc.
 #
-# OUT/include/{mimalloc.h,cmocka.h}  OUT/lib/{libmimalloc.dll.a,libcmocka.a}  OUT/bin/mimalloc.dll
+# OUT/include/{mimalloc.h,cmocka.h,protobuf-c/protobuf-c.h}  OUT/lib/{libmimalloc.dll.a,libcmocka.a,libprotobuf-c.a}
+# OUT/bin/mimalloc.dll
 # OUT/src (Debian source packages, cached)  OUT/wineprefix  OUT/deps.log
 # Progress and errors go to stderr; stdout carries only the `export` lines.
 
@@ -20,7 +21,7 @@ OUT=${1:-$ROOT/build/win/deps}
 mkdir -p "$OUT"/{include,lib,bin,src} && OUT=$(cd "$OUT" && pwd)
 LOG=$OUT/deps.log && : >"$LOG"
 CC=x86_64-w64-mingw32-gcc
-MI_VER=2.0.9 CM_VER=1.1.5
+MI_VER=2.0.9 CM_VER=1.1.5 PB_VER=1.4.1
 SUDO= && [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 STEP=starting HINT=
@@ -42,8 +43,8 @@ if ((${#missing[@]})); then
 fi
 
 # 2. Sources of mimalloc and cmocka, from Debian's source packages (the only source the workplace can reach).
-if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null; then
-    STEP="fetching Debian source packages mimalloc and cmocka"
+if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null || ! src_dir protobuf-c $PB_VER >/dev/null; then
+    STEP="fetching Debian source packages mimalloc, cmocka and protobuf-c"
     HINT="apt needs a deb-src entry for Debian main (this script adds /etc/apt/sources.list.d/debian-src.sources if none exists)."
     if [ -z "$(apt-cache showsrc mimalloc 2>/dev/null)" ]; then
         # A deb-src line may sit in either format: one-line (sources.list, *.list) or deb822 (*.sources).
@@ -60,11 +61,16 @@ if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null;
         apt update
     fi
     say "downloading source packages into $OUT/src ..."
-    (cd "$OUT/src" && log apt-get source -q mimalloc cmocka) # not as sudo: only writes into OUT/src
+    fetch=()
+    src_dir mimalloc $MI_VER >/dev/null || fetch+=(mimalloc)
+    src_dir cmocka $CM_VER >/dev/null || fetch+=(cmocka)
+    src_dir protobuf-c $PB_VER >/dev/null || fetch+=(protobuf-c)
+    (cd "$OUT/src" && log apt-get source -q "${fetch[@]}") # not as sudo: only writes into OUT/src
 fi
-STEP="checking source versions" HINT="Expected mimalloc $MI_VER and cmocka $CM_VER in $OUT/src; found: $(cd "$OUT/src" && echo *)"
+STEP="checking source versions" HINT="Expected mimalloc $MI_VER, cmocka $CM_VER and protobuf-c $PB_VER in $OUT/src; found: $(cd "$OUT/src" && echo *)"
 MI=$(src_dir mimalloc $MI_VER)
 CM=$(src_dir cmocka $CM_VER)
+PB=$(src_dir protobuf-c $PB_VER)
 
 # 3. mimalloc.dll + import library, built as one unit from src/static.c (what its CMake build compiles too).
 #  MI_WIN_NOREDIRECT: no mimalloc-redirect.dll; without it the link fails on __imp_mi_allocator_init.
@@ -98,6 +104,18 @@ fi
 #  mscoree,mshtml= : skip the Mono/Gecko install prompts. winemenubuilder.exe=d : no desktop menu entries.
 #  WINEDEBUG -all keeps fixme/err noise out of test output, but err+module still names a DLL that failed to load.
 #  WINEPATH: where Windows looks for mimalloc.dll (besides the .exe's folder and the current folder).
+# protobuf-c's runtime is one C file: the host's pprof writer (--alloc-profile) links it statically.
+if [ ! -f "$OUT/lib/libprotobuf-c.a" ] || [ ! -f "$OUT/include/protobuf-c/protobuf-c.h" ]; then
+    STEP="building libprotobuf-c.a from $PB" HINT="See the compiler output above."
+    say "building libprotobuf-c.a ..."
+    tmp=$OUT/src/build-protobuf-c && rm -rf "$tmp" && mkdir -p "$tmp"
+    log $CC -O2 -DNDEBUG -I"$PB" -c "$PB/protobuf-c/protobuf-c.c" -o "$tmp/protobuf-c.o"
+    log x86_64-w64-mingw32-ar rcs "$tmp/libprotobuf-c.a" "$tmp/protobuf-c.o"
+    mkdir -p "$OUT/include/protobuf-c"
+    cp "$PB/protobuf-c/protobuf-c.h" "$OUT/include/protobuf-c/"
+    mv "$tmp/libprotobuf-c.a" "$OUT/lib/"
+fi
+
 export WINEPREFIX=$OUT/wineprefix WINEDEBUG=-all,err+module WINEPATH=$OUT/bin
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 if [ ! -f "$WINEPREFIX/.deps-ready" ]; then
