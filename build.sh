@@ -29,9 +29,9 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
               host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
-              host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
+              host/os/fs_posix.c host/os/lines_posix.c host/os/probe.c host/os/probe_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
+              host/reload/candidate.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c

@@ -1,7 +1,6 @@
 /* services.c - the services the game calls through its host_api table. The table is the host's,
  * outside the block, handed to the game on every call. */
 #include "host.h"
-#include "os/terminal.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -93,7 +92,7 @@ static void services_heap_thread_end(void)
 
 static void services_draw(const char *text, uint64_t size)
 {
-    if (services_host->terminal) terminal_write(text, (size_t)size);
+    if (services_host->terminal) report_append(&services_host->drawing, text, (size_t)size); /* written when update returns */
 }
 
 static uint32_t services_fn_register(const char *name, game_fn fn)

@@ -54,6 +54,10 @@ bool crash_guarded(void);
  * guarded call: prints the reason and aborts. */
 _Noreturn void crash_raise(const char *reason);
 
+/* Fills c->name and c->what from c->signal (a crash described in another process, the probe, sends
+ * the number only). */
+void crash_name(crash_info *c);
+
 /* Reserves [start, end) (page-rounded) as no-access memory so that a stale pointer into it faults at
  * a known place; false when something is mapped there. crash_unfence gives it back. */
 bool crash_fence(uintptr_t start, uintptr_t end);

@@ -171,6 +171,14 @@ static void crash_on_signal(int sig, siginfo_t *si, void *context)
     siglongjmp(f->env, 1);
 }
 
+void crash_name(crash_info *c)
+{
+    int index = crash_signal_index(c->signal);
+    c->name = index >= 0 ? crash_signals[index].name : "signal";
+    c->what = index >= 0 ? crash_signals[index].what : "killed by a signal";
+    if (c->signal == SIGKILL) c->name = "SIGKILL";
+}
+
 /* ---- installing --------------------------------------------------------------------------- */
 
 static void crash_install_alt_stack(void)

@@ -125,6 +125,14 @@ static void crash_on_abort(int sig)
     RaiseException(CRASH_RAISE_CODE, 0, 0, NULL);
 }
 
+void crash_name(crash_info *c)
+{
+    const crash_code *code = crash_code_of((DWORD)c->signal);
+    c->name = code ? code->name : "exception";
+    c->what = code ? code->what : "an exception the host does not know";
+    if (c->signal == SIGABRT) c->name = "SIGABRT", c->what = "abort() called";
+}
+
 _Noreturn void crash_raise(const char *reason)
 {
     crash_frame *f = crash_top;

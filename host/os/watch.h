@@ -14,6 +14,7 @@ typedef struct watch watch;
 typedef struct watch_change {
     uint64_t count;      /* changes seen since the watch started */
     double detect_ms;    /* from the file's new mtime to the watch noticing it */
+    uint64_t noticed_ns; /* when the watch noticed it (clock_now_ns) */
     fs_identity identity;
 } watch_change;
 

@@ -40,6 +40,7 @@ static void watch_record(watch *w)
     w->latest.count++;
     w->latest.identity = id;
     w->latest.detect_ms = (double)(clock_wall_ns() - id.mtime_ns) / 1e6;
+    w->latest.noticed_ns = clock_now_ns();
     __atomic_store_n(&w->published, w->latest.count, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&w->lock);
 }

@@ -44,6 +44,7 @@ static void watch_record(watch *w)
     w->latest.count++;
     w->latest.identity = id;
     w->latest.detect_ms = (double)(clock_wall_ns() - id.mtime_ns) / 1e6;
+    w->latest.noticed_ns = clock_now_ns();
     InterlockedExchange64(&w->published, (LONG64)w->latest.count);
     ReleaseSRWLockExclusive(&w->lock);
 }

@@ -138,7 +138,7 @@ static void guard_report(guard *g, reload_hook hook, guard_verdict verdict)
     event_raw(&e, "backtrace", backtrace_json);
     event_str(&e, "msg", g->crash_line);
     event_end(g->scene.events, &e);
-    fprintf(stderr, "host: %s\n", g->crash_line);
+    event_say(g->scene.events, "%s", g->crash_line);
 }
 
 /* ---- the call --------------------------------------------------------------------------------- */
@@ -192,7 +192,7 @@ static void guard_report_hang(void *ctx, const char *call, const char *where, do
     event_num(&e, "seconds", seconds);
     event_uint(&e, "version", version);
     event_end(g->scene.events, &e);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(g->scene.events, "warning: %s", msg);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------------ */

@@ -24,7 +24,9 @@
 #ifndef RELOAD_H
 #define RELOAD_H
 
+#include "../os/probe.h"
 #include "../os/watch.h"
+#include "candidate.h"
 #include "functions.h"
 #include "guard.h"
 #include "layout.h"
@@ -36,6 +38,8 @@ typedef struct reload_config {
     bool no_stale_scan;
     bool poll;                 /* watch the library by polling */
     uint64_t watchdog;         /* seconds; 0: no watchdog */
+    bool no_probe;             /* open new builds without probing them first (their constructors unguarded) */
+    uint64_t probe_timeout_ms; /* how long the probe may run a build's first code */
 } reload_config;
 
 typedef struct reload_world {
@@ -62,6 +66,11 @@ typedef struct reload {
     bool paused;                 /* no version to run: updates wait for the next build */
     layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */
     watch *watch;
+    probe *probe;                /* runs every new build's first code in another process; NULL: --no-probe */
+    candidate next;              /* a build on its way in, while this one runs */
+    bool next_has_change;        /* it came from a rebuild (else a request) */
+    watch_change next_change;
+    uint64_t next_stale_frames;  /* frames that began after its change landed, run on the old code */
     watch_change pending;        /* a change seen but not loaded yet (build lock held) */
     bool has_pending;
     uint64_t pending_since_ns;

@@ -85,7 +85,7 @@ static void versions_warn_globals(const lib_version *v, const event_log *log)
     event_str(&e, "msg", msg);
     event_raw(&e, "globals", g.json);
     event_end(log, &e);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(log, "warning: %s", msg);
 }
 
 /* ---- loading and swapping --------------------------------------------------------------------- */

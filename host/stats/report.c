@@ -37,6 +37,14 @@ void report_printf(report_buf *b, const char *fmt, ...)
     va_end(again);
 }
 
+void report_append(report_buf *b, const char *data, size_t size)
+{
+    if (!size || !report_reserve(b, size)) return;
+    memcpy(b->data + b->len, data, size);
+    b->len += size;
+    b->data[b->len] = 0;
+}
+
 static void report_putc(report_buf *b, char c)
 {
     if (!report_reserve(b, 1)) return;

@@ -34,6 +34,7 @@ void report_printf(report_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+void report_append(report_buf *b, const char *data, size_t size);
 /* s as the body of a JSON string (no quotes); also safe in HTML text and attributes. */
 void report_escape_json(report_buf *b, const char *s);
 void report_escape_html(report_buf *b, const char *s);

@@ -360,7 +360,7 @@ static void stats_check_frame_arena(host_stats *st)
     event_uint(&ev, "used", e->high_water);
     event_uint(&ev, "capacity", a->capacity);
     event_end(st->events, &ev);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(st->events, "warning: %s", msg);
 }
 
 /* Ends frame `frame`: its counts, its row, its trace counters. */

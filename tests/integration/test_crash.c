@@ -265,7 +265,7 @@ static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **un
     wait_copy(&f, "log", "crashy init", 0, init);
     set_build(&f, "CRASHY_ENTRY");
     build(&f);
-    expect_refused_and_version_1_runs_on(&f, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+",
+    expect_refused_and_version_1_runs_on(&f, "game_get_api crashed: SIGSEGV (invalid memory access) in crashy_segv+",
                                          init);
     set_build(&f, "CRASHY_NONE");
     build(&f);
@@ -284,7 +284,7 @@ static void test_entry_point_crash_at_the_start_is_one_line(void **unused)
     const char *argv[] = {harness_host_path(), "--headless", "--frames", "10", f.game.lib, NULL};
     char out[4096];
     assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
-    expect_in(out, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+");
+    expect_in(out, "game_get_api crashed: SIGSEGV (invalid memory access) in crashy_segv+");
     expect_in(out, "fix it and rebuild");
     assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
     harness_game_remove(&f.game);

@@ -18,7 +18,7 @@ static cli_result parse(bool library_required, host_options *o, host_error *err,
     va_end(ap);
     argv[argc] = NULL;
     memset(err, 0, sizeof(*err));
-    return cli_parse(argc, argv, library_required, o, err);
+    return cli_parse(argc, argv, library_required ? CLI_HOST : CLI_RELEASE, o, err);
 }
 
 #define PARSE(...) parse(true, &o, &err, __VA_ARGS__, (char *)NULL)
@@ -112,7 +112,7 @@ static void help_text_lists_every_option(void **state)
 {
     FILE *f = tmpfile();
     assert_non_null(f);
-    cli_print_help(f, "host");
+    cli_print_help(f, "host", CLI_HOST);
     char text[8192];
     rewind(f);
     size_t n = fread(text, 1, sizeof(text) - 1, f);
