@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -146,28 +147,52 @@ static void crash_collect_frames(crash_info *c, const void *context, crash_regs 
     for (int i = start; i < n && c->frame_count < CRASH_MAX_FRAMES; i++) c->frames[c->frame_count++] = (uintptr_t)raw[i];
 }
 
+static bool crash_on_main_thread(void) { return (pid_t)syscall(SYS_gettid) == getpid(); }
+
+/* What the signal says, and the frames from the interrupted context. */
+static void crash_describe(crash_info *c, int index, const siginfo_t *si, const void *context)
+{
+    crash_regs r = crash_regs_of(context);
+    memset(c, 0, sizeof(*c));
+    c->signal = crash_signals[index].number;
+    c->name = crash_signals[index].name;
+    c->what = crash_signals[index].what;
+    c->address = si->si_code > 0 ? (uintptr_t)si->si_addr : 0; /* sent signals carry a pid there */
+    c->pc = r.pc;
+    bool fault = c->signal == SIGSEGV || c->signal == SIGBUS;
+    uintptr_t distance = c->address > r.sp ? c->address - r.sp : r.sp - c->address;
+    c->stack_overflow = fault && r.sp && distance < CRASH_STACK_NEAR;
+    crash_collect_frames(c, context, r);
+}
+
+/* A crash on a thread no guard runs on: a game thread's is reported and the thread ends here (the
+ * raw exit of this one thread: no unwinding, no destructors, and a pthread_join of it returns);
+ * anything else returns, to be passed on. Never the main thread: the process would go on without it. */
+static void crash_on_thread(int index, const siginfo_t *si, const void *context)
+{
+    static _Thread_local crash_info c;
+    if (crash_on_main_thread()) return;
+    if (!crash_in_handler) { /* a second fault while describing the first keeps what the first gathered */
+        crash_in_handler = 1;
+        crash_describe(&c, index, si, context);
+    }
+    if (!crash_thread_is_game(&c)) return;
+    crash_thread_publish(&c, (uint64_t)syscall(SYS_gettid));
+    syscall(SYS_exit, 0);
+}
+
 static void crash_on_signal(int sig, siginfo_t *si, void *context)
 {
     int index = crash_signal_index(sig); /* installed for crash_signals only */
     crash_frame *f = crash_top;
+    if (crash_is_own(si) && !f) crash_on_thread(index, si, context);
     if (!f || !crash_is_own(si)) {
         crash_chain(index, sig, si, context);
         return;
     }
     if (crash_in_handler) siglongjmp(f->env, 1); /* faulted while describing the first crash */
     crash_in_handler = 1;
-    crash_info *c = f->info;
-    crash_regs r = crash_regs_of(context);
-    memset(c, 0, sizeof(*c));
-    c->signal = sig;
-    c->name = crash_signals[index].name;
-    c->what = crash_signals[index].what;
-    c->address = si->si_code > 0 ? (uintptr_t)si->si_addr : 0; /* sent signals carry a pid there */
-    c->pc = r.pc;
-    bool fault = sig == SIGSEGV || sig == SIGBUS;
-    uintptr_t distance = c->address > r.sp ? c->address - r.sp : r.sp - c->address;
-    c->stack_overflow = fault && r.sp && distance < CRASH_STACK_NEAR;
-    crash_collect_frames(c, context, r);
+    crash_describe(f->info, index, si, context);
     siglongjmp(f->env, 1);
 }
 
@@ -181,14 +206,34 @@ void crash_name(crash_info *c)
 
 /* ---- installing --------------------------------------------------------------------------- */
 
+static _Thread_local void *crash_alt_stack; /* this thread's, while installed */
+
 static void crash_install_alt_stack(void)
 {
-    static _Thread_local bool done;
-    if (done) return;
+    if (crash_alt_stack) return;
     void *mem = mmap(NULL, CRASH_ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return; /* no overflow report on this thread, everything else still works */
     stack_t ss = {.ss_sp = mem, .ss_size = CRASH_ALT_STACK_SIZE, .ss_flags = 0};
-    done = sigaltstack(&ss, NULL) == 0;
+    if (sigaltstack(&ss, NULL) == 0) crash_alt_stack = mem;
+    else munmap(mem, CRASH_ALT_STACK_SIZE);
+}
+
+void crash_thread_begin(const char *name)
+{
+    if (crash_on_main_thread()) return; /* the host's: its crashes are the guard's */
+    crash_install_alt_stack();
+    crash_thread_announce(name);
+}
+
+void crash_thread_end(void)
+{
+    if (crash_on_main_thread()) return;
+    crash_thread_announce(NULL);
+    if (!crash_alt_stack) return;
+    stack_t off = {.ss_flags = SS_DISABLE};
+    if (sigaltstack(&off, NULL) != 0) return; /* still in use: keep it */
+    munmap(crash_alt_stack, CRASH_ALT_STACK_SIZE);
+    crash_alt_stack = NULL;
 }
 
 void crash_install(void)

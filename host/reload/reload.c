@@ -141,9 +141,16 @@ static void reload_event_restart(reload *r, const char *cause)
 /* before_reload on the running code, `next` in, the old code unloaded (returned in *old), the layout
  * step around it, after_reload on the new code; false when a hook crashed (rolled back or paused).
  * Each part's time goes to `b`. */
+/* before_reload on the running code, once: it stops the game's threads. */
+static void reload_stop_threads(reload *r)
+{
+    if (!r->threads_stopped) reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    r->threads_stopped = true;
+}
+
 static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_budget *b)
 {
-    reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    reload_stop_threads(r);
     candidate_lap(b, &b->hooks_ms);
     swap_layout sw;
     swap_layout_scene scene = reload_layout_scene(r);
@@ -157,6 +164,7 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_
     r->lib = *next;
     loader_close(old);
     reload_swapped(r, true);
+    r->threads_stopped = false; /* the new code's after_reload starts them */
     candidate_lap(b, &b->unload_ms);
     functions_resolve(&r->functions);
     candidate_lap(b, &b->registry_ms);
@@ -360,8 +368,23 @@ static bool reload_change_ready(reload *r)
     return true;
 }
 
+/* Crashes the game's threads reported since the last frame (os/crash.h; each such thread is gone):
+ * one in the running code stops the other game threads through before_reload, then rolls back or
+ * pauses as a crash in update does; one in an old build's code is only reported. */
+static void reload_thread_crashes(reload *r)
+{
+    crash_thread_report t;
+    while (crash_thread_take(&t)) {
+        guard_verdict verdict = guard_thread_crash(&r->guard, &t);
+        if (verdict == GUARD_GO_ON || r->paused) continue;
+        reload_stop_threads(r);
+        reload_crashed(r, RELOAD_HOOK_UPDATE, verdict);
+    }
+}
+
 void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
 {
+    reload_thread_crashes(r);
     reload_take_change(r, last_frame_wall_ns);
     if (r->next.state == CANDIDATE_PROBING) {
         candidate_scene scene = reload_candidate_scene(r);

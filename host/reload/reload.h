@@ -64,6 +64,7 @@ typedef struct reload {
     stale_scan scan;             /* of the last reload */
     bool initialized;            /* init returned on the current state */
     bool paused;                 /* no version to run: updates wait for the next build */
+    bool threads_stopped;        /* before_reload ran on the running code (a game thread crashed) */
     layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */
     watch *watch;
     probe *probe;                /* runs every new build's first code in another process; NULL: --no-probe */

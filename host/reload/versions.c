@@ -8,6 +8,8 @@
 
 #define VERSIONS_GLOBALS_LISTED 32 /* writable globals named in the warning */
 
+_Static_assert(CRASH_CODE_RANGES == 1 + VERSIONS_RETIRED_MAX, "the crash handlers know every version's code");
+
 static void lib_version_free(lib_version *v)
 {
     symbols_free(&v->symbols);
@@ -149,11 +151,21 @@ static void versions_retire(versions *vs, bool fence)
     memset(r, 0, sizeof(*r));
 }
 
+/* The crash handlers' table of game code (os/crash.h): a thread that crashes in one of these ranges
+ * is a game thread, even one the game never announced. */
+static void versions_publish_code(const versions *vs)
+{
+    crash_code_range(0, vs->running.start, vs->running.end);
+    for (int i = 0; i < VERSIONS_RETIRED_MAX; i++)
+        crash_code_range(1 + i, vs->retired[i].number ? vs->retired[i].start : 0, vs->retired[i].end);
+}
+
 void versions_swapped(versions *vs, bool retire_running, bool fence)
 {
     if (retire_running) versions_retire(vs, fence);
     vs->running = vs->pending;
     memset(&vs->pending, 0, sizeof(vs->pending));
+    versions_publish_code(vs);
 }
 
 /* ---- naming addresses ------------------------------------------------------------------------- */
@@ -186,6 +198,7 @@ void lib_version_name(const lib_version *v, uintptr_t addr, char *out, size_t ca
 
 void versions_free(versions *vs)
 {
+    for (int i = 0; i < CRASH_CODE_RANGES; i++) crash_code_range(i, 0, 0);
     lib_version_free(&vs->pending);
     lib_version_free(&vs->running);
     lib_version_free(&vs->fallback);

@@ -71,9 +71,13 @@ static void fixture_start(fixture *f, const char *mode, const char *const *edits
     assert_true(harness_host_start(&f->host, f->game.lib, args));
 }
 
-static void fixture_stop(fixture *f)
+/* Exit statuses (host.h): crashes during the run make a run end with 3. */
+#define EXIT_OK 0
+#define EXIT_CRASHED 3
+
+static void fixture_stop(fixture *f, int expected_exit)
 {
-    assert_int_equal(harness_host_stop(&f->host), 0);
+    assert_int_equal(harness_host_stop(&f->host), expected_exit);
     harness_game_remove(&f->game);
 }
 
@@ -179,7 +183,7 @@ static void test_update_crashes_roll_back_to_the_last_good_version(void **unused
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), root);
     assert_int_equal(harness_count(&f.host, "crash"), 7);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 static void test_crash_with_no_good_version_pauses_until_a_fixed_build(void **unused)
@@ -198,7 +202,7 @@ static void test_crash_with_no_good_version_pauses_until_a_fixed_build(void **un
     assert_int_equal(field(line, "counter"), 10);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "rollback"), 0);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* ---- crashes in the other hooks --------------------------------------------------------------- */
@@ -224,7 +228,7 @@ static void test_init_crash_pauses_then_a_fixed_build_runs_init(void **unused)
     assert_true(harness_wait(&f.host, "reload", 2, WAIT_MS));
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "reload_failed"), 0);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **unused)
@@ -253,7 +257,7 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     expect_in(line, "\"action\":\"continue\"");
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), field(init, "root"));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* A build whose entry point crashes is refused like a bad file. */
@@ -271,7 +275,7 @@ static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **un
     build(&f);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), field(init, "root"));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 /* At the start there is no old code to run on: one line, exit 1. */
@@ -331,7 +335,7 @@ static void test_stale_pointers_are_found_after_a_reload_and_named_when_used(voi
     wait_copy(&f, "crash", NULL, 1, line);
     expect_in(line, "stale pointer into game library version 1 (.rodata + 0x");
     expect_tick_of(&f, 2, tick);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 static void test_no_stale_scan_turns_the_scan_off(void **unused)
@@ -345,7 +349,7 @@ static void test_no_stale_scan_turns_the_scan_off(void **unused)
     wait_copy(&f, "reload", NULL, 0, line);
     assert_null(strstr(line, "stale_pointers"));
     assert_null(harness_event(&f.host, "warning", "stale pointer", 0));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 /* ---- the function registry -------------------------------------------------------------------- */
@@ -384,7 +388,7 @@ static void test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_c
     assert_int_equal(field(line, "version"), 2);
     expect_tick_of(&f, 2, tick);
     expect_in(tick, "step=1000 ");
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* ---- warnings --------------------------------------------------------------------------------- */
@@ -398,7 +402,7 @@ static void test_writable_globals_are_listed_at_load(void **unused)
     expect_in(line, "\"globals\":[\"crashy_data_global\",\"crashy_bss_global\"]");
     expect_in(line, "GAME_TRANSIENT");
     assert_null(strstr(line, "crashy_build_updates")); /* marked GAME_TRANSIENT */
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused)
@@ -423,7 +427,7 @@ static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused
     expect_tick_of(&f, 1, tick);
     assert_int_equal(harness_count(&f.host, "crash"), 0);
     unlink(release);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 static void test_a_segv_sent_from_outside_still_ends_the_host(void **unused)
