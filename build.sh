@@ -303,7 +303,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash probe threads layout stats terminal workflow)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \

@@ -240,16 +240,20 @@ probe *probe_start(host_error *err)
 
 bool probe_submit(probe *p, const char *path, uint64_t timeout_ms, host_error *err)
 {
-    if (p->helper <= 0 && !probe_spawn_helper(p, err)) return false;
     p->request.serial++;
     p->request.timeout_ms = timeout_ms;
     snprintf(p->request.path, sizeof(p->request.path), "%s", path);
     p->busy = true;
     p->restarted = false;
     p->submitted_ns = clock_now_ns();
-    if (probe_write_all(p->request_fd, &p->request, sizeof(p->request))) return true;
+    if (p->helper > 0 && probe_write_all(p->request_fd, &p->request, sizeof(p->request))) return true;
+    /* the helper is gone: a new one takes the candidate */
+    probe_end_helper(p);
+    p->restarted = true;
+    bool started = probe_spawn_helper(p, err);
+    if (started && probe_write_all(p->request_fd, &p->request, sizeof(p->request))) return true;
     p->busy = false;
-    return host_fail(err, "cannot reach the probe process: %s", strerror(errno));
+    return started ? host_fail(err, "cannot reach the probe process: %s", strerror(errno)) : false;
 }
 
 /* The answer when the probe cannot give one. */
