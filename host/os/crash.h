@@ -15,9 +15,10 @@
  * A crash on a thread inside crash_guard_run returns to the guard. A crash on any other thread is a
  * game thread's when the thread was announced (crash_thread_begin) or when its code, or a caller's,
  * lies in game code (crash_code_range: the running build and the fenced old ones): that thread
- * reports into a lock-free slot from its handler and ends right there, never resumed and its stack
- * not unwound (POSIX: the raw exit system call of one thread, so a pthread_join of it returns;
- * Windows: TerminateThread), and the main thread takes the report with crash_thread_take. Any other
+ * reports into a lock-free slot from its handler and ends right there, never resumed and its crashed
+ * frames never unwound, through the thread's normal exit (POSIX: pthread_exit on a stack of its own,
+ * so glibc jumps straight to the thread's start; Windows: ExitThread, or TerminateThread after a
+ * stack overflow), so a join of it returns; the main thread takes the report with crash_thread_take. Any other
  * crash (the host's own code, the watch or watchdog thread, any crash on the main thread outside a
  * guard) goes on to the handler that was installed before (signals_posix.c: restore the terminal
  * and die): the guard never swallows a crash of the host. */

@@ -11,6 +11,7 @@
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 
 #define CRASH_ALT_STACK_SIZE (256u * 1024u) /* the unwinder and ASan's handlers need more than SIGSTKSZ */
 #define CRASH_STACK_NEAR (64u * 1024u)     /* a fault this close to the stack pointer: the stack ran out */
+#define CRASH_EXIT_STACK_SIZE (64u * 1024u) /* where a crashed game thread runs its exit */
 
 typedef struct crash_frame {
     sigjmp_buf env;
@@ -165,9 +167,32 @@ static void crash_describe(crash_info *c, int index, const siginfo_t *si, const 
     crash_collect_frames(c, context, r);
 }
 
-/* A crash on a thread no guard runs on: a game thread's is reported and the thread ends here (the
- * raw exit of this one thread: no unwinding, no destructors, and a pthread_join of it returns);
- * anything else returns, to be passed on. Never the main thread: the process would go on without it. */
+/* Where a crashed game thread ends: pthread_exit on a stack of its own. glibc's forced unwind then
+ * meets only frames outside the thread's stack, runs to their end and jumps straight to the
+ * thread's start, so the crashed frames are never unwound (no game code runs in them again) while
+ * the thread's exit runs as usual: its thread-specific data destructors (the heap's, a sanitizer's)
+ * and a pthread_join of it, which returns PTHREAD_CANCELED. */
+static void crash_thread_exit(void) { pthread_exit(PTHREAD_CANCELED); }
+
+static _Noreturn void crash_end_thread(void)
+{
+    static _Thread_local ucontext_t exit_context;
+    /* left mapped: the thread is on it until its exit jumps away */
+    void *stack = mmap(NULL, CRASH_EXIT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack != MAP_FAILED && getcontext(&exit_context) == 0) {
+        exit_context.uc_stack.ss_sp = stack;
+        exit_context.uc_stack.ss_size = CRASH_EXIT_STACK_SIZE;
+        exit_context.uc_link = NULL;
+        makecontext(&exit_context, crash_thread_exit, 0);
+        setcontext(&exit_context);
+    }
+    syscall(SYS_exit, 0); /* no memory for that stack: end this thread alone, as the kernel does */
+    for (;;) pause();
+}
+
+/* A crash on a thread no guard runs on: a game thread's is reported and the thread ends here
+ * (crash_end_thread); anything else returns, to be passed on. Never the main thread: the process
+ * would go on without it. */
 static void crash_on_thread(int index, const siginfo_t *si, const void *context)
 {
     static _Thread_local crash_info c;
@@ -178,7 +203,7 @@ static void crash_on_thread(int index, const siginfo_t *si, const void *context)
     }
     if (!crash_thread_is_game(&c)) return;
     crash_thread_publish(&c, (uint64_t)syscall(SYS_gettid));
-    syscall(SYS_exit, 0);
+    crash_end_thread();
 }
 
 static void crash_on_signal(int sig, siginfo_t *si, void *context)

@@ -106,13 +106,15 @@ static void crash_after(crash_frame *f)
 }
 
 /* A crash on a thread no guard runs on (crash.h): a game thread's is reported and the thread ends
- * here, not unwound (TerminateThread: no DLL notifications either, which would run game code
- * again); anything else returns, to be passed on. Never the main thread. */
+ * here, its frames not unwound: ExitThread (the DLLs' thread-detach notifications run, so the heap
+ * lets go of the thread's heap), or TerminateThread when a stack overflow left no stack for them.
+ * Anything else returns, to be passed on. Never the main thread. */
 static void crash_on_thread(const crash_info *c)
 {
     if (GetCurrentThreadId() == crash_main_thread || !crash_thread_is_game(c)) return;
     crash_thread_publish(c, GetCurrentThreadId());
-    TerminateThread(GetCurrentThread(), 0);
+    if (c->stack_overflow) TerminateThread(GetCurrentThread(), STATUS_STACK_OVERFLOW);
+    ExitThread(1);
 }
 
 static void crash_describe_abort(crash_info *c, int sig)
