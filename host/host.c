@@ -253,7 +253,7 @@ static void host_pace(host *h)
     uint64_t deadline = h->start_ns + h->frame * period;
     uint64_t now = clock_now_ns();
     if (deadline + 4 * period < now) h->start_ns = now - h->frame * period; /* fell far behind: do not sprint */
-    else clock_sleep_until(deadline);
+    else reload_wait(&h->reload, deadline, h->frame_start_wall_ns);
 }
 
 bool host_frame(host *h)
@@ -273,7 +273,8 @@ bool host_frame(host *h)
     host_gather_input(h);
     game_status status = GAME_CONTINUE;
     bool updated = false;
-    if (h->reload.paused) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* no update to run: do not spin */
+    if (h->reload.paused) /* no update to run: do not spin */
+        reload_wait(&h->reload, clock_now_ns() + HOST_PAUSED_SLEEP_NS, h->frame_start_wall_ns);
     else updated = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
     if (h->terminal) host_draw(h, updated);
     h->frame++;

@@ -1,6 +1,7 @@
 /* probe.c - what the probe does the same on every OS: the check under the crash guard, and the
  * answer for a probe that ended without one (probe.h). */
 #include "probe.h"
+#include "clock.h"
 #include "loader.h"
 
 #include <stdio.h>
@@ -29,13 +30,16 @@ static void probe_call_check(void *ctx)
     c->passed = c->check(c->path, c->progress, &c->err);
 }
 
-void probe_run_check(const char *path, uint32_t serial, probe_check_fn *check, probe_emit_fn *emit, void *ctx)
+void probe_run_check(const char *path, uint32_t serial, uint64_t timeout_ms, probe_check_fn *check, probe_emit_fn *emit,
+                     void *ctx)
 {
+    uint64_t t0 = clock_now_ns();
     probe_progress p;
     memset(&p, 0, sizeof(p));
     p.emit = emit;
     p.ctx = ctx;
     p.record.serial = serial;
+    p.record.timeout_ms = timeout_ms;
     probe_result *r = &p.record.result;
     probe_call call = {path, check, &p, {{0}}, false};
     crash_install();
@@ -45,6 +49,7 @@ void probe_run_check(const char *path, uint32_t serial, probe_check_fn *check, p
     else r->outcome = PROBE_REFUSED, snprintf(r->message, sizeof(r->message), "%s", call.err.msg);
     /* after a crash in a constructor the loader never returned a handle: the library is found by its path */
     loader_find_image(path, &r->image_start, &r->image_end);
+    r->ms = (double)(clock_now_ns() - t0) / 1e6;
     p.record.final = 1;
     emit(ctx, &p.record);
 }

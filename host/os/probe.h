@@ -11,10 +11,12 @@
  *
  * The probe is the host's own executable started in probe mode (main hands it to probe_serve with
  * the check to run), never a fork of the multi-threaded host:
- *   - probe_posix.c: posix_spawn starts a small single-threaded helper once; for every candidate it
- *     forks a fresh child (safe: the helper has one thread), which runs the check under the crash
- *     guard and reports on a pipe. The helper kills a child that overruns its time, and reports.
- *     The helper and its children die with the host (a process group; PR_SET_PDEATHSIG on Linux).
+ *   - probe_posix.c: posix_spawn starts a small single-threaded helper once, which keeps one fresh
+ *     child forked ahead (safe: the helper has one thread) waiting for the next candidate: no fork
+ *     and no exec between a build and its probe. The child takes the request, runs the check under
+ *     the crash guard and answers the host itself; the helper watches it, kills it when it overruns
+ *     its time, answers for a child that ended without answering (an exit, a kill), and forks the
+ *     next one. The helper and its children die with the host (a process group; PR_SET_PDEATHSIG).
  *   - probe_win32.c: no fork: CreateProcess of host.exe in probe mode for every candidate, killed by
  *     the host when it overruns.
  * A helper that dies is started again by the next probe_poll, with the candidate submitted again
@@ -23,6 +25,7 @@
 #define PROBE_H
 
 #include "../base/error.h"
+#include "clock.h"
 #include "crash.h"
 #include "fs.h"
 
@@ -75,6 +78,8 @@ bool probe_submit(probe *p, const char *path, uint64_t timeout_ms, host_error *e
 bool probe_poll(probe *p, probe_result *out);
 /* Blocks until the probe answers. */
 void probe_wait(probe *p, probe_result *out);
+/* Ready (clock_sleep_until_woken) while an answer may be waiting; poll to take it. */
+clock_wake probe_wake(const probe *p);
 /* Ends the helper and any probe in flight. NULL is fine. */
 void probe_stop(probe *p);
 
@@ -90,8 +95,9 @@ int probe_serve(int argc, char **argv, probe_check_fn *check);
 /* What the probe writes to the process that watches it: a snapshot at every stage, then the final
  * answer. Under PIPE_BUF bytes, so one write() is never interleaved or split. */
 typedef struct probe_record {
-    uint32_t final; /* the check ended (passed, refused or crashed) */
-    uint32_t serial; /* of the request it answers */
+    uint32_t final;      /* the check ended (passed, refused or crashed) */
+    uint32_t serial;     /* of the request it answers */
+    uint64_t timeout_ms; /* the request's */
     probe_result result;
 } probe_record;
 
@@ -104,8 +110,10 @@ struct probe_progress {
 };
 
 /* In the probe: runs `check` on `path` under the crash guard and emits a record at every stage and
- * at the end (a crash included: the guard returns here and the record says where it was). */
-void probe_run_check(const char *path, uint32_t serial, probe_check_fn *check, probe_emit_fn *emit, void *ctx);
+ * at the end (a crash included: the guard returns here and the record says where it was); the
+ * records carry `serial` and `timeout_ms`, the final one the time the check took. */
+void probe_run_check(const char *path, uint32_t serial, uint64_t timeout_ms, probe_check_fn *check, probe_emit_fn *emit,
+                     void *ctx);
 /* The answer for a probe that ended without a final record: the last stage it reported, and how the
  * process ended (`exited` with `status`, else killed by `signal`, or by the timeout). */
 void probe_ended(probe_record *last, bool final, bool timed_out, bool exited, int status, int signal);

@@ -84,34 +84,52 @@ static void probe_die_with_parent(void)
 
 /* ---- the probe's side: the helper and its children --------------------------------------------- */
 
-static void probe_child_emit(void *ctx, const probe_record *r) { probe_write_all(*(int *)ctx, r, sizeof(*r)); }
+/* Where a child writes: every record to the helper, the final one to the host too. */
+typedef struct probe_child_out {
+    int helper;
+    int host;
+} probe_child_out;
 
-/* In the child: the check, reported on `fd`; never returns. */
-static _Noreturn void probe_child(const probe_request *req, probe_check_fn *check, int fd)
+static void probe_child_emit(void *ctx, const probe_record *r)
+{
+    const probe_child_out *out = ctx;
+    probe_write_all(out->helper, r, sizeof(*r));
+    if (r->final) probe_write_all(out->host, r, sizeof(*r)); /* straight to the host: the helper is no hop */
+}
+
+/* In the child, forked ahead: waits for the host's next request, runs the check; never returns. */
+static _Noreturn void probe_child(probe_check_fn *check, probe_child_out out)
 {
     probe_die_with_parent();
-    probe_run_check(req->path, req->serial, check, probe_child_emit, &fd);
+    probe_request req;
+    if (!probe_read_all(STDIN_FILENO, &req, sizeof(req))) _exit(0); /* the host is done */
+    req.path[sizeof(req.path) - 1] = 0;
+    probe_run_check(req.path, req.serial, req.timeout_ms, check, probe_child_emit, &out);
     _exit(0); /* no atexit handlers: the library's destructors are not the probe's business */
 }
 
-/* Reads the child's records until it ends or its time is up; *last is its last record. */
-static void probe_watch_child(pid_t pid, int fd, uint64_t deadline_ns, probe_record *last)
+/* Reads a child's records until it ends, or until its time is up once it has taken a request (its
+ * first record). True when it took one: *last is its last record. */
+static bool probe_watch_child(pid_t pid, int fd, probe_record *last)
 {
-    bool final = false, timed_out = false, reaped = false;
+    bool taken = false, final = false, timed_out = false, reaped = false;
+    uint64_t deadline = 0, started = 0;
     int status = 0;
     for (;;) {
         uint64_t now = clock_now_ns();
-        if (now >= deadline_ns) {
+        if (taken && now >= deadline) {
             timed_out = true;
             kill(pid, SIGKILL);
             break;
         }
-        uint64_t left_ms = (deadline_ns - now + 999999) / 1000000;
+        uint64_t left_ms = taken ? (deadline - now + 999999) / 1000000 : PROBE_CHILD_POLL_MS;
         struct pollfd p = {fd, POLLIN, 0};
         int ready = poll(&p, 1, (int)(left_ms < PROBE_CHILD_POLL_MS ? left_ms : PROBE_CHILD_POLL_MS));
         probe_record r;
         ssize_t n = ready > 0 ? read(fd, &r, sizeof(r)) : -1;
         if (n == (ssize_t)sizeof(r)) {
+            if (!taken) started = now, deadline = now + r.timeout_ms * 1000000ull;
+            taken = true;
             *last = r;
             final = r.final != 0;
         } else if (n == 0) {
@@ -123,32 +141,31 @@ static void probe_watch_child(pid_t pid, int fd, uint64_t deadline_ns, probe_rec
     }
     while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    if (!taken) return false;
+    if (!final) last->result.ms = (double)(clock_now_ns() - started) / 1e6;
     probe_ended(last, final, timed_out && !final, WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : 0,
                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return true;
 }
 
-static void probe_one(const probe_request *req, probe_check_fn *check, probe_record *out)
+/* One child, forked ahead of its request, watched to its end. False once the host is done (the
+ * child found no more requests) or no child can be made. */
+static bool probe_next_child(probe_check_fn *check, int answers)
 {
-    uint64_t t0 = clock_now_ns();
-    memset(out, 0, sizeof(*out));
-    out->serial = req->serial;
     int fds[2];
-    pid_t pid = -1;
-    if (pipe2(fds, O_CLOEXEC) == 0 && (pid = fork()) == 0) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    pid_t pid = fork();
+    if (pid == 0) {
         close(fds[0]);
-        probe_child(req, check, fds[1]);
-    }
-    if (pid < 0) {
-        out->result.outcome = PROBE_FAILED;
-        snprintf(out->result.message, sizeof(out->result.message), "the probe could not start a process: %s",
-                 strerror(errno));
-        return;
+        probe_child(check, (probe_child_out){fds[1], answers});
     }
     close(fds[1]);
-    probe_watch_child(pid, fds[0], t0 + req->timeout_ms * 1000000ull, out);
+    probe_record last;
+    bool taken = pid > 0 && probe_watch_child(pid, fds[0], &last);
     close(fds[0]);
-    out->serial = req->serial;
-    out->result.ms = (double)(clock_now_ns() - t0) / 1e6;
+    /* an answer the child did not give itself: it exited, was killed, or ran out of time */
+    if (taken && !last.final && !probe_write_all(answers, &last, sizeof(last))) return false;
+    return taken;
 }
 
 bool probe_mode(int argc, char **argv) { return argc == 2 && strcmp(argv[1], PROBE_ARG) == 0; }
@@ -164,12 +181,7 @@ int probe_serve(int argc, char **argv, probe_check_fn *check)
     dup2(null, STDOUT_FILENO); /* what a child prints goes nowhere */
     dup2(null, STDERR_FILENO);
     crash_install(); /* once: the children inherit the handlers and the alternate stack */
-    probe_request req;
-    while (probe_read_all(STDIN_FILENO, &req, sizeof(req))) { /* end of input: the host is done */
-        probe_record answer;
-        req.path[sizeof(req.path) - 1] = 0;
-        probe_one(&req, check, &answer);
-        if (!probe_write_all(answers, &answer, sizeof(answer))) break;
+    while (probe_next_child(check, answers)) {
     }
     return 0;
 }
@@ -323,6 +335,8 @@ void probe_wait(probe *p, probe_result *out)
         poll(&fd, 1, 100);
     }
 }
+
+clock_wake probe_wake(const probe *p) { return (clock_wake){p->answer_fd}; }
 
 void probe_stop(probe *p)
 {

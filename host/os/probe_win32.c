@@ -146,6 +146,10 @@ void probe_wait(probe *p, probe_result *out)
     while (p->busy && !probe_poll(p, out)) WaitForSingleObject(p->pi.hProcess, PROBE_WAIT_STEP_MS);
 }
 
+/* The probe's process: it writes its final record and ends, or it is ended at its deadline (which
+ * only probe_poll notices: the frame loop polls at every frame as well). */
+clock_wake probe_wake(const probe *p) { return (clock_wake){(intptr_t)p->pi.hProcess}; }
+
 void probe_stop(probe *p)
 {
     if (!p) return;

@@ -33,9 +33,11 @@ void candidate_begin(candidate *c, const candidate_scene *s, uint64_t number, ui
     bool copied = c->image && load_copy(s->copy_dir, number, c->image, c->size, c->copy, sizeof(c->copy), &err);
     candidate_lap(&c->budget, &c->budget.copy_ms);
     if (!copied) return candidate_refuse(c, s, &err);
-    if (!s->probe) return candidate_open(c, s);
     c->submitted_ns = clock_now_ns();
-    if (!probe_submit(s->probe, c->copy, s->probe_timeout_ms, &err)) return candidate_refuse(c, s, &err);
+    if (s->probe && !probe_submit(s->probe, c->copy, s->probe_timeout_ms, &err)) return candidate_refuse(c, s, &err);
+    versions_read_symbols(&c->symbols, c->image, c->size); /* meanwhile: off the swap's path */
+    candidate_lap(&c->budget, &c->budget.load_ms);
+    if (!s->probe) return candidate_open(c, s);
     c->state = CANDIDATE_PROBING;
 }
 
@@ -49,7 +51,8 @@ void candidate_advance(candidate *c, const candidate_scene *s, bool wait)
     double since_submit = (double)(clock_now_ns() - c->submitted_ns) / 1e6;
     double probe_ms = r.ms < since_submit ? r.ms : since_submit;
     c->budget.probe_ms += probe_ms;
-    c->budget.mark_ns += (uint64_t)(probe_ms * 1e6);
+    c->budget.load_ms -= (double)(c->budget.mark_ns - c->submitted_ns) / 1e6; /* the symbols read during the probe */
+    c->budget.mark_ns = c->submitted_ns + (uint64_t)(probe_ms * 1e6);
     candidate_lap(&c->budget, &c->budget.wait_ms);
     c->probe_restarted = r.restarted;
     host_error why;
@@ -57,11 +60,13 @@ void candidate_advance(candidate *c, const candidate_scene *s, bool wait)
     candidate_open(c, s);
 }
 
-void candidate_take(candidate *c, loader_lib *lib, void **image, uint64_t *size)
+void candidate_take(candidate *c, loader_lib *lib, void **image, uint64_t *size, versions_symbols *symbols)
 {
     *lib = c->lib;
     *image = c->image;
     *size = c->size;
+    *symbols = c->symbols;
+    c->symbols.ok = false;
     c->image = NULL;
     c->copy[0] = 0;
     c->state = CANDIDATE_NONE;
@@ -71,6 +76,7 @@ void candidate_drop(candidate *c)
 {
     if (c->state == CANDIDATE_READY) loader_close(&c->lib);
     if (c->copy[0]) fs_remove(c->copy);
+    versions_symbols_free(&c->symbols);
     free(c->image);
     c->image = NULL;
     c->copy[0] = 0;

@@ -5,7 +5,7 @@
  *     candidate_advance  (top of every frame) the probe's answer: a copy that passed is opened in the
  *                        host, its entry point called and its table validated (load.h); one that did
  *                        not is refused with the reason the probe gives
- *     candidate_take     a ready candidate's library and bytes, for the swap (reload.h)
+ *     candidate_take     a ready candidate's library, bytes and symbols, for the swap (reload.h)
  *     candidate_drop     a candidate given up (refused, or overtaken by a newer build)
  *
  * The host opens exactly the copy the probe ran: the same file, so nothing is copied twice.
@@ -19,6 +19,7 @@
 #include "../os/clock.h"
 #include "../os/loader.h"
 #include "../os/probe.h"
+#include "versions.h"
 
 typedef struct candidate_budget {
     uint64_t mark_ns;  /* where the last part ended (monotonic) */
@@ -63,6 +64,7 @@ typedef struct candidate {
     candidate_state state;
     void *image; /* the file's bytes (owned until taken) */
     uint64_t size;
+    versions_symbols symbols; /* read from them while the probe runs (owned until taken) */
     char copy[FS_PATH_MAX + 64];
     loader_lib lib;    /* CANDIDATE_READY */
     host_error reason; /* CANDIDATE_REFUSED */
@@ -76,8 +78,8 @@ typedef struct candidate {
 void candidate_begin(candidate *c, const candidate_scene *s, uint64_t number, uint64_t noticed_ns, double detect_ms);
 /* A PROBING candidate takes the probe's answer, if there is one (with `wait`, it waits for it). */
 void candidate_advance(candidate *c, const candidate_scene *s, bool wait);
-/* A READY candidate's library and bytes (now the caller's); the candidate is NONE again. */
-void candidate_take(candidate *c, loader_lib *lib, void **image, uint64_t *size);
+/* A READY candidate's library, bytes and symbols (now the caller's); the candidate is NONE again. */
+void candidate_take(candidate *c, loader_lib *lib, void **image, uint64_t *size, versions_symbols *symbols);
 /* Gives the candidate up: a library opened is closed, the copy deleted. */
 void candidate_drop(candidate *c);
 

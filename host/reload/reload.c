@@ -105,6 +105,21 @@ static void reload_retire(reload *r, const loader_lib *lib)
     if (r->cfg.library) fs_remove(lib->path);
 }
 
+/* The old copy is retired at the top of the next frame: the new code's first frame does not wait
+ * for it. One at a time: an older one still waiting is retired now. */
+static void reload_retire_later(reload *r, const loader_lib *lib)
+{
+    if (r->has_retiring) reload_retire(r, &r->retiring);
+    r->retiring = *lib;
+    r->has_retiring = true;
+}
+
+static void reload_retire_waiting(reload *r)
+{
+    if (r->has_retiring) reload_retire(r, &r->retiring);
+    r->has_retiring = false;
+}
+
 /* The pending version runs now (its registered functions are looked up separately). */
 static void reload_swapped(reload *r, bool retire_running)
 {
@@ -270,11 +285,13 @@ static void reload_event_done(reload *r, const candidate_budget *b)
 static void reload_swap_in(reload *r)
 {
     candidate_budget b = r->next.budget;
+    candidate_lap(&b, &b.wait_ms); /* ready since the probe answered: the frame boundary */
     loader_lib next, old;
     void *image;
     uint64_t size;
-    candidate_take(&r->next, &next, &image, &size);
-    versions_loaded(&r->versions, &next, image, size, r->w.events);
+    versions_symbols symbols;
+    candidate_take(&r->next, &next, &image, &size, &symbols);
+    versions_loaded(&r->versions, &next, image, size, &symbols, r->w.events);
     candidate_lap(&b, &b.load_ms);
     host_error err;
     swap_layout_scene scene = reload_layout_scene(r);
@@ -282,7 +299,7 @@ static void reload_swap_in(reload *r)
     candidate_lap(&b, &b.validate_ms);
     if (!admitted) return reload_refuse(r, &next, err.msg);
     bool swapped = reload_swap(r, &next, &old, &b);
-    reload_retire(r, &old);
+    reload_retire_later(r, &old);
     candidate_lap(&b, &b.unload_ms);
     reload_scan_stale(r, &old);
     candidate_lap(&b, &b.scan_ms);
@@ -338,36 +355,6 @@ void reload_restart(reload *r)
     reload_event_restart(r, NULL);
 }
 
-/* A change the watch saw: pending until its build releases the lock. */
-static void reload_take_change(reload *r, int64_t last_frame_wall_ns)
-{
-    watch_change change;
-    if (!r->watch || !watch_take(r->watch, &change)) return;
-    if (!r->has_pending) {
-        r->pending_since_ns = clock_now_ns();
-        r->pending_stale_frames = last_frame_wall_ns > change.identity.mtime_ns;
-    }
-    r->pending = change;
-    r->has_pending = true;
-}
-
-/* A pending change whose build released its lock (or held it too long) is ready to load. */
-static bool reload_change_ready(reload *r)
-{
-    if (!r->has_pending) return false;
-    bool locked = fs_exists(r->lock_path);
-    bool waited_too_long = clock_now_ns() - r->pending_since_ns > RELOAD_LOCK_WAIT_NS;
-    if (locked && !waited_too_long) {
-        r->pending_stale_frames++;
-        return false;
-    }
-    if (locked)
-        event_warn(r->w.events, "build lock %s held for 30 s; loading the library anyway (delete the lock if no build "
-                                "is running)", r->lock_path);
-    r->has_pending = false;
-    return true;
-}
-
 /* Crashes the game's threads reported since the last frame (os/crash.h; each such thread is gone):
  * one in the running code stops the other game threads through before_reload, then rolls back or
  * pauses as a crash in update does; one in an old build's code is only reported. */
@@ -382,20 +369,68 @@ static void reload_thread_crashes(reload *r)
     }
 }
 
-void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
+/* A change the watch saw: pending until its build releases the lock. `frame_wall_ns`: when the frame
+ * running now (or the last one) began, to count the frames that began after the change landed. */
+static void reload_take_change(reload *r, int64_t frame_wall_ns)
 {
-    reload_thread_crashes(r);
-    reload_take_change(r, last_frame_wall_ns);
+    watch_change change;
+    if (!r->watch || !watch_take(r->watch, &change)) return;
+    if (!r->has_pending) {
+        r->pending_since_ns = clock_now_ns();
+        r->pending_stale_frames = frame_wall_ns > change.identity.mtime_ns;
+    }
+    r->pending = change;
+    r->has_pending = true;
+}
+
+/* A pending change whose build released its lock (or held it too long) is ready to load. */
+static bool reload_change_ready(reload *r)
+{
+    if (!r->has_pending) return false;
+    bool locked = fs_exists(r->lock_path);
+    bool waited_too_long = clock_now_ns() - r->pending_since_ns > RELOAD_LOCK_WAIT_NS;
+    if (locked && !waited_too_long) return false;
+    if (locked)
+        event_warn(r->w.events, "build lock %s held for 30 s; loading the library anyway (delete the lock if no build "
+                                "is running)", r->lock_path);
+    r->has_pending = false;
+    return true;
+}
+
+/* The steps of a build's way in that need no frame boundary: a landed build copied and handed to the
+ * probe (a newer build overtakes one in flight), the probe's answer taken and the copy opened. */
+static void reload_advance(reload *r, int64_t frame_wall_ns)
+{
+    reload_take_change(r, frame_wall_ns);
     if (r->next.state == CANDIDATE_PROBING) {
         candidate_scene scene = reload_candidate_scene(r);
         candidate_advance(&r->next, &scene, false);
-        r->next_stale_frames += r->next_has_change && r->next.state == CANDIDATE_PROBING;
     }
+    if (reload_change_ready(r)) reload_begin(r, &r->pending, r->pending_stale_frames);
+}
+
+void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
+{
+    reload_retire_waiting(r);
+    reload_thread_crashes(r);
+    reload_advance(r, last_frame_wall_ns);
+    if (requested && r->next.state == CANDIDATE_NONE && !r->has_pending) reload_begin(r, NULL, 0);
     reload_settle(r);
-    if (reload_change_ready(r)) reload_begin(r, &r->pending, r->pending_stale_frames); /* a newer build overtakes */
-    else if (requested && r->next.state == CANDIDATE_NONE) reload_begin(r, NULL, 0);
-    else return;
-    reload_settle(r); /* without the probe, the candidate is ready at once */
+    /* a build still on its way: this frame runs the old code after the build landed */
+    r->pending_stale_frames += r->has_pending;
+    r->next_stale_frames += r->next_has_change && r->next.state == CANDIDATE_PROBING;
+}
+
+void reload_wait(reload *r, uint64_t deadline_ns, int64_t frame_wall_ns)
+{
+    for (;;) {
+        clock_wake wakes[2];
+        int n = 0;
+        if (r->watch) wakes[n++] = watch_wake(r->watch);
+        if (r->next.state == CANDIDATE_PROBING) wakes[n++] = probe_wake(r->probe);
+        if (!clock_sleep_until_woken(deadline_ns, wakes, n)) return;
+        reload_advance(r, frame_wall_ns);
+    }
 }
 
 /* ---- start and stop --------------------------------------------------------------------------------- */
@@ -431,7 +466,7 @@ static bool reload_load_first(reload *r, host_error *err)
 {
     if (!r->cfg.library) {
         if (!load_linked(&r->lib, err)) return false;
-        versions_loaded(&r->versions, &r->lib, NULL, 0, r->w.events);
+        versions_loaded(&r->versions, &r->lib, NULL, 0, NULL, r->w.events);
         return true;
     }
     if (!r->cfg.no_probe && !(r->probe = probe_start(err))) return false;
@@ -445,8 +480,9 @@ static bool reload_load_first(reload *r, host_error *err)
     }
     void *image;
     uint64_t size;
-    candidate_take(&r->next, &r->lib, &image, &size);
-    versions_loaded(&r->versions, &r->lib, image, size, r->w.events);
+    versions_symbols symbols;
+    candidate_take(&r->next, &r->lib, &image, &size, &symbols);
+    versions_loaded(&r->versions, &r->lib, image, size, &symbols, r->w.events);
     return true;
 }
 
@@ -483,6 +519,7 @@ void reload_stop(reload *r)
     candidate_drop(&r->next);
     probe_stop(r->probe);
     r->probe = NULL;
+    reload_retire_waiting(r);
     if (r->lib.handle) {
         loader_close(&r->lib);
         reload_retire(r, &r->lib);

@@ -69,6 +69,8 @@ typedef struct reload {
     watch *watch;
     probe *probe;                /* runs every new build's first code in another process; NULL: --no-probe */
     candidate next;              /* a build on its way in, while this one runs */
+    loader_lib retiring;         /* the last build swapped out: its copy deleted at the next frame */
+    bool has_retiring;
     bool next_has_change;        /* it came from a rebuild (else a request) */
     watch_change next_change;
     uint64_t next_stale_frames;  /* frames that began after its change landed, run on the old code */
@@ -87,10 +89,15 @@ void reload_stop(reload *r);
  * `status` (may be NULL) gets update's answer. */
 bool reload_call(reload *r, reload_hook hook, game_status *status);
 
-/* At the top of a frame, after one that began at `last_frame_wall_ns` (comparable with file times): a build
- * that landed (and released its lock) is loaded and swapped in; with `requested`, the running
+/* At the top of a frame, after one that began at `last_frame_wall_ns` (comparable with file times):
+ * crashes reported by game threads are dealt with; a build that landed (and released its lock) is
+ * copied and probed; a build probed and opened is swapped in; with `requested`, the running
  * library is loaded again even if it did not change. */
 void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested);
+/* The frame loop's sleep until `deadline_ns`, in a frame that began at `frame_wall_ns`: it wakes to
+ * move a build along the moment it lands or its probe answers, so that only the swap waits for the
+ * next frame. */
+void reload_wait(reload *r, uint64_t deadline_ns, int64_t frame_wall_ns);
 /* Loads the library (fresh copy) and swaps it in, keeping all state; `change` NULL for a requested
  * reload. Emits reload or reload_failed. */
 bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames);

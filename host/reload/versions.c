@@ -100,26 +100,42 @@ static void *versions_copy_image(const lib_version *v)
     return copy;
 }
 
-/* Where the version is mapped, its symbols and its source lines, from its own bytes. */
-static void versions_place(lib_version *v, const loader_lib *lib, const event_log *log)
+void versions_read_symbols(versions_symbols *out, const void *image, uint64_t size)
+{
+    out->ok = symbols_read(image, size, &out->table, &out->err);
+}
+
+void versions_symbols_free(versions_symbols *s)
+{
+    if (s->ok) symbols_free(&s->table);
+    s->ok = false;
+}
+
+/* Where the version is mapped, its symbols (`symbols` taken, or read now) and its source lines,
+ * from its own bytes. */
+static void versions_place(lib_version *v, const loader_lib *lib, versions_symbols *symbols, const event_log *log)
 {
     v->start = lib->image_start;
     v->end = lib->image_end;
-    host_error err;
     if (!v->image) return;
-    if (!symbols_read(v->image, v->image_size, &v->symbols, &err))
+    versions_symbols read;
+    if (!symbols) versions_read_symbols(symbols = &read, v->image, v->image_size);
+    if (symbols->ok) v->symbols = symbols->table;
+    else
         event_warn(log, "no symbols for game library version %llu (%s): crashes and stale pointers will be reported "
-                        "by address only", (unsigned long long)v->number, err.msg);
+                        "by address only", (unsigned long long)v->number, symbols->err.msg);
+    symbols->ok = false; /* the version owns the table now */
     v->lines = lines_open(lib->path, v->image, v->image_size, v->start, v->symbols.image_vaddr);
 }
 
-void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log)
+void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, versions_symbols *symbols,
+                     const event_log *log)
 {
     lib_version_free(&vs->pending);
     vs->pending.number = ++vs->newest;
     vs->pending.image = image;
     vs->pending.image_size = size;
-    versions_place(&vs->pending, lib, log);
+    versions_place(&vs->pending, lib, symbols, log);
     versions_warn_globals(&vs->pending, log);
 }
 
@@ -129,7 +145,7 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
     vs->pending.number = vs->fallback.number;
     vs->pending.image = versions_copy_image(&vs->fallback);
     vs->pending.image_size = vs->fallback.image_size;
-    versions_place(&vs->pending, lib, log);
+    versions_place(&vs->pending, lib, NULL, log);
 }
 
 /* The running version leaves: it may become the fallback; its range is fenced and its symbols kept

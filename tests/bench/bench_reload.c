@@ -134,7 +134,8 @@ static bool bench_swap(void)
 /* ---- builds, renamed into place with their times ------------------------------------------------ */
 
 /* A build of `image` at `dst` the way a build script puts it there: a temporary name, then a
- * rename. *mtime_ns is the file's mtime, *renamed_ns the wall clock just after the rename. */
+ * rename. *mtime_ns is the file's mtime, *renamed_ns the wall clock just before the rename (after it,
+ * the thread the rename wakes may run first and make the clock read late). */
 static bool put_timed(const char *dst, const char *image, size_t size, unsigned serial, int64_t *mtime_ns,
                       int64_t *renamed_ns)
 {
@@ -148,9 +149,8 @@ static bool put_timed(const char *dst, const char *image, size_t size, unsigned 
     struct stat st;
     if (!ok || stat(tmp, &st) != 0) return false;
     *mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000ll + st.st_mtim.tv_nsec;
-    ok = rename(tmp, dst) == 0;
     *renamed_ns = wall_ns();
-    return ok;
+    return rename(tmp, dst) == 0;
 }
 
 static char *read_file(const char *path, size_t *size)
@@ -341,7 +341,10 @@ static bool bench_latency(const char *state_bytes, const char *title, const char
     if (!harness_game_copy("tests/games/probe", &g)) return false;
     char define[64];
     snprintf(define, sizeof(define), "#define PROBE_STATE_BYTES %s ", state_bytes);
-    if (!harness_edit(&g, "probe.c", "#define PROBE_STATE_BYTES 0 ", define) || harness_game_build(&g) != 0) return false;
+    /* a tick log every 30 updates would be thousands of events a second at an uncapped frame rate */
+    if (!harness_edit(&g, "probe.c", "#define PROBE_STATE_BYTES 0 ", define) ||
+        !harness_edit(&g, "probe.c", "#define PROBE_TICK 30 ", "#define PROBE_TICK 1000000 ") || harness_game_build(&g) != 0)
+        return false;
     size_t size;
     char *image = read_file(g.lib, &size);
     char trace[HARNESS_PATH + 32];
@@ -349,7 +352,8 @@ static bool bench_latency(const char *state_bytes, const char *title, const char
     static latency uncapped, paced, slow;
     loader floor;
     bool ok = image && loader_start(&floor, g.top) && run_latency(&g, image, size, "0", &floor, NULL, &uncapped) &&
-              run_latency(&g, image, size, "1000", NULL, trace, &paced) && run_latency(&g, image, size, "60", NULL, NULL, &slow);
+              run_latency(&g, image, size, "1000", NULL, trace, &paced) &&
+              run_latency(&g, image, size, "60", NULL, NULL, &slow);
     loader_stop(&floor);
     double stall = ok ? stall_ratio(trace) : -1, seen = ok ? builds_seen(&g, image, size) : -1;
     free(image);

@@ -11,6 +11,7 @@
 #define PROBE_REQUEST_AT 0  /* frame at which to request a reload (and a restart 30 frames later); 0 = never */
 #define PROBE_NESTED 8
 #define PROBE_STATE_BYTES 0 /* more state, written once in init: the benchmarks' big state */
+#define PROBE_TICK 30       /* updates between tick logs */
 
 typedef struct probe_state {
     uint64_t counter;
@@ -49,7 +50,7 @@ static game_status probe_update(game_memory *mem, const host_api *host, const ga
     /* per-frame scratch in the frame arena, as a game would */
     char *line = arena_push_fmt(mem->frame, "frame %llu", (unsigned long long)in->frame);
     (void)line;
-    if (s->updates % 30 == 0) probe_report("tick", mem, host);
+    if (s->updates % PROBE_TICK == 0) probe_report("tick", mem, host);
     if (PROBE_REQUEST_AT && s->updates == PROBE_REQUEST_AT) host->request_reload();
     if (PROBE_REQUEST_AT && s->updates == PROBE_REQUEST_AT + 30) host->request_restart();
     return GAME_CONTINUE;
