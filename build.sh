@@ -286,7 +286,7 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_probe os/test_symbols os/test_watchdog os/test_command
             reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
@@ -323,6 +323,7 @@ start_valgrind_tests() {
   for t in "${UNIT_TESTS[@]}"; do
     [ "$t" = arena/test_heap ] && continue
     [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
+    [ "$t" = os/test_probe ] && continue # it starts itself as the probe (/proc/self/exe), which is valgrind there
     test_start "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }
