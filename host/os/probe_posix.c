@@ -117,14 +117,14 @@ static bool probe_watch_child(pid_t pid, int fd, probe_record *last)
     int status = 0;
     for (;;) {
         uint64_t now = clock_now_ns();
-        if (taken && now >= deadline) {
+        if (taken && !reaped && now >= deadline) {
             timed_out = true;
             kill(pid, SIGKILL);
             break;
         }
         uint64_t left_ms = taken ? (deadline - now + 999999) / 1000000 : PROBE_CHILD_POLL_MS;
         struct pollfd p = {fd, POLLIN, 0};
-        int ready = poll(&p, 1, (int)(left_ms < PROBE_CHILD_POLL_MS ? left_ms : PROBE_CHILD_POLL_MS));
+        int ready = reaped ? poll(&p, 1, 0) : poll(&p, 1, (int)(left_ms < PROBE_CHILD_POLL_MS ? left_ms : PROBE_CHILD_POLL_MS));
         probe_record r;
         ssize_t n = ready > 0 ? read(fd, &r, sizeof(r)) : -1;
         if (n == (ssize_t)sizeof(r)) {
@@ -132,11 +132,10 @@ static bool probe_watch_child(pid_t pid, int fd, probe_record *last)
             taken = true;
             *last = r;
             final = r.final != 0;
-        } else if (n == 0) {
-            break; /* every end of the pipe closed: the child is gone */
+        } else if (n == 0 || reaped) {
+            break; /* every end of the pipe closed, or the child gone and its records all read */
         } else if (ready == 0 && waitpid(pid, &status, WNOHANG) == pid) {
-            reaped = true; /* gone, though something it started still holds the pipe */
-            break;
+            reaped = true; /* gone (something it started may hold the pipe): read what it wrote */
         }
     }
     while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -430,6 +430,23 @@ static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused
     fixture_stop(&f, EXIT_OK);
 }
 
+/* For scripts and CI: a headless run that ends paused after a crash exits 4 (one that crashed and
+ * went on exits 3, as every fixture_stop above says); --keep-going makes it 0. */
+static void test_a_run_that_ends_paused_after_a_crash_exits_4(void **unused)
+{
+    fixture f = {.mark = 1, .mode = "CRASHY_NONE"};
+    assert_true(harness_game_copy("tests/games/crashy", &f.game));
+    set_build(&f, "CRASHY_SEGV");
+    build(&f);
+    char out[8192];
+    const char *argv[] = {harness_host_path(), "--headless", "--fps", "0", "--frames", "60", f.game.lib, NULL};
+    assert_int_equal(harness_run(argv, out, sizeof(out)), 4);
+    expect_in(out, "host: game crashed in update of version 1");
+    const char *keep[] = {harness_host_path(), "--headless", "--fps", "0", "--frames", "60", "--keep-going", f.game.lib, NULL};
+    assert_int_equal(harness_run(keep, out, sizeof(out)), 0);
+    harness_game_remove(&f.game);
+}
+
 static void test_a_segv_sent_from_outside_still_ends_the_host(void **unused)
 {
     fixture f;
@@ -456,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_call),
         cmocka_unit_test(test_writable_globals_are_listed_at_load),
         cmocka_unit_test(test_watchdog_names_the_function_an_update_is_stuck_in),
+        cmocka_unit_test(test_a_run_that_ends_paused_after_a_crash_exits_4),
         cmocka_unit_test(test_a_segv_sent_from_outside_still_ends_the_host),
     };
     return cmocka_run_group_tests_name("integration: crash", tests, NULL, NULL);

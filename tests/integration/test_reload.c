@@ -384,6 +384,15 @@ static void test_release_build_runs_the_game_linked_in(void **unused)
     if (rc != 0) fail_msg("release build exited %d: %s", rc, out);
     assert_non_null(strstr(out, "\"path\":\"(linked in)\""));
     assert_non_null(strstr(out, "\"event\":\"exit\",\"frame\":60"));
+    /* its own help: no reloading, no library */
+    const char *help[] = {exe, "--help", NULL};
+    assert_int_equal(harness_run(help, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "/build/game [options]\n"));
+    assert_null(strstr(out, "--watch "));
+    assert_null(strstr(out, "--probe-timeout"));
+    const char *library[] = {exe, g.lib, NULL};
+    assert_int_equal(harness_run(library, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "this is a release build with the game linked in; it takes no game library"));
     harness_game_remove(&g);
 }
 
