@@ -1,23 +1,31 @@
 /* reload.h - the reload core: it loads the game library, calls its hooks under the crash policy
  * (guard.h), notices rebuilds, and swaps each new build in under the running state.
  *
- *     reload_start    the copy folder, the crash guard, version 1 loaded (its entry point called)
+ *     reload_start    the copy folder, the crash guard, the probe, version 1 probed and loaded
  *     reload_init     init on a fresh state; the state's layouts stored
- *     reload_poll     (top of every frame) a rebuild that landed, or a requested reload, is swapped in
+ *     reload_poll     (top of every frame) game threads' crashes dealt with; a build that landed is
+ *                     started on its way (candidate.h), one that is ready is swapped in
+ *     reload_wait     (the frame loop's sleep) wakes to move a build along: probed and opened
+ *                     before the frame it is swapped in
  *     reload_call     any hook, under the guard: a crash is reported and the core acts on the verdict
- *     reload_stop     the copies removed, every fence lifted
+ *     reload_stop     the probe stopped, the copies removed, every fence lifted
  *
- * A reload, step by step (reload_now):
- *     1. the file is read once and checked, written to a fresh copy, opened; its entry point runs
+ * A reload, step by step:
+ *     1. the file is read once and checked, written to a fresh copy, run in the probe process
+ *        (os/probe.h) while the old code runs frames, then opened in the host: its entry point runs
  *        under the guard and its table is validated (load.h) - the old code has not been touched;
- *     2. its layouts are compared with the state's: a refused build stops here (swap_layout.h);
+ *     2. at the top of a frame, its layouts are compared with the state's: a refused build stops
+ *        here (swap_layout.h);
  *     3. before_reload on the old code; the state migrated to the new layouts (or started over);
  *     4. the tables swapped, the old copy unloaded, its range fenced; registered functions looked up
  *        again in the new build (functions.h);
  *     5. the game's migrate hook, then after_reload, on the new code;
- *     6. the old copy deleted and the block scanned for pointers into it (stale.h);
- *     7. a `reload` event (or `reload_failed` with the reason, the old code still running).
- * A crash in step 5 rolls back: the fallback's bytes go through steps 1-6 again as a swap.
+ *     6. the block scanned for pointers into the old copy (stale.h); the old copy is deleted at the
+ *        next frame;
+ *     7. a `reload` event with the time of each step (or `reload_failed` with the reason, the old
+ *        code still running).
+ * A crash in step 5 rolls back: the fallback's bytes go through steps 1 (without the probe: they
+ * ran here before) to 6 as a swap.
  *
  * Everything the core works on (the block, the heap, the event log, the services table handed to
  * the game, the input of the frame) belongs to the host, which hands it over at reload_start. */
