@@ -397,7 +397,7 @@ cmd_test() {
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start windows win_run_tests
-  for t in stats terminal; do
+  for t in probe threads stats terminal; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
