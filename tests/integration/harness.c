@@ -189,6 +189,26 @@ bool harness_edit(const harness_game *g, const char *file, const char *from, con
     return true;
 }
 
+bool harness_define(const harness_game *g, const char *file, const char *name, const char *value)
+{
+    char path[HARNESS_PATH * 2], start[128];
+    snprintf(path, sizeof(path), "%s/%s", g->dir, file);
+    snprintf(start, sizeof(start), "#define %s ", name);
+    char *text = harness_read(path, NULL);
+    char *at = text;
+    while (at && (at = strstr(at, start)) && at != text && at[-1] != '\n') at++; /* at a line's start only */
+    if (!at) {
+        free(text);
+        return false;
+    }
+    char *end = at + strcspn(at, "\n");
+    FILE *f = fopen(path, "wb");
+    fprintf(f, "%.*s%s%s%s", (int)(at - text), text, start, value, end);
+    fclose(f);
+    free(text);
+    return true;
+}
+
 bool harness_put_bytes(const harness_game *g, const void *data, size_t size)
 {
     char tmp[HARNESS_PATH + 96];

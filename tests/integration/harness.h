@@ -38,6 +38,8 @@ int harness_game_build(const harness_game *g);
 void harness_game_remove(harness_game *g);
 /* Replaces `from` with `to` (first occurrence) in DIR/<file>; false if `from` is absent. */
 bool harness_edit(const harness_game *g, const char *file, const char *from, const char *to);
+/* Sets the line "#define NAME ..." of DIR/<file> to "#define NAME value"; false if there is none. */
+bool harness_define(const harness_game *g, const char *file, const char *name, const char *value);
 /* Puts `src` at the library path the way a build does: write a temporary name, then rename. A
  * trailer makes each copy byte-distinct. */
 bool harness_put_library(const harness_game *g, const char *src);

@@ -5,7 +5,7 @@
  * its state, and the next good build runs; a hung probe is killed (nothing is left running); a bad
  * first build is the host's one line and exit 1; with --no-probe the constructor runs in the host
  * (and takes it down); a probe helper that died is started again, with a warning. */
-#include "harness.h"
+#include "expect.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -20,33 +20,21 @@
 
 #include <cmocka.h>
 
-#define WAIT_MS 20000
-#define LINE 16384
+#define LINE EXPECT_LINE
 
 typedef struct fixture {
     harness_game game;
     harness_host host;
     int mark;
-    char mode[32];
 } fixture;
-
-static void set_define(fixture *f, const char *name, const char *from, const char *to)
-{
-    char a[128], b[128];
-    snprintf(a, sizeof(a), "#define %s %s", name, from);
-    snprintf(b, sizeof(b), "#define %s %s", name, to);
-    if (!harness_edit(&f->game, "ctor.c", a, b)) fail_msg("no '%s' in ctor.c", a);
-}
 
 /* The next build: its mode and a new mark. */
 static void set_build(fixture *f, const char *mode)
 {
-    char from[16], to[16];
-    snprintf(from, sizeof(from), "%d", f->mark);
-    snprintf(to, sizeof(to), "%d", ++f->mark);
-    set_define(f, "CTOR_MARK", from, to);
-    set_define(f, "CTOR_MODE", f->mode, mode);
-    snprintf(f->mode, sizeof(f->mode), "%s", mode);
+    char mark[16];
+    snprintf(mark, sizeof(mark), "%d", ++f->mark);
+    assert_true(harness_define(&f->game, "ctor.c", "CTOR_MARK", mark));
+    assert_true(harness_define(&f->game, "ctor.c", "CTOR_MODE", mode));
 }
 
 static void build(fixture *f) { assert_int_equal(harness_game_build(&f->game), 0); }
@@ -55,20 +43,7 @@ static void fixture_copy(fixture *f)
 {
     memset(f, 0, sizeof(*f));
     f->mark = 1;
-    snprintf(f->mode, sizeof(f->mode), "CTOR_NONE");
     assert_true(harness_game_copy("tests/games/ctor", &f->game));
-}
-
-static void wait_copy(fixture *f, const char *name, const char *needle, int n, char *out)
-{
-    const char *line = harness_wait_event(&f->host, name, needle, n, WAIT_MS);
-    if (!line) fail_msg("no %s event #%d with '%s'", name, n, needle ? needle : "");
-    snprintf(out, LINE, "%s", line);
-}
-
-static void expect_in(const char *line, const char *part)
-{
-    if (!strstr(line, part)) fail_msg("'%s' not in %s", part, line);
 }
 
 /* A tick of the build with `mark`, logged after everything logged so far. */
@@ -76,11 +51,7 @@ static void expect_tick_of(fixture *f, int mark, char *out)
 {
     char want[64];
     snprintf(want, sizeof(want), "mark=%d", mark);
-    int before = 0;
-    while (harness_event(&f->host, "log", want, before)) before++;
-    const char *line = harness_wait_event(&f->host, "log", want, before, WAIT_MS);
-    if (!line) fail_msg("no tick with %s", want);
-    snprintf(out, LINE, "%s", line);
+    expect_next_log(&f->host, want, out);
 }
 
 /* The processes whose parent is `pid`; the last one found in *child (may be NULL). */
@@ -137,7 +108,7 @@ static void test_bad_first_code_is_refused_and_the_old_build_runs_on_with_its_st
         uint64_t counter = harness_field_u64(tick, "counter");
         set_build(&f, cases[i].mode);
         build(&f);
-        wait_copy(&f, "reload_failed", NULL, (int)i, line);
+        expect_event(&f.host, "reload_failed", NULL, (int)i, line);
         expect_in(line, cases[i].reason);
         if (cases[i].line) expect_in(line, cases[i].line);
         assert_int_equal(harness_field_u64(line, "running_version"), 1);
@@ -149,7 +120,7 @@ static void test_bad_first_code_is_refused_and_the_old_build_runs_on_with_its_st
     }
     set_build(&f, "CTOR_NONE");
     build(&f);
-    wait_copy(&f, "reload", NULL, 0, line);
+    expect_event(&f.host, "reload", NULL, 0, line);
     assert_int_equal(harness_field_u64(line, "version"), 2);
     expect_in(line, "\"probe_ms\":");
     expect_tick_of(&f, f.mark, tick);
@@ -194,7 +165,7 @@ static void test_without_the_probe_a_constructor_runs_in_the_host(void **unused)
     assert_int_equal(children_of(f.host.pid, NULL), 0);
     set_build(&f, "CTOR_ABORT");
     build(&f);
-    assert_int_equal(harness_host_wait(&f.host, WAIT_MS), -SIGABRT);
+    assert_int_equal(harness_host_wait(&f.host, EXPECT_WAIT_MS), -SIGABRT);
     harness_game_remove(&f.game);
 }
 
@@ -212,8 +183,8 @@ static void test_a_probe_helper_that_died_is_started_again_with_a_warning(void *
     assert_int_equal(kill(helper, SIGKILL), 0);
     set_build(&f, "CTOR_NONE");
     build(&f);
-    wait_copy(&f, "warning", "the probe process had died", 0, line);
-    wait_copy(&f, "reload", NULL, 0, line);
+    expect_event(&f.host, "warning", "the probe process had died", 0, line);
+    expect_event(&f.host, "reload", NULL, 0, line);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(children_of(f.host.pid, NULL), 1);
     assert_int_equal(harness_host_stop(&f.host), 0);

@@ -6,7 +6,7 @@
  * says to announce it; a thread left running the old build after a reload is reported, says to stop
  * it in before_reload, and the new build runs on; its pthread_join in shutdown returns (the thread
  * ended), and a run with crashes exits with 3. */
-#include "harness.h"
+#include "expect.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -18,8 +18,7 @@
 
 #include <cmocka.h>
 
-#define WAIT_MS 20000
-#define LINE 16384
+#define LINE EXPECT_LINE
 #define EXIT_OK 0
 #define EXIT_CRASHED 3
 
@@ -31,10 +30,7 @@ typedef struct fixture {
 
 static void set_define(fixture *f, const char *name, const char *to)
 {
-    char path[HARNESS_PATH + 16], cmd[HARNESS_PATH * 2];
-    snprintf(path, sizeof(path), "%s/threads.c", f->game.dir);
-    snprintf(cmd, sizeof(cmd), "sed -i 's/^#define %s .*/#define %s %s/' '%s'", name, name, to, path);
-    assert_int_equal(system(cmd), 0);
+    assert_true(harness_define(&f->game, "threads.c", name, to));
 }
 
 /* The next build, with a new mark: the worker crashes as `crash`, announces itself or not. */
@@ -67,28 +63,12 @@ static void fixture_stop(fixture *f, int expected_exit)
     harness_game_remove(&f->game);
 }
 
-static void wait_copy(fixture *f, const char *name, const char *needle, int n, char *out)
-{
-    const char *line = harness_wait_event(&f->host, name, needle, n, WAIT_MS);
-    if (!line) fail_msg("no %s event #%d with '%s'", name, n, needle ? needle : "");
-    snprintf(out, LINE, "%s", line);
-}
-
-static void expect_in(const char *line, const char *part)
-{
-    if (!strstr(line, part)) fail_msg("'%s' not in %s", part, line);
-}
-
 /* A tick of the code with `mark` whose worker runs the same code, logged after everything so far. */
 static void expect_tick_of(fixture *f, int mark, char *out)
 {
     char want[64];
     snprintf(want, sizeof(want), "code=%d worker_mark=%d", mark, mark);
-    int before = 0;
-    while (harness_event(&f->host, "log", want, before)) before++;
-    const char *line = harness_wait_event(&f->host, "log", want, before, WAIT_MS);
-    if (!line) fail_msg("no tick with %s", want);
-    snprintf(out, LINE, "%s", line);
+    expect_next_log(&f->host, want, out);
 }
 
 typedef struct thread_case {
@@ -114,7 +94,7 @@ static void test_a_worker_crash_of_each_kind_rolls_back_after_before_reload(void
         uint64_t counter = harness_field_u64(tick, "counter");
         set_build(&f, cases[i].crash, 1, 1);
         build(&f);
-        wait_copy(&f, "crash", NULL, i, line);
+        expect_event(&f.host, "crash", NULL, i, line);
         expect_in(line, "\"hook\":\"thread\"");
         expect_in(line, "\"thread\":\"'worker'\"");
         expect_in(line, cases[i].signal);
@@ -125,8 +105,8 @@ static void test_a_worker_crash_of_each_kind_rolls_back_after_before_reload(void
         expect_in(line, "game thread 'worker' crashed in version");
         assert_int_equal(harness_field_u64(line, "version"), (uint64_t)f.mark);
         /* before_reload of the crashed build stopped its other threads; the fallback's worker runs */
-        assert_non_null(harness_wait_event(&f.host, "log", "threads: worker stopped", 2 * i + 1, WAIT_MS));
-        wait_copy(&f, "rollback", NULL, i, line);
+        assert_non_null(harness_wait_event(&f.host, "log", "threads: worker stopped", 2 * i + 1, EXPECT_WAIT_MS));
+        expect_event(&f.host, "rollback", NULL, i, line);
         assert_int_equal(harness_field_u64(line, "version"), 1);
         expect_tick_of(&f, 1, tick);
         assert_int_equal(harness_field_u64(tick, "root"), root);
@@ -140,16 +120,16 @@ static void test_a_worker_crash_with_nothing_to_roll_back_to_pauses_until_a_fixe
     fixture f;
     fixture_start(&f, "THREADS_SEGV", 1, 1);
     char tick[LINE], line[LINE];
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"action\":\"pause\"");
-    wait_copy(&f, "log", "threads: worker stopped", 0, line); /* before_reload stopped the game's threads */
+    expect_event(&f.host, "log", "threads: worker stopped", 0, line); /* before_reload stopped the game's threads */
     int ticks = 0;
     while (harness_event(&f.host, "log", "threads tick", ticks)) ticks++;
     harness_sleep_ms(500);
     assert_null(harness_event(&f.host, "log", "threads tick", ticks + 1)); /* no updates while paused */
     set_build(&f, "THREADS_NONE", 1, 1);
     build(&f);
-    wait_copy(&f, "reload", NULL, 0, line);
+    expect_event(&f.host, "reload", NULL, 0, line);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "rollback"), 0);
     fixture_stop(&f, EXIT_CRASHED);
@@ -163,7 +143,7 @@ static void test_a_thread_the_game_never_announced_is_caught_too(void **unused)
     expect_tick_of(&f, 1, tick);
     set_build(&f, "THREADS_SEGV", 0, 1);
     build(&f);
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"announced\":false");
     expect_in(line, "never announced: call host->thread_begin in it");
     expect_in(line, "threads_segv+");
@@ -182,21 +162,19 @@ static void test_a_thread_left_in_the_old_build_is_reported_and_the_new_build_ru
     uint64_t root = harness_field_u64(tick, "root");
     set_build(&f, "THREADS_NONE", 1, 1);
     build(&f);
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"old_code\":true");
     expect_in(line, "\"thread\":\"'worker'\"");
     expect_in(line, "after the reload to version 2");
     expect_in(line, "stop game threads in before_reload");
     expect_in(line, "\"action\":\"continue\"");
     assert_int_equal(harness_field_u64(line, "version"), 1);
-    wait_copy(&f, "log", "threads reloaded code=2", 0, line);
+    expect_event(&f.host, "log", "threads reloaded code=2", 0, line);
     char want[64];
     snprintf(want, sizeof(want), "code=%d", f.mark);
-    int before = 0;
-    while (harness_event(&f.host, "log", want, before)) before++;
-    const char *next = harness_wait_event(&f.host, "log", want, before + 1, WAIT_MS); /* build 2 runs on */
-    assert_non_null(next);
-    assert_int_equal(harness_field_u64(next, "root"), root);
+    expect_next_log(&f.host, want, line);
+    expect_next_log(&f.host, want, line); /* build 2 runs on */
+    assert_int_equal(harness_field_u64(line, "root"), root);
     assert_int_equal(harness_count(&f.host, "rollback"), 0);
     fixture_stop(&f, EXIT_CRASHED); /* shutdown joins the ended thread: it returns */
 }

@@ -7,64 +7,9 @@
 # build is one line and exit 1. Needs ./build.sh windows first (./build.sh test-windows runs both).
 set -uo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-# shellcheck source=cmocka.sh
-source "$HERE/cmocka.sh"
-# shellcheck source=deps.sh
-source "$HERE/deps.sh" "$ROOT/build/win/deps" 2>/dev/null # WINEPREFIX & co. (cached: 0.05 s)
-
-HOST_EXE="$ROOT/build/win/host.exe"
-WORK=$(mktemp -d /tmp/test-windows-probe.XXXXXX)
-GAME="$WORK/game"
-LIB="$GAME/build/game.dll"
-EV="$WORK/events.jsonl"
-OUT="$WORK/host.out"
-HOST_PID=
-WAIT_S=40 # Wine can be slow to start a process; nothing here is timed, only waited for
-
-cleanup() {
-  [ -n "$HOST_PID" ] && kill -9 "$HOST_PID" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
-
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
-
-# Polls a command every 0.1 s for up to WAIT_S seconds.
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-count() { local n; n=$(grep -c "\"event\":\"$1\"" "$EV" 2>/dev/null); printf '%s' "${n:-0}"; }
-at_least() { [ "$(count "$1")" -ge "$2" ]; } # NAME N
-field() { # LINE KEY: key=value in a game log line, or "key":value in an event
-  local v
-  v=$(printf '%s' "$1" | grep -oE "[ \"]$2=[^ \"]*" | head -n 1 | cut -d= -f2)
-  [ -n "$v" ] || v=$(printf '%s' "$1" | grep -oE "\"$2\":(\"[^\"]*\"|[0-9.]+)" | head -n 1 | cut -d: -f2- | tr -d '"')
-  printf '%s' "$v"
-}
-last_tick() { grep '"msg":"ctor tick ' "$EV" | tail -n 1; }
-ticks() { grep -c '"msg":"ctor tick ' "$EV"; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; }
-
-# A new tick of build `mark`, at the first root.
-tick_after() { [ "$(ticks)" -gt "$TICKS_SEEN" ] && [ "$(field "$(last_tick)" mark)" = "$TICK_MARK" ]; }
-tick_with_mark() { # MARK
-  TICKS_SEEN=$(ticks)
-  TICK_MARK=$1
-  wait_for tick_after && [ "$(field "$(last_tick)" root)" = "$ROOT_PTR" ]
-}
-
-set_define() { sed -i "s/^#define $1 .*/#define $1 $2/" "$GAME/ctor.c"; } # NAME VALUE
-rebuild() { "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
+SCENARIO=probe SOURCE=ctor.c TICK="ctor tick" WAIT_S=40 # a probe process per build: Wine starts each one
+# shellcheck source=scenario.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scenario.sh"
 
 # ---- the scenario ----------------------------------------------------------------------------------
 
