@@ -153,23 +153,10 @@ static bool put_timed(const char *dst, const char *image, size_t size, unsigned 
     return rename(tmp, dst) == 0;
 }
 
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *data = malloc((size_t)n);
-    *size = data ? fread(data, 1, (size_t)n, f) : 0;
-    fclose(f);
-    return data;
-}
-
 /* ---- the floor: a minimal loader ----------------------------------------------------------------- */
 
 typedef struct loader {
-    char dir[HARNESS_PATH];
+    char dir[HARNESS_PATH + 16];
     char lib[HARNESS_PATH + 32];
     int inotify;
     int done[2];       /* the thread writes the wall time it finished, per build */
@@ -346,7 +333,7 @@ static bool bench_latency(const char *state_bytes, const char *title, const char
         !harness_edit(&g, "probe.c", "#define PROBE_TICK 30 ", "#define PROBE_TICK 1000000 ") || harness_game_build(&g) != 0)
         return false;
     size_t size;
-    char *image = read_file(g.lib, &size);
+    char *image = harness_read(g.lib, &size);
     char trace[HARNESS_PATH + 32];
     snprintf(trace, sizeof(trace), "%s/trace.json", g.top);
     static latency uncapped, paced, slow;

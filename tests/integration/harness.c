@@ -59,7 +59,7 @@ static pid_t harness_spawn(const char *const *argv, const char *out_path)
     _exit(127);
 }
 
-static char *harness_read(const char *path, size_t *len)
+char *harness_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;

@@ -45,6 +45,8 @@ bool harness_define(const harness_game *g, const char *file, const char *name, c
 bool harness_put_library(const harness_game *g, const char *src);
 bool harness_put_bytes(const harness_game *g, const void *data, size_t size);
 bool harness_copy_file(const char *src, const char *dst);
+/* The whole file, NUL-terminated, malloc'd (free it); its length in *len (may be NULL). NULL if unreadable. */
+char *harness_read(const char *path, size_t *len);
 
 /* Starts build/host --headless --events FILE [args...] LIB (args NULL-terminated). */
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args);
