@@ -509,3 +509,13 @@ int harness_copy_dir_files(pid_t pid)
     char dir[HARNESS_PATH];
     return harness_copy_dir(pid, dir, sizeof(dir)) ? harness_dir_entries(dir) : -1;
 }
+
+int harness_copy_dir_files_settled(pid_t pid, int want, int timeout_ms)
+{
+    int files = harness_copy_dir_files(pid);
+    for (int waited = 0; files > want && waited < timeout_ms; waited += 10) {
+        harness_sleep_ms(10);
+        files = harness_copy_dir_files(pid);
+    }
+    return files;
+}

@@ -94,5 +94,8 @@ int harness_map_count(pid_t pid, const char *path_part);
 bool harness_copy_dir(pid_t pid, char *out, size_t cap);
 /* Files in the folder that holds the host's library copies (found through its mappings); -1 if none. */
 int harness_copy_dir_files(pid_t pid);
+/* The same once it is down to `want` (the host deletes an old copy at the frame after a reload), or
+ * what is there after timeout_ms. */
+int harness_copy_dir_files_settled(pid_t pid, int want, int timeout_ms);
 
 #endif
