@@ -329,20 +329,9 @@ static void reload_begin(reload *r, const watch_change *change, uint64_t stale_f
 {
     candidate_scene scene = reload_candidate_scene(r);
     r->next_has_change = change != NULL;
-    if (change) r->next_change = *change;
     r->next_stale_frames = stale_frames;
     candidate_begin(&r->next, &scene, ++r->copies, change ? change->noticed_ns : clock_now_ns(),
                     change ? change->detect_ms : 0);
-}
-
-bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames)
-{
-    uint64_t before = r->version;
-    reload_begin(r, change, stale_frames);
-    candidate_scene scene = reload_candidate_scene(r);
-    candidate_advance(&r->next, &scene, true);
-    reload_settle(r);
-    return r->version != before;
 }
 
 void reload_restart(reload *r)

@@ -80,7 +80,6 @@ typedef struct reload {
     loader_lib retiring;         /* the last build swapped out: its copy deleted at the next frame */
     bool has_retiring;
     bool next_has_change;        /* it came from a rebuild (else a request) */
-    watch_change next_change;
     uint64_t next_stale_frames;  /* frames that began after its change landed, run on the old code */
     watch_change pending;        /* a change seen but not loaded yet (build lock held) */
     bool has_pending;
@@ -106,9 +105,6 @@ void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested);
  * move a build along the moment it lands or its probe answers, so that only the swap waits for the
  * next frame. */
 void reload_wait(reload *r, uint64_t deadline_ns, int64_t frame_wall_ns);
-/* Loads the library (fresh copy) and swaps it in, keeping all state; `change` NULL for a requested
- * reload. Emits reload or reload_failed. */
-bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames);
 /* Throws the game state away and runs init again on the current code. */
 void reload_restart(reload *r);
 
