@@ -29,9 +29,9 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
               host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
-              host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
+              host/os/fs_posix.c host/os/lines_posix.c host/os/probe.c host/os/probe_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
+              host/reload/candidate.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/heap_sites.c host/stats/json_read.c host/stats/report.c host/stats/report_diff.c
               host/stats/report_html.c host/stats/report_json.c host/stats/report_pprof.c host/stats/report_stream.c
@@ -310,9 +310,9 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff rebuild/test_rebuild
-            test_cli)
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_probe os/test_symbols os/test_watchdog
+            os/test_command reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff
+            rebuild/test_rebuild test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -328,7 +328,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash probe threads layout stats terminal workflow)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
@@ -348,6 +348,7 @@ start_valgrind_tests() {
   for t in "${UNIT_TESTS[@]}"; do
     [ "$t" = arena/test_heap ] && continue
     [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
+    [ "$t" = os/test_probe ] && continue # it starts itself as the probe (/proc/self/exe), which is valgrind there
     test_start "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }
@@ -422,7 +423,7 @@ cmd_test() {
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start windows win_run_tests
-  for t in stats terminal; do
+  for t in probe threads stats terminal; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
@@ -451,7 +452,7 @@ cmd_bench() {
   compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c host/stats/heap_sites.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
-    tests/integration/harness.c -ldl
+    tests/integration/harness.c -ldl -lpthread
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c

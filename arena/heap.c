@@ -86,7 +86,7 @@ BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int
 BASE_NOINLINE void heap_fail_unbound(void)
 {
     fprintf(stderr, "heap: allocation on a thread that is not bound to a heap region; bind the thread first "
-                    "(host->heap_thread_begin() in a game, heap_thread_bind in host code)\n");
+                    "(host->thread_begin(name) in a game, heap_thread_bind in host code)\n");
     fflush(stderr);
     abort();
 }

@@ -1,4 +1,6 @@
-/* cli.h - the host's command line: one table of options drives parsing and --help. */
+/* cli.h - the host's command line: one table of options drives parsing, --help and the check of the
+ * output files at start. The release build (the game linked in, HOST_RELEASE) has the same table
+ * without the options that are about reloading, and takes no library. */
 #ifndef CLI_H
 #define CLI_H
 
@@ -31,7 +33,13 @@ typedef struct host_options {
     const char *stats_diff[2];  /* --stats-diff A B: compare two snapshots and exit */
     bool watch;                 /* --watch: run the game's build when a source file is saved */
     const char *build_command;  /* --build-command: what --watch runs (default SOURCES/build.sh) */
+    bool no_probe;              /* --no-probe: open new builds without the probe process */
+    uint64_t probe_timeout;     /* --probe-timeout: seconds the probe may run a build's first code */
+    bool keep_going;            /* --keep-going: exit 0 even after game crashes */
 } host_options;
+
+/* Which executable parses: the hot-reload host, or a game's release build. */
+typedef enum cli_mode { CLI_RELEASE, CLI_HOST } cli_mode;
 
 typedef enum cli_result {
     CLI_RUN,  /* options are good: run */
@@ -39,10 +47,19 @@ typedef enum cli_result {
     CLI_BAD,  /* err says what is wrong: exit 2 */
 } cli_result;
 
-/* Parses argv into opts (defaults first). `library_required` is false for the release build. */
-cli_result cli_parse(int argc, char **argv, bool library_required, host_options *opts, host_error *err);
+/* Parses argv into opts (defaults first). */
+cli_result cli_parse(int argc, char **argv, cli_mode mode, host_options *opts, host_error *err);
 
 /* The --help text. */
-void cli_print_help(FILE *out, const char *program);
+void cli_print_help(FILE *out, const char *program, cli_mode mode);
+
+/* An output file the options name: its flag and path. */
+typedef struct cli_output {
+    const char *flag;
+    const char *path;
+} cli_output;
+
+/* The output files given (up to max), so the host can check each at start; returns the count. */
+int cli_outputs(const host_options *opts, cli_output *out, int max);
 
 #endif

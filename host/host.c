@@ -24,7 +24,7 @@ static bool host_open_events(host *h, host_error *err)
 {
     h->events.now_ms = host_now_ms;
     h->events.frame = &h->frame;
-    status_observe(&h->status, &h->events);
+    status_observe(&h->status, &h->events, !h->opts.library);
     if (!h->opts.events_path) return true;
     h->events_file = fopen(h->opts.events_path, "wb"); /* "b": JSON Lines end in \n on Windows too */
     if (!h->events_file)
@@ -86,7 +86,8 @@ static bool host_open_stats(host *h, host_error *err)
 static bool host_open_library(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
-    reload_config cfg = {o->library, (layout_policy)o->on_layout_change, o->no_stale_scan, o->poll, o->watchdog};
+    reload_config cfg = {o->library,  (layout_policy)o->on_layout_change, o->no_stale_scan, o->poll, o->watchdog,
+                         o->no_probe, o->probe_timeout * 1000};
     reload_world world = {h->block, &h->heap, &h->events, host_services(h), &h->input, stats_table(h->stats)};
     return reload_start(&h->reload, &cfg, &world, err);
 }
@@ -123,29 +124,54 @@ static bool host_open_rebuild(host *h, host_error *err)
     return rebuild_start(&h->rebuild, &cfg, &h->events, err);
 }
 
+/* Every output file the options name, checked before anything starts: a bad path is one line now,
+ * not a warning after the whole session. */
+static bool host_check_outputs(const host_options *o, host_error *err)
+{
+    cli_output outputs[16];
+    int n = cli_outputs(o, outputs, (int)ARRAY_COUNT(outputs));
+    for (int i = 0; i < n; i++) {
+        host_error why;
+        if (!fs_check_output(outputs[i].path, &why))
+            return host_fail(err, "%s %s: %s", outputs[i].flag, outputs[i].path, why.msg);
+    }
+    return true;
+}
+
 bool host_start(host *h, const host_options *opts, host_error *err)
 {
     memset(h, 0, sizeof(*h));
     h->opts = *opts;
     host_clock_start = clock_now_ns();
-    if (!host_open_events(h, err) || !host_open_block(h, err) || !host_open_stats(h, err) ||
+    if (!host_check_outputs(opts, err) || !host_open_events(h, err) || !host_open_block(h, err) || !host_open_stats(h, err) ||
         !host_open_library(h, err) || !host_open_rebuild(h, err))
         return false;
     h->terminal = !opts->headless && terminal_open();
+    h->events.quiet = h->terminal; /* the status line shows each line, and the summary at exit lists them */
     reload_init(&h->reload);
     h->start_ns = clock_now_ns();
     return true;
 }
 
-void host_stop(host *h)
+/* Crashes first (--keep-going forgives them), then leaks that --leaks=fail counts. */
+static int host_exit_status(const host *h, bool leaks_failed)
+{
+    if (!h->opts.keep_going && h->reload.paused) return HOST_EXIT_PAUSED;
+    if (!h->opts.keep_going && h->status.tally.crashes) return HOST_EXIT_CRASHED;
+    return leaks_failed ? STATS_EXIT_LEAKS : HOST_EXIT_OK;
+}
+
+int host_stop(host *h)
 {
     stats_stop(h->stats, h->frame, h->reload.version); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
+    terminal_restore(); /* the lines from here on (leaks, the summary) go to a normal screen */
+    h->events.quiet = false;
     if (h->reload.lib.api) reload_call(&h->reload, RELOAD_HOOK_SHUTDOWN, NULL);
     stats_leaks(h->stats, "shutdown", h->reload.version); /* what shutdown did not free */
-    h->leaks_failed = stats_leaks_failed(h->stats);
+    int status = host_exit_status(h, stats_leaks_failed(h->stats));
     stats_free(h->stats);
     h->stats = NULL;
-    terminal_restore();
+    if (h->terminal) status_summary(&h->status, stderr);
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
@@ -154,6 +180,9 @@ void host_stop(host *h)
     reload_stop(&h->reload);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
+    report_buf_free(&h->drawing);
+    report_buf_free(&h->drawn);
+    return status;
 }
 
 /* ---- the frame --------------------------------------------------------------------------- */
@@ -192,6 +221,42 @@ static void host_draw_stats(host *h)
     report_buf_free(&out);
 }
 
+/* The frame on the terminal: what the game drew (one write), the stats overlay, the status line.
+ * While the game is paused after a crash it draws nothing, so its last whole frame is drawn again
+ * whenever the screen needs it (the crash, a resize); a crashed update's half frame is dropped. */
+static void host_draw(host *h, bool updated)
+{
+    const game_input *in = &h->input;
+    bool resized = in->width != h->drawn_width || in->height != h->drawn_height;
+    if (updated && h->drawing.len) {
+        report_buf last = h->drawn;
+        h->drawn = h->drawing;
+        h->drawing = last;
+        terminal_write(h->drawn.data, h->drawn.len);
+    } else if (!updated && (h->status.redraw || resized)) {
+        static const char clear[] = "\x1b[0m\x1b[2J\x1b[H";
+        terminal_write(clear, sizeof(clear) - 1);
+        if (h->drawn.len) terminal_write(h->drawn.data, h->drawn.len);
+    }
+    h->drawing.len = 0;
+    h->status.redraw = false;
+    h->drawn_width = in->width;
+    h->drawn_height = in->height;
+    host_draw_stats(h);
+    status_draw(&h->status, h->reload.version, in->width, in->height);
+}
+
+/* While the game is paused after a crash the host takes the keys: q or Esc quits. */
+static bool host_paused_quit(const host *h)
+{
+    if (!h->reload.paused) return false;
+    for (int i = 0; i < h->input.key_count; i++) {
+        int k = h->input.keys[i];
+        if (k == 'q' || k == 'Q' || k == GAME_KEY_ESCAPE) return true;
+    }
+    return false;
+}
+
 static void host_pace(host *h)
 {
     if (!h->opts.fps) return;
@@ -199,7 +264,7 @@ static void host_pace(host *h)
     uint64_t deadline = h->start_ns + h->frame * period;
     uint64_t now = clock_now_ns();
     if (deadline + 4 * period < now) h->start_ns = now - h->frame * period; /* fell far behind: do not sprint */
-    else clock_sleep_until(deadline);
+    else reload_wait(&h->reload, deadline, h->frame_start_wall_ns);
 }
 
 bool host_frame(host *h)
@@ -219,14 +284,13 @@ bool host_frame(host *h)
     block_frame_begin(h->block);
     host_gather_input(h);
     game_status status = GAME_CONTINUE;
-    if (h->reload.paused) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* no update to run: do not spin */
-    else reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
-    if (h->terminal) {
-        host_draw_stats(h);
-        status_draw(&h->status, h->reload.version, h->input.width, h->input.height);
-    }
+    bool updated = false;
+    if (h->reload.paused) /* no update to run: do not spin */
+        reload_wait(&h->reload, clock_now_ns() + HOST_PAUSED_SLEEP_NS, h->frame_start_wall_ns);
+    else updated = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
+    if (h->terminal) host_draw(h, updated);
     h->frame++;
-    if (status == GAME_QUIT || (h->opts.frames && h->frame >= h->opts.frames)) return false;
+    if (status == GAME_QUIT || host_paused_quit(h) || (h->opts.frames && h->frame >= h->opts.frames)) return false;
     host_pace(h);
     return true;
 }

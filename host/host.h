@@ -4,8 +4,12 @@
  * The life of a host:
  *     host_start    reserve the block, open the event log and the outputs, load version 1, call init
  *     host_frame    (every frame) take a rebuild, reset the frame arena, gather input, call update,
- *                   draw the status line, keep the pace
- *     host_stop     call shutdown, write "exit", release everything */
+ *                   draw the game's text and the status line, keep the pace
+ *     host_stop     call shutdown, write "exit", release everything; the exit status
+ *
+ * Exit status (cli.c's --help says the same): HOST_EXIT_OK, HOST_EXIT_CRASHED when game code crashed
+ * during the run, HOST_EXIT_PAUSED when it ended paused after a crash (0 with --keep-going for
+ * both), else STATS_EXIT_LEAKS when --leaks=fail found leaks. */
 #ifndef HOST_H
 #define HOST_H
 
@@ -14,7 +18,16 @@
 #include "status.h"
 #include "rebuild/rebuild.h"
 #include "reload/reload.h"
+#include "stats/report.h"
 #include "stats/stats.h"
+
+enum {
+    HOST_EXIT_OK = 0,
+    HOST_EXIT_START_FAILED = 1, /* one line says why */
+    HOST_EXIT_BAD_COMMAND_LINE = 2,
+    HOST_EXIT_CRASHED = 3,      /* game code crashed during the run (rolled back, or went on) */
+    HOST_EXIT_PAUSED = 4,       /* the run ended with the game paused after a crash */
+};
 
 typedef struct host {
     host_options opts;
@@ -30,18 +43,21 @@ typedef struct host {
     rebuild rebuild;             /* builds of the game: shown, and run on a save with --watch */
     char sources[FS_PATH_MAX];   /* the game's source folder (--watch) */
     char build_command[FS_PATH_MAX + 32];
-    bool leaks_failed;           /* --leaks=fail found some: the exit status says so */
     bool reload_requested;       /* host_api's request_reload and request_restart, for the next frame */
     bool restart_requested;
     bool terminal;               /* the host draws to a terminal in raw mode */
     game_input input;
     status_line status;          /* the host's line at the bottom of the screen */
+    report_buf drawing;          /* what the game draws this frame (host->draw), written when it returns */
+    report_buf drawn;            /* the last frame it drew whole: drawn again while the game is paused */
+    int drawn_width, drawn_height; /* the terminal's size then */
 } host;
 
 bool host_start(host *h, const host_options *opts, host_error *err);
 /* One frame; false when the game or the user asked to quit or --frames is reached. */
 bool host_frame(host *h);
-void host_stop(host *h);
+/* The exit status of the run. */
+int host_stop(host *h);
 
 /* The services table handed to the game (services.c). */
 const host_api *host_services(host *h);

@@ -146,19 +146,22 @@ static void services_note_heap_sites(host_api *api, heap_sites *sites)
     api->heap_try_realloc = services_heap_try_realloc_noted;
 }
 
-static bool services_heap_thread_begin(void)
+/* A game thread: its heap in the region, and its crashes the host's to report (os/crash.h). */
+static bool services_thread_begin(const char *name)
 {
+    crash_thread_begin(name);
     return heap_thread_region() || heap_thread_bind(&services_host->heap);
 }
 
-static void services_heap_thread_end(void)
+static void services_thread_end(void)
 {
     if (heap_thread_region() && mi_heap_get_default() != services_host->heap.main) heap_thread_unbind();
+    crash_thread_end();
 }
 
 static void services_draw(const char *text, uint64_t size)
 {
-    if (services_host->terminal) terminal_write(text, (size_t)size);
+    if (services_host->terminal) report_bytes(&services_host->drawing, text, (size_t)size); /* written when update returns */
 }
 
 static uint32_t services_fn_register(const char *name, game_fn fn)
@@ -197,8 +200,8 @@ const host_api *host_services(host *h)
         .heap_free = mi_free,
         .heap_try_alloc = services_heap_try_alloc,
         .heap_try_realloc = services_heap_try_realloc,
-        .heap_thread_begin = services_heap_thread_begin,
-        .heap_thread_end = services_heap_thread_end,
+        .thread_begin = services_thread_begin,
+        .thread_end = services_thread_end,
         .fn_register = services_fn_register,
         .fn_get = services_fn_get,
         .stats_tag = services_stats_tag,

@@ -26,7 +26,9 @@
  *  - never store a function pointer or a string literal of the library in the block; copy strings
  *    (arena_push_str) and look functions up again after a reload;
  *  - before_reload stops anything that runs library code (threads, callbacks); after_reload starts
- *    it again with the new code. */
+ *    it again with the new code. A thread still running the old code after a reload crashes at the
+ *    first old instruction it runs (the old range is fenced); the host ends that thread and says so;
+ *  - game threads announce themselves with host->thread_begin(name). */
 #ifndef GAME_API_H
 #define GAME_API_H
 
@@ -128,7 +130,7 @@ typedef struct host_api {
     /* The heap: malloc-style memory inside the block, run by mimalloc in the host (one instance per
      * process: never link a second, static mimalloc into the game). Its pointers survive reloads
      * like arena pointers. A full heap region is a fatal one-line error; the try_ calls return NULL.
-     * Worker threads call heap_thread_begin once before allocating (any thread may free). */
+     * A thread allocates once it has called thread_begin (any thread may free). */
     void *(*heap_alloc)(uint64_t size);
     void *(*heap_alloc_aligned)(uint64_t size, uint64_t align);
     void *(*heap_calloc)(uint64_t count, uint64_t size);
@@ -136,8 +138,14 @@ typedef struct host_api {
     void (*heap_free)(void *p);
     void *(*heap_try_alloc)(uint64_t size);
     void *(*heap_try_realloc)(void *p, uint64_t size);
-    bool (*heap_thread_begin)(void); /* this thread gets its own heap in the region */
-    void (*heap_thread_end)(void);   /* this thread is done allocating from the block */
+
+    /* Game threads. A thread the game starts calls thread_begin first: it gets its own heap in the
+     * region, and the host knows it as the game's. A crash on it (a segfault, abort(), a stack
+     * overflow) ends that thread only: the host reports it naming `name` (copied) and rolls back or
+     * pauses as for a crash in update, after before_reload has stopped the other game threads.
+     * thread_end when it is done (before it returns). False when the heap has no room for its heap. */
+    bool (*thread_begin)(const char *name);
+    void (*thread_end)(void);
 
     /* The function registry: a handle for a game function that stays valid across reloads, to keep
      * in the state where a function pointer would dangle. The host finds the function again by name

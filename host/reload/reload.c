@@ -2,6 +2,7 @@
  * and the rollback (reload.h). */
 #include "reload.h"
 #include "../os/clock.h"
+#include "candidate.h"
 #include "load.h"
 #include "swap_layout.h"
 
@@ -90,25 +91,9 @@ bool reload_call(reload *r, reload_hook hook, game_status *status)
 
 /* ---- loading ------------------------------------------------------------------------------------ */
 
-/* Reads the library once and loads it; the versions keep the bytes, to load this version again if a
- * newer one crashes. With no library path (the release build) the game linked in is used. */
-static bool reload_load(reload *r, loader_lib *out, host_error *err)
+static candidate_scene reload_candidate_scene(const reload *r)
 {
-    if (!r->cfg.library) {
-        if (!load_linked(out, err)) return false;
-        versions_loaded(&r->versions, out, NULL, 0, r->w.events);
-        return true;
-    }
-    uint64_t size = 0;
-    void *image = fs_read_file(r->cfg.library, &size, err);
-    if (image && load_bytes(r->copy_dir, ++r->copies, image, size, out, err)) {
-        versions_loaded(&r->versions, out, image, size, r->w.events);
-        return true;
-    }
-    free(image);
-    char why[HOST_ERROR_MAX];
-    snprintf(why, sizeof(why), "%s", err->msg);
-    return host_fail(err, "%s: %s", r->cfg.library, why);
+    return (candidate_scene){r->cfg.library, r->copy_dir, r->probe, r->cfg.probe_timeout_ms};
 }
 
 /* After a library was closed: warn if the OS kept it mapped, and delete its copy. Outside the swap,
@@ -120,13 +105,27 @@ static void reload_retire(reload *r, const loader_lib *lib)
     if (r->cfg.library) fs_remove(lib->path);
 }
 
-/* The pending version runs now. */
+/* The old copy is retired at the top of the next frame: the new code's first frame does not wait
+ * for it. One at a time: an older one still waiting is retired now. */
+static void reload_retire_later(reload *r, const loader_lib *lib)
+{
+    if (r->has_retiring) reload_retire(r, &r->retiring);
+    r->retiring = *lib;
+    r->has_retiring = true;
+}
+
+static void reload_retire_waiting(reload *r)
+{
+    if (r->has_retiring) reload_retire(r, &r->retiring);
+    r->has_retiring = false;
+}
+
+/* The pending version runs now (its registered functions are looked up separately). */
 static void reload_swapped(reload *r, bool retire_running)
 {
     versions_swapped(&r->versions, retire_running, r->cfg.library != NULL);
     r->version = r->versions.running.number;
     r->paused = false;
-    functions_resolve(&r->functions);
 }
 
 /* After the old library was unloaded: the block scanned for pointers into it. */
@@ -155,13 +154,23 @@ static void reload_event_restart(reload *r, const char *cause)
 }
 
 /* before_reload on the running code, `next` in, the old code unloaded (returned in *old), the layout
- * step around it, after_reload on the new code; false when a hook crashed (rolled back or paused). */
-static bool reload_swap(reload *r, loader_lib *next, loader_lib *old)
+ * step around it, after_reload on the new code; false when a hook crashed (rolled back or paused).
+ * Each part's time goes to `b`. */
+/* before_reload on the running code, once: it stops the game's threads. */
+static void reload_stop_threads(reload *r)
 {
-    reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    if (!r->threads_stopped) reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    r->threads_stopped = true;
+}
+
+static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_budget *b)
+{
+    reload_stop_threads(r);
+    candidate_lap(b, &b->hooks_ms);
     swap_layout sw;
     swap_layout_scene scene = reload_layout_scene(r);
     swap_layout_begin(&scene, next->api, &sw);
+    candidate_lap(b, &b->layout_ms);
     if (sw.restart) {
         reload_call(r, RELOAD_HOOK_SHUTDOWN, NULL);
         block_reset_state(r->w.block);
@@ -170,21 +179,29 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old)
     r->lib = *next;
     loader_close(old);
     reload_swapped(r, true);
+    r->threads_stopped = false; /* the new code's after_reload starts them */
+    candidate_lap(b, &b->unload_ms);
+    functions_resolve(&r->functions);
+    candidate_lap(b, &b->registry_ms);
     r->w.block->memory.reloads++;
     if (sw.restart) reload_call(r, RELOAD_HOOK_INIT, NULL);
     scene = reload_layout_scene(r);
     swap_layout_adopt(&scene, r->lib.api, &sw);
     if (sw.restart) reload_event_restart(r, "layout");
+    candidate_lap(b, &b->layout_ms);
     bool migrated = true;
     if (sw.migration && r->lib.api->migrate) {
         r->migration = sw.migration;
         migrated = reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
     }
     swap_layout_end(&scene, &sw, migrated);
-    return migrated && reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
+    bool done = migrated && reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
+    candidate_lap(b, &b->hooks_ms);
+    return done;
 }
 
-/* Loads the fallback again from its bytes and swaps it in, like a reload; the block is left alone. */
+/* Loads the fallback again from its bytes and swaps it in, like a reload; the block is left alone.
+ * It ran in this process before: it is not probed again. */
 static bool reload_rollback(reload *r)
 {
     versions *vs = &r->versions;
@@ -197,13 +214,15 @@ static bool reload_rollback(reload *r)
         return false;
     }
     versions_reloaded_fallback(vs, &next, r->w.events);
-    reload_swap(r, &next, &old);
+    candidate_budget b = {.mark_ns = clock_now_ns()};
+    reload_swap(r, &next, &old, &b);
     reload_retire(r, &old);
     reload_scan_stale(r, &old);
     event e = event_begin(r->w.events, "rollback");
     event_uint(&e, "from", from);
     event_uint(&e, "version", r->version);
     event_bool(&e, "paused", r->paused);
+    if (r->scan.done) event_num(&e, "scan_ms", r->scan.ms);
     stale_event(&r->scan, &e);
     event_end(r->w.events, &e);
     return true;
@@ -221,51 +240,98 @@ static void reload_event_failed(reload *r, uint64_t version, const char *reason)
 }
 
 /* A build whose layouts the state refuses: `next` is closed, the old code runs on. */
-static bool reload_refuse(reload *r, loader_lib *next, const char *why)
+static void reload_refuse(reload *r, loader_lib *next, const char *why)
 {
     loader_close(next);
     reload_retire(r, next);
     reload_event_failed(r, r->versions.newest, why);
-    fprintf(stderr, "host: reload refused, still running version %llu: %s\n", (unsigned long long)r->version, why);
-    return false;
+    event_say(r->w.events, "reload refused, still running version %llu: %s", (unsigned long long)r->version, why);
 }
 
-static void reload_event_done(reload *r, const watch_change *change, uint64_t stale_frames, double swap_ms)
+/* Where the reload's time went, part by part (candidate.h): the parts add up to total_ms. */
+static void reload_event_budget(const candidate_budget *b, event *e)
+{
+    const struct {
+        const char *key;
+        double ms;
+    } parts[] = {{"detect_ms", b->detect_ms},     {"wait_ms", b->wait_ms},       {"copy_ms", b->copy_ms},
+                 {"probe_ms", b->probe_ms},       {"load_ms", b->load_ms},       {"validate_ms", b->validate_ms},
+                 {"layout_ms", b->layout_ms},     {"hooks_ms", b->hooks_ms},     {"registry_ms", b->registry_ms},
+                 {"unload_ms", b->unload_ms},     {"scan_ms", b->scan_ms}};
+    double total = 0;
+    for (size_t i = 0; i < ARRAY_COUNT(parts); i++) {
+        event_num(e, parts[i].key, parts[i].ms);
+        total += parts[i].ms;
+    }
+    event_num(e, "total_ms", total);
+    /* the host's own work on the frame path, for comparison with earlier versions: no waiting, no probe, no scan */
+    event_num(e, "swap_ms", b->copy_ms + b->load_ms + b->validate_ms + b->layout_ms + b->hooks_ms + b->registry_ms +
+                                b->unload_ms);
+}
+
+static void reload_event_done(reload *r, const candidate_budget *b)
 {
     event e = event_begin(r->w.events, "reload");
     event_uint(&e, "version", r->version);
     event_str(&e, "path", r->cfg.library);
-    if (change) event_num(&e, "detect_ms", change->detect_ms);
-    event_num(&e, "swap_ms", swap_ms);
-    if (change) event_uint(&e, "stale_frames", stale_frames);
-    event_str(&e, "cause", change ? "rebuild" : "request");
+    reload_event_budget(b, &e);
+    if (r->next_has_change) event_uint(&e, "stale_frames", r->next_stale_frames);
+    event_str(&e, "cause", r->next_has_change ? "rebuild" : "request");
     stale_event(&r->scan, &e);
     event_end(r->w.events, &e);
 }
 
-bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames)
+/* A ready candidate swapped in: the new code runs from this frame on. */
+static void reload_swap_in(reload *r)
 {
-    uint64_t t0 = clock_now_ns();
-    loader_lib next;
+    candidate_budget b = r->next.budget;
+    candidate_lap(&b, &b.wait_ms); /* ready since the probe answered: the frame boundary */
+    loader_lib next, old;
+    void *image;
+    uint64_t size;
+    versions_symbols symbols;
+    candidate_take(&r->next, &next, &image, &size, &symbols);
+    versions_loaded(&r->versions, &next, image, size, &symbols, r->w.events);
+    candidate_lap(&b, &b.load_ms);
     host_error err;
-    if (!reload_load(r, &next, &err)) {
-        reload_event_failed(r, r->versions.newest + 1, err.msg);
-        fprintf(stderr, "host: reload failed, still running version %llu: %s\n", (unsigned long long)r->version, err.msg);
-        return false;
-    }
     swap_layout_scene scene = reload_layout_scene(r);
-    if (!swap_layout_admit(&scene, next.api, &err)) return reload_refuse(r, &next, err.msg);
-    loader_lib old;
-    bool swapped = reload_swap(r, &next, &old);
-    double swap_ms = (double)(clock_now_ns() - t0) / 1e6;
-    reload_retire(r, &old);
+    bool admitted = swap_layout_admit(&scene, next.api, &err);
+    candidate_lap(&b, &b.validate_ms);
+    if (!admitted) return reload_refuse(r, &next, err.msg);
+    bool swapped = reload_swap(r, &next, &old, &b);
+    reload_retire_later(r, &old);
+    candidate_lap(&b, &b.unload_ms);
     reload_scan_stale(r, &old);
+    candidate_lap(&b, &b.scan_ms);
     if (!swapped) { /* after_reload crashed; the guard said so and the core rolled back or paused */
         reload_event_failed(r, r->versions.newest, r->guard.crash_line);
-        return false;
+        return;
     }
-    reload_event_done(r, change, stale_frames, swap_ms);
-    return true;
+    reload_event_done(r, &b);
+}
+
+/* A candidate that is ready or refused is done with: swapped in, or reported. */
+static void reload_settle(reload *r)
+{
+    if (r->next.probe_restarted)
+        event_warn(r->w.events, "the probe process had died; it was started again and probed the build");
+    r->next.probe_restarted = false;
+    if (r->next.state == CANDIDATE_READY) return reload_swap_in(r);
+    if (r->next.state != CANDIDATE_REFUSED) return;
+    const char *why = r->next.reason.msg;
+    reload_event_failed(r, r->versions.newest + 1, why);
+    event_say(r->w.events, "reload failed, still running version %llu: %s", (unsigned long long)r->version, why);
+    candidate_drop(&r->next);
+}
+
+/* Starts the library file on its way in (`change` NULL for a requested reload). */
+static void reload_begin(reload *r, const watch_change *change, uint64_t stale_frames)
+{
+    candidate_scene scene = reload_candidate_scene(r);
+    r->next_has_change = change != NULL;
+    r->next_stale_frames = stale_frames;
+    candidate_begin(&r->next, &scene, ++r->copies, change ? change->noticed_ns : clock_now_ns(),
+                    change ? change->detect_ms : 0);
 }
 
 void reload_restart(reload *r)
@@ -278,33 +344,82 @@ void reload_restart(reload *r)
     reload_event_restart(r, NULL);
 }
 
-/* A change is loaded once the build has released its lock (or held it too long). */
-void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
+/* Crashes the game's threads reported since the last frame (os/crash.h; each such thread is gone):
+ * one in the running code stops the other game threads through before_reload, then rolls back or
+ * pauses as a crash in update does; one in an old build's code is only reported. */
+static void reload_thread_crashes(reload *r)
+{
+    crash_thread_report t;
+    while (crash_thread_take(&t)) {
+        guard_verdict verdict = guard_thread_crash(&r->guard, &t);
+        if (verdict == GUARD_GO_ON || r->paused) continue;
+        reload_stop_threads(r);
+        reload_crashed(r, RELOAD_HOOK_UPDATE, verdict);
+    }
+}
+
+/* A change the watch saw: pending until its build releases the lock. `frame_wall_ns`: when the frame
+ * running now (or the last one) began, to count the frames that began after the change landed. */
+static void reload_take_change(reload *r, int64_t frame_wall_ns)
 {
     watch_change change;
-    if (r->watch && watch_take(r->watch, &change)) {
-        if (!r->has_pending) {
-            r->pending_since_ns = clock_now_ns();
-            r->pending_stale_frames = last_frame_wall_ns > change.identity.mtime_ns;
-        }
-        r->pending = change;
-        r->has_pending = true;
-    }
+    if (!r->watch || !watch_take(r->watch, &change)) return;
     if (!r->has_pending) {
-        if (requested) reload_now(r, NULL, 0);
-        return;
+        r->pending_since_ns = clock_now_ns();
+        r->pending_stale_frames = frame_wall_ns > change.identity.mtime_ns;
     }
+    r->pending = change;
+    r->has_pending = true;
+}
+
+/* A pending change whose build released its lock (or held it too long) is ready to load. */
+static bool reload_change_ready(reload *r)
+{
+    if (!r->has_pending) return false;
     bool locked = fs_exists(r->lock_path);
     bool waited_too_long = clock_now_ns() - r->pending_since_ns > RELOAD_LOCK_WAIT_NS;
-    if (locked && !waited_too_long) {
-        r->pending_stale_frames++;
-        return;
-    }
+    if (locked && !waited_too_long) return false;
     if (locked)
         event_warn(r->w.events, "build lock %s held for 30 s; loading the library anyway (delete the lock if no build "
                                 "is running)", r->lock_path);
     r->has_pending = false;
-    reload_now(r, &r->pending, r->pending_stale_frames);
+    return true;
+}
+
+/* The steps of a build's way in that need no frame boundary: a landed build copied and handed to the
+ * probe (a newer build overtakes one in flight), the probe's answer taken and the copy opened. */
+static void reload_advance(reload *r, int64_t frame_wall_ns)
+{
+    reload_take_change(r, frame_wall_ns);
+    if (r->next.state == CANDIDATE_PROBING) {
+        candidate_scene scene = reload_candidate_scene(r);
+        candidate_advance(&r->next, &scene, false);
+    }
+    if (reload_change_ready(r)) reload_begin(r, &r->pending, r->pending_stale_frames);
+}
+
+void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
+{
+    reload_retire_waiting(r);
+    reload_thread_crashes(r);
+    reload_advance(r, last_frame_wall_ns);
+    if (requested && r->next.state == CANDIDATE_NONE && !r->has_pending) reload_begin(r, NULL, 0);
+    reload_settle(r);
+    /* a build still on its way: this frame runs the old code after the build landed */
+    r->pending_stale_frames += r->has_pending;
+    r->next_stale_frames += r->next_has_change && r->next.state == CANDIDATE_PROBING;
+}
+
+void reload_wait(reload *r, uint64_t deadline_ns, int64_t frame_wall_ns)
+{
+    for (;;) {
+        clock_wake wakes[2];
+        int n = 0;
+        if (r->watch) wakes[n++] = watch_wake(r->watch);
+        if (r->next.state == CANDIDATE_PROBING) wakes[n++] = probe_wake(r->probe);
+        if (!clock_sleep_until_woken(deadline_ns, wakes, n)) return;
+        reload_advance(r, frame_wall_ns);
+    }
 }
 
 /* ---- start and stop --------------------------------------------------------------------------------- */
@@ -323,12 +438,40 @@ static void reload_event_load(reload *r)
 static bool reload_prepare(reload *r, host_error *err)
 {
     const char *lib = r->cfg.library;
+    if (fs_is_folder(lib))
+        return host_fail(err, "game library %s is a folder; did you mean %s/build/%s?", lib, lib, loader_library_file);
     if (!fs_exists(lib))
         return host_fail(err, "game library %s does not exist; build it first (./build.sh game GAME_DIR)", lib);
     if (!fs_private_dir_create(r->copy_dir, sizeof(r->copy_dir), err)) return false;
     snprintf(r->lock_path, sizeof(r->lock_path), "%s.lock", lib);
     for (uint64_t t0 = clock_now_ns(); fs_exists(r->lock_path) && clock_now_ns() - t0 < RELOAD_LOCK_WAIT_NS;)
         clock_sleep_until(clock_now_ns() + 50000000ull);
+    return true;
+}
+
+/* Version 1: probed and opened like any later build, but waited for; refused, it is the host's one
+ * line. With no library (the release build) the game linked in. */
+static bool reload_load_first(reload *r, host_error *err)
+{
+    if (!r->cfg.library) {
+        if (!load_linked(&r->lib, err)) return false;
+        versions_loaded(&r->versions, &r->lib, NULL, 0, NULL, r->w.events);
+        return true;
+    }
+    if (!r->cfg.no_probe && !(r->probe = probe_start(err))) return false;
+    candidate_scene scene = reload_candidate_scene(r);
+    candidate_begin(&r->next, &scene, ++r->copies, clock_now_ns(), 0);
+    candidate_advance(&r->next, &scene, true);
+    if (r->next.state != CANDIDATE_READY) {
+        *err = r->next.reason;
+        candidate_drop(&r->next);
+        return false;
+    }
+    void *image;
+    uint64_t size;
+    versions_symbols symbols;
+    candidate_take(&r->next, &r->lib, &image, &size, &symbols);
+    versions_loaded(&r->versions, &r->lib, image, size, &symbols, r->w.events);
     return true;
 }
 
@@ -342,8 +485,9 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;
-    if (!reload_load(r, &r->lib, err)) return false;
+    if (!reload_load_first(r, err)) return false;
     reload_swapped(r, false);
+    functions_resolve(&r->functions);
     reload_event_load(r);
     if (!cfg->library) return true;
     r->watch = watch_start(cfg->library, cfg->poll, err);
@@ -362,6 +506,10 @@ void reload_stop(reload *r)
 {
     watch_stop(r->watch);
     r->watch = NULL;
+    candidate_drop(&r->next);
+    probe_stop(r->probe);
+    r->probe = NULL;
+    reload_retire_waiting(r);
     if (r->lib.handle) {
         loader_close(&r->lib);
         reload_retire(r, &r->lib);

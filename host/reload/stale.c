@@ -74,15 +74,14 @@ void stale_scan_block(stale_scan *out, const block_header *block, const heap_reg
     out->ms = (double)(clock_now_ns() - t0) / 1e6;
     out->done = true;
     if (out->found)
-        fprintf(stderr, "host: warning: %llu stale pointer%s into unloaded game library version %llu left in the block "
-                        "(the warning events name each, up to %d)\n", (unsigned long long)out->found,
+        event_say(log, "warning: %llu stale pointer%s into unloaded game library version %llu left in the block "
+                       "(the warning events name each, up to %d)", (unsigned long long)out->found,
                 out->found > 1 ? "s" : "", (unsigned long long)old->number, STALE_REPORT_MAX);
 }
 
 void stale_event(const stale_scan *s, event *e)
 {
     if (!s->done) return;
-    event_num(e, "scan_ms", s->ms);
     event_uint(e, "scan_bytes", s->bytes);
     event_uint(e, "stale_pointers", s->found);
 }

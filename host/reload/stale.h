@@ -24,7 +24,8 @@ typedef struct stale_scan {
 /* Scans for pointers into `old` (an unloaded version); the figures in *out. */
 void stale_scan_block(stale_scan *out, const block_header *block, const heap_region *heap, const lib_version *old,
                       const event_log *log);
-/* The scan's figures in a reload or rollback event (nothing when no scan ran). */
+/* The scan's figures in a reload or rollback event (nothing when no scan ran); its time is the
+ * caller's to write (scan_ms: the reload event has it in its budget). */
 void stale_event(const stale_scan *s, event *e);
 
 #endif

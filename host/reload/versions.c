@@ -8,6 +8,8 @@
 
 #define VERSIONS_GLOBALS_LISTED 32 /* writable globals named in the warning */
 
+_Static_assert(CRASH_CODE_RANGES == 1 + VERSIONS_RETIRED_MAX, "the crash handlers know every version's code");
+
 static void lib_version_free(lib_version *v)
 {
     symbols_free(&v->symbols);
@@ -95,7 +97,7 @@ static void versions_warn_globals(const lib_version *v, const event_log *log)
     event_str(&e, "msg", msg);
     event_raw(&e, "globals", g.json);
     event_end(log, &e);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(log, "warning: %s", msg);
 }
 
 /* ---- loading and swapping --------------------------------------------------------------------- */
@@ -130,27 +132,43 @@ static void *versions_copy_image(const lib_version *v)
     return copy;
 }
 
-/* Where the version is mapped, its symbols and its source lines, from its own bytes. */
-static void versions_place(lib_version *v, const loader_lib *lib, const event_log *log)
+void versions_read_symbols(versions_symbols *out, const void *image, uint64_t size)
+{
+    out->ok = symbols_read(image, size, &out->table, &out->err);
+}
+
+void versions_symbols_free(versions_symbols *s)
+{
+    if (s->ok) symbols_free(&s->table);
+    s->ok = false;
+}
+
+/* Where the version is mapped, its symbols (`symbols` taken, or read now) and its source lines,
+ * from its own bytes. */
+static void versions_place(lib_version *v, const loader_lib *lib, versions_symbols *symbols, const event_log *log)
 {
     v->start = lib->image_start;
     v->end = lib->image_end;
-    host_error err;
     if (!v->image) return;
-    if (!symbols_read(v->image, v->image_size, &v->symbols, &err))
+    versions_symbols read;
+    if (!symbols) versions_read_symbols(symbols = &read, v->image, v->image_size);
+    if (symbols->ok) v->symbols = symbols->table;
+    else
         event_warn(log, "no symbols for game library version %llu (%s): crashes and stale pointers will be reported "
-                        "by address only", (unsigned long long)v->number, err.msg);
+                        "by address only", (unsigned long long)v->number, symbols->err.msg);
+    symbols->ok = false; /* the version owns the table now */
     v->lines = lines_open(lib->path, v->image, v->image_size, v->start, v->symbols.image_vaddr);
 }
 
-void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log)
+void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, versions_symbols *symbols,
+                     const event_log *log)
 {
     versions_unpublish(vs, &vs->pending); /* a refused build that never ran */
     lib_version_free(&vs->pending);
     vs->pending.number = ++vs->newest;
     vs->pending.image = image;
     vs->pending.image_size = size;
-    versions_place(&vs->pending, lib, log);
+    versions_place(&vs->pending, lib, symbols, log);
     versions_publish(vs, &vs->pending);
     versions_warn_globals(&vs->pending, log);
 }
@@ -162,7 +180,7 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
     vs->pending.number = vs->fallback.number;
     vs->pending.image = versions_copy_image(&vs->fallback);
     vs->pending.image_size = vs->fallback.image_size;
-    versions_place(&vs->pending, lib, log);
+    versions_place(&vs->pending, lib, NULL, log);
     versions_publish(vs, &vs->pending);
 }
 
@@ -186,11 +204,21 @@ static void versions_retire(versions *vs, bool fence)
     memset(r, 0, sizeof(*r));
 }
 
+/* The crash handlers' table of game code (os/crash.h): a thread that crashes in one of these ranges
+ * is a game thread, even one the game never announced. */
+static void versions_publish_code(const versions *vs)
+{
+    crash_code_range(0, vs->running.start, vs->running.end);
+    for (int i = 0; i < VERSIONS_RETIRED_MAX; i++)
+        crash_code_range(1 + i, vs->retired[i].number ? vs->retired[i].start : 0, vs->retired[i].end);
+}
+
 void versions_swapped(versions *vs, bool retire_running, bool fence)
 {
     if (retire_running) versions_retire(vs, fence);
     vs->running = vs->pending;
     memset(&vs->pending, 0, sizeof(vs->pending));
+    versions_publish_code(vs);
 }
 
 /* ---- naming addresses ------------------------------------------------------------------------- */
@@ -223,6 +251,7 @@ void lib_version_name(const lib_version *v, uintptr_t addr, char *out, size_t ca
 
 void versions_free(versions *vs)
 {
+    for (int i = 0; i < CRASH_CODE_RANGES; i++) crash_code_range(i, 0, 0);
     lib_version_free(&vs->pending);
     lib_version_free(&vs->running);
     lib_version_free(&vs->fallback);

@@ -48,9 +48,21 @@ typedef struct versions {
     arena_stats_table *code_map; /* where versions are described for call stacks; NULL: nowhere */
 } versions;
 
+/* A build's symbol table, read from its bytes ahead of versions_loaded (while its probe runs). */
+typedef struct versions_symbols {
+    symbol_table table;
+    bool ok;
+    host_error err; /* when not ok */
+} versions_symbols;
+
+void versions_read_symbols(versions_symbols *out, const void *image, uint64_t size);
+void versions_symbols_free(versions_symbols *s);
+
 /* A new build was loaded and validated: it becomes pending with the next number and takes `image`
- * (malloc'd, NULL when the game is linked in). Warns about its writable globals. */
-void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, const event_log *log);
+ * (malloc'd, NULL when the game is linked in) and `symbols` (read ahead; NULL: read here). Warns
+ * about its writable globals. */
+void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t size, versions_symbols *symbols,
+                     const event_log *log);
 /* The fallback was loaded again for a rollback: pending under its old number (the bytes stay the
  * fallback's). */
 void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event_log *log);

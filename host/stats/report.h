@@ -175,11 +175,13 @@ void report_site_label(const arena_stats_table *t, uint32_t id, char *out, size_
 void report_csv_header(FILE *f);
 void report_csv_frame(FILE *f, const report_frame *fr);
 
-void report_trace_begin(FILE *f);
-void report_trace_frame(FILE *f, const report_frame *fr);
+/* The trace is appended to `b` in whole records (each starts with ",\n"), so that a file cut after
+ * any record reads as JSON once "]" is added: the caller writes each piece in one write. */
+void report_trace_begin(report_buf *b);
+void report_trace_frame(report_buf *b, const report_frame *fr);
 /* An instant marker across all tracks: a reload, a crash, a warning. `args_json` is an object. */
-void report_trace_mark(FILE *f, const char *name, double t_us, const char *args_json);
-void report_trace_end(FILE *f);
+void report_trace_mark(report_buf *b, const char *name, double t_us, const char *args_json);
+void report_trace_end(report_buf *b);
 
 /* ---- the whole run, for the HTML report -------------------------------------------------- */
 

@@ -62,21 +62,21 @@ void report_csv_frame(FILE *f, const report_frame *fr)
 #define TRACE_PID 1
 #define TRACE_TID 1
 
-void report_trace_begin(FILE *f)
+void report_trace_begin(report_buf *f)
 {
-    fprintf(f, "[{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":\"hotblock host\"}},\n"
+    report_printf(f, "[{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"args\":{\"name\":\"hotblock host\"}},\n"
                "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"frames\"}}",
             TRACE_PID, TRACE_PID, TRACE_TID);
 }
 
-static void trace_counter(FILE *f, const char *name, double ts, const char *arg, uint64_t value)
+static void trace_counter(report_buf *f, const char *name, double ts, const char *arg, uint64_t value)
 {
-    fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"memory\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%d,\"args\":{\"%s\":%llu}}", name,
+    report_printf(f, ",\n{\"name\":\"%s\",\"cat\":\"memory\",\"ph\":\"C\",\"ts\":%.3f,\"pid\":%d,\"args\":{\"%s\":%llu}}", name,
             ts, TRACE_PID, arg, (unsigned long long)value);
 }
 
 /* A counter whose name comes from the game (a tag): escaped. */
-static void report_trace_counter(FILE *f, const char *name, double ts, const char *arg, uint64_t value)
+static void report_trace_counter(report_buf *f, const char *name, double ts, const char *arg, uint64_t value)
 {
     report_buf b = {0};
     report_escape_json(&b, name);
@@ -84,9 +84,9 @@ static void report_trace_counter(FILE *f, const char *name, double ts, const cha
     report_buf_free(&b);
 }
 
-void report_trace_frame(FILE *f, const report_frame *fr)
+void report_trace_frame(report_buf *f, const report_frame *fr)
 {
-    fprintf(f, ",\n{\"name\":\"frame\",\"cat\":\"frame\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d,"
+    report_printf(f, ",\n{\"name\":\"frame\",\"cat\":\"frame\",\"ph\":\"X\",\"ts\":%.3f,\"dur\":%.3f,\"pid\":%d,\"tid\":%d,"
                "\"args\":{\"frame\":%llu}}",
             fr->start_us, fr->end_us - fr->start_us, TRACE_PID, TRACE_TID, (unsigned long long)fr->frame);
     for (uint32_t i = 0; i < fr->arena_count; i++) trace_counter(f, fr->arenas[i].name, fr->end_us, "used", fr->arenas[i].used);
@@ -103,10 +103,10 @@ void report_trace_frame(FILE *f, const report_frame *fr)
     }
 }
 
-void report_trace_mark(FILE *f, const char *name, double t_us, const char *args_json)
+void report_trace_mark(report_buf *f, const char *name, double t_us, const char *args_json)
 {
-    fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"g\",\"ts\":%.3f,\"pid\":%d,\"tid\":%d,\"args\":%s}",
+    report_printf(f, ",\n{\"name\":\"%s\",\"cat\":\"marker\",\"ph\":\"i\",\"s\":\"g\",\"ts\":%.3f,\"pid\":%d,\"tid\":%d,\"args\":%s}",
             name, t_us, TRACE_PID, TRACE_TID, args_json);
 }
 
-void report_trace_end(FILE *f) { fputs("\n]\n", f); }
+void report_trace_end(report_buf *f) { report_printf(f, "\n]\n"); }

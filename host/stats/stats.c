@@ -40,6 +40,13 @@ static void stats_write_json(host_stats *st, const char *reason, uint64_t versio
     stats_snapshot_free(&s);
 }
 
+/* Whole records in one write each, so that the trace reads as JSON after a kill -9 with "]" added. */
+static void stats_trace_write(host_stats *st)
+{
+    if (st->trace_text.len) fwrite(st->trace_text.data, 1, st->trace_text.len, st->trace);
+    st->trace_text.len = 0;
+}
+
 static FILE *stats_open(const char *path, const char *flag, host_error *err)
 {
     FILE *f = fopen(path, "wb");
@@ -84,7 +91,8 @@ static void stats_observe(void *ctx, const char *line, size_t len)
     if (st->trace) {
         char args[EVENT_MAX];
         snprintf(args, sizeof(args), "%.*s", (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
-        report_trace_mark(st->trace, name, stats_now_us(st), args);
+        report_trace_mark(&st->trace_text, name, stats_now_us(st), args);
+        stats_trace_write(st);
     }
     if (!st->timeline) return;
     char text[sizeof(st->timeline->marks[0].text)];
@@ -107,7 +115,9 @@ static bool stats_open_outputs(host_stats *st, host_error *err)
     }
     if (st->cfg.trace_path) {
         if (!(st->trace = stats_open(st->cfg.trace_path, "--trace", err))) return false;
-        report_trace_begin(st->trace);
+        setvbuf(st->trace, NULL, _IONBF, 0);
+        report_trace_begin(&st->trace_text);
+        stats_trace_write(st);
     }
     if (st->cfg.report_path) {
         st->timeline = malloc(sizeof(*st->timeline));
@@ -215,7 +225,7 @@ static void stats_check_frame_arena(host_stats *st)
     event_uint(&ev, "used", e->high_water);
     event_uint(&ev, "capacity", a->capacity);
     event_end(st->events, &ev);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(st->events, "warning: %s", msg);
 }
 
 /* Ends frame `frame`: its counts, its row, its trace counters. */
@@ -228,7 +238,7 @@ static void stats_end_frame(host_stats *st, uint64_t frame)
         report_frame fr;
         stats_frame_row(st, &fr, now);
         if (st->csv) report_csv_frame(st->csv, &fr);
-        if (st->trace) report_trace_frame(st->trace, &fr);
+        if (st->trace) report_trace_frame(&st->trace_text, &fr), stats_trace_write(st);
         if (st->timeline) stats_timeline_add(st, &fr);
     }
     st->frame_start_us = now;
@@ -371,7 +381,8 @@ void stats_stop(host_stats *st, uint64_t frame, uint64_t version)
     if (st->ready && st->cfg.profile_path) stats_write_profile(st, version);
     if (st->csv) fclose(st->csv);
     if (st->trace) {
-        report_trace_end(st->trace);
+        report_trace_end(&st->trace_text);
+        stats_trace_write(st);
         fclose(st->trace);
     }
     st->csv = st->trace = NULL;
@@ -387,6 +398,7 @@ void stats_free(host_stats *st)
     stats_moment_free(&st->reload);
     report_buf_free(&st->overlay_text);
     if (st->timeline) report_timeline_free(st->timeline);
+    report_buf_free(&st->trace_text);
     free(st->timeline);
     free(st);
 }

@@ -57,7 +57,8 @@ struct host_stats {
     heap_sites heap_sites;     /* with --leaks: the owner of each heap block */
     bool heap_tracked;
     uint64_t leaks_found;      /* bytes still live at restarts and at exit */
-    FILE *csv, *trace;
+    FILE *csv, *trace;         /* the trace unbuffered: written a whole frame (or marker) per write */
+    report_buf trace_text;     /* the records not written yet */
     report_timeline *timeline; /* with --report */
     bool frames_started;       /* the first frame began: init's pushes count for no frame */
     double frame_start_us;

@@ -132,12 +132,12 @@ uint64_t stats_leaks(host_stats *st, const char *when, uint64_t version)
     uint64_t bytes = 0, count = 0;
     for (uint32_t i = 0; i < n; i++) bytes += l[i].bytes, count += l[i].count;
     if (n) {
-        fprintf(stderr, "host: leaks at %s: %llu allocations (%s) still live; by the site that allocated them:\n",
+        event_say(st->events, "leaks at %s: %llu allocations (%s) still live; by the site that allocated them:",
                 when, (unsigned long long)count, units_bytes(bytes).s);
         for (uint32_t i = 0; i < n && i < STATS_LEAK_SITES; i++)
-            fprintf(stderr, "host:   %10s in %llu %s%s from %s\n", units_bytes(l[i].bytes).s,
+            event_say(st->events, "  %10s in %llu %s%s from %s", units_bytes(l[i].bytes).s,
                     (unsigned long long)l[i].count, l[i].what, l[i].count == 1 ? "" : "s", l[i].where);
-        if (n > STATS_LEAK_SITES) fprintf(stderr, "host:   and %u more sites\n", n - STATS_LEAK_SITES);
+        if (n > STATS_LEAK_SITES) event_say(st->events, "  and %u more sites", n - STATS_LEAK_SITES);
         stats_leaks_event(st, when, l, n, bytes, count);
     }
     st->leaks_found += bytes;

@@ -59,7 +59,7 @@ static pid_t harness_spawn(const char *const *argv, const char *out_path)
     _exit(127);
 }
 
-static char *harness_read(const char *path, size_t *len)
+char *harness_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -184,6 +184,26 @@ bool harness_edit(const harness_game *g, const char *file, const char *from, con
     fwrite(text, 1, (size_t)(at - text), f);
     fputs(to, f);
     fputs(at + strlen(from), f);
+    fclose(f);
+    free(text);
+    return true;
+}
+
+bool harness_define(const harness_game *g, const char *file, const char *name, const char *value)
+{
+    char path[HARNESS_PATH * 2], start[128];
+    snprintf(path, sizeof(path), "%s/%s", g->dir, file);
+    snprintf(start, sizeof(start), "#define %s ", name);
+    char *text = harness_read(path, NULL);
+    char *at = text;
+    while (at && (at = strstr(at, start)) && at != text && at[-1] != '\n') at++; /* at a line's start only */
+    if (!at) {
+        free(text);
+        return false;
+    }
+    char *end = at + strcspn(at, "\n");
+    FILE *f = fopen(path, "wb");
+    fprintf(f, "%.*s%s%s%s", (int)(at - text), text, start, value, end);
     fclose(f);
     free(text);
     return true;
@@ -490,4 +510,14 @@ int harness_copy_dir_files(pid_t pid)
 {
     char dir[HARNESS_PATH];
     return harness_copy_dir(pid, dir, sizeof(dir)) ? harness_dir_entries(dir) : -1;
+}
+
+int harness_copy_dir_files_settled(pid_t pid, int want, int timeout_ms)
+{
+    int files = harness_copy_dir_files(pid);
+    for (int waited = 0; files > want && waited < timeout_ms; waited += 10) {
+        harness_sleep_ms(10);
+        files = harness_copy_dir_files(pid);
+    }
+    return files;
 }

@@ -434,16 +434,56 @@ static void test_frame_arena_warning_and_stats_requests(void **unused)
     harness_game_remove(&r.game);
 }
 
-static void test_an_output_that_cannot_be_opened_is_one_line(void **unused)
+/* Every output is checked at start: a path that cannot be written is one line and exit 1 before the
+ * game runs, never a warning after the whole session. */
+static void test_an_output_that_cannot_be_written_is_one_line_at_start(void **unused)
+{
+    static const char *const flags[] = {"--stats", "--stats-csv", "--trace", "--report", "--events"};
+    run r;
+    run_prepare(&r, NULL);
+    char out[4096], want[256];
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        const char *argv[] = {harness_host_path(), "--headless", "--frames", "100000", flags[i], "/nonexistent/dir/o.x",
+                              r.game.lib, NULL};
+        assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
+        snprintf(want, sizeof(want), "host: %s /nonexistent/dir/o.x: the folder /nonexistent/dir does not exist", flags[i]);
+        if (!strstr(out, want)) fail_msg("'%s' not in %s", want, out);
+        assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* exactly one line */
+    }
+    const char *folder[] = {harness_host_path(), "--headless", "--report", "/tmp", r.game.lib, NULL};
+    assert_int_equal(harness_run(folder, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "--report /tmp: /tmp is a folder; name a file in it"));
+    harness_game_remove(&r.game);
+}
+
+/* The trace stays a valid Chrome trace after kill -9: the host writes it in whole records, so a strict
+ * reader that only closes the array (one "]" appended) gets every frame that ended before the kill:
+ * at least those before the last event the host logged, from frame 0 with no gap. */
+static void test_the_trace_survives_sigkill_with_every_frame(void **unused)
 {
     run r;
     run_prepare(&r, NULL);
-    const char *argv[] = {harness_host_path(), "--headless", "--frames", "5", "--stats-csv", "/nonexistent/dir/s.csv",
-                          r.game.lib, NULL};
+    char trace[HARNESS_PATH + 16];
+    out_path(&r, "t.json", trace, sizeof(trace));
+    harness_host host;
+    const char *args[] = {"--fps", "0", "--trace", trace, NULL};
+    assert_true(harness_host_start(&host, r.game.lib, args));
+    assert_non_null(harness_wait_event(&host, "log", "stats tick", 20, WAIT_MS));
+    kill(host.pid, SIGKILL);
+    assert_int_equal(harness_host_wait(&host, WAIT_MS), -SIGKILL);
+    int n = 0;
+    while (harness_event(&host, "log", "stats tick", n)) n++;
+    uint64_t logged = harness_field_u64(harness_event(&host, "log", "stats tick", n - 1), "frame");
+    const char *reader = "import json, sys\n"
+                         "events = json.loads(open(sys.argv[1]).read() + ']')\n"
+                         "frames = [e['args']['frame'] for e in events if e.get('name') == 'frame']\n"
+                         "assert frames == list(range(len(frames))), 'frames out of order'\n"
+                         "print(len(frames))\n";
+    const char *argv[] = {"/usr/bin/env", "python3", "-c", reader, trace, NULL};
     char out[4096];
-    assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
-    assert_non_null(strstr(out, "cannot open --stats-csv /nonexistent/dir/s.csv"));
-    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* exactly one line */
+    if (harness_run(argv, out, sizeof(out)) != 0) fail_msg("the trace does not read after kill -9: %s", out);
+    if (strtoull(out, NULL, 10) < logged) fail_msg("the trace has %s frames, the host had logged frame %llu", out,
+                                                   (unsigned long long)logged);
     harness_game_remove(&r.game);
 }
 
@@ -455,7 +495,8 @@ int main(void)
         cmocka_unit_test(test_a_helper_with_two_callers_is_two_stacks_and_leaks_are_named),
         cmocka_unit_test(test_a_mark_and_a_reload_show_what_changed),
         cmocka_unit_test(test_frame_arena_warning_and_stats_requests),
-        cmocka_unit_test(test_an_output_that_cannot_be_opened_is_one_line),
+        cmocka_unit_test(test_an_output_that_cannot_be_written_is_one_line_at_start),
+        cmocka_unit_test(test_the_trace_survives_sigkill_with_every_frame),
     };
     return cmocka_run_group_tests_name("integration: stats", tests, NULL, NULL);
 }

@@ -160,7 +160,7 @@ static void plan_rejects_a_heap_not_a_multiple_of_32_mib(void **state)
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
     assert_contains(err.msg, "heap size 48 MiB is not a multiple of 32 MiB");
-    assert_contains(err.msg, "--heap");
+    assert_contains(err.msg, "e.g. --heap 1G");
 }
 
 static void plan_rejects_a_reserve_too_small_and_says_what_to_do(void **state)
@@ -172,7 +172,7 @@ static void plan_rejects_a_reserve_too_small_and_says_what_to_do(void **state)
     assert_false(block_plan(&c, r, &err));
     assert_contains(err.msg, "reserve 64 MiB is too small");
     assert_contains(err.msg, "at least 65 MiB");
-    assert_contains(err.msg, "raise --reserve or lower --heap");
+    assert_contains(err.msg, "raise --reserve (e.g. --reserve 64G) or lower --heap");
     c.reserve = MB(65); /* the minimum fits */
     assert_true(block_plan(&c, r, &err));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, MB(1));
@@ -185,11 +185,12 @@ static void plan_rejects_frame_arena_not_a_multiple_of_64_kib(void **state)
     block_region r[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "multiples of 64 KiB");
+    assert_contains(err.msg, "--frame-arena 100 KiB: arenas are multiples of 64 KiB, at least 64 KiB; e.g. --frame-arena 256M");
     c.frame_size = MB(1);
     c.scratch_size = KB(32);
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "at least 64 KiB");
+    assert_contains(err.msg, "--scratch-arena 32 KiB");
+    assert_contains(err.msg, "at least 64 KiB; e.g. --scratch-arena 256M");
 }
 
 static void plan_rejects_sizes_that_overflow(void **state)
@@ -199,7 +200,7 @@ static void plan_rejects_sizes_that_overflow(void **state)
     block_region r[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "overflow");
+    assert_contains(err.msg, "add up past 64-bit sizes; lower --heap, --frame-arena or --scratch-arena");
 }
 
 /* ---- reserve ---------------------------------------------------------------------------------- */

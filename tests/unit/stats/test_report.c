@@ -348,15 +348,15 @@ static void csv_has_a_row_per_arena_per_frame_and_the_heap(void **state)
 
 static void trace_is_a_json_array_of_counters_frames_and_markers(void **state)
 {
-    FILE *f = tmpfile();
-    report_trace_begin(f);
+    report_buf b = {0};
+    report_trace_begin(&b);
     for (uint64_t i = 0; i < 4; i++) {
         report_frame fr = frame_at(i);
-        report_trace_frame(f, &fr);
+        report_trace_frame(&b, &fr);
     }
-    report_trace_mark(f, "reload", 2500.0, "{\"event\":\"reload\",\"version\":2}");
-    report_trace_end(f);
-    char *text = read_stream(f);
+    report_trace_mark(&b, "reload", 2500.0, "{\"event\":\"reload\",\"version\":2}");
+    report_trace_end(&b);
+    char *text = b.data;
     if (!json_valid(text)) fail_msg("invalid trace:\n%s", text);
     assert_int_equal(count(text, "\"ph\":\"C\""), 4 * 4); /* two arenas, the frame's high-water, the heap */
     assert_int_equal(count(text, "\"ph\":\"X\""), 4);
@@ -431,21 +431,41 @@ static void trace_has_a_counter_track_per_tag(void **state)
 {
     table_fixture x;
     table_fixture_open(&x, 3);
-    FILE *f = tmpfile();
-    report_trace_begin(f);
+    report_buf b = {0};
+    report_trace_begin(&b);
     report_frame fr = frame_at(2);
     fr.table = x.t;
-    report_trace_frame(f, &fr);
-    report_trace_end(f);
-    char *text = read_stream(f);
+    report_trace_frame(&b, &fr);
+    report_trace_end(&b);
+    const char *text = b.data;
     if (!json_valid(text)) fail_msg("invalid trace:\n%s", text);
     assert_contains(text, "{\"name\":\"tag sparks, \\\"hot\\\"\",\"cat\":\"memory\",\"ph\":\"C\",\"ts\":3000.000,"
                           "\"pid\":1,\"args\":{\"bytes\":102}}");
     /* untagged pushed in frame 1 only: its track goes on, at 0 */
     assert_contains(text, "\"name\":\"tag (untagged)\",\"cat\":\"memory\",\"ph\":\"C\",\"ts\":3000.000,\"pid\":1,"
                           "\"args\":{\"bytes\":0}}");
-    free(text);
+    report_buf_free(&b);
     table_fixture_close(&x);
+/* Cut where any record ends (before the ",\n" that starts the next), the trace reads as JSON once
+ * "]" is added: what a reader gets of a trace whose writer was killed between two writes. */
+static void trace_cut_after_any_record_reads_with_a_closing_bracket(void **state)
+{
+    report_buf b = {0};
+    report_trace_begin(&b);
+    for (uint64_t i = 0; i < 3; i++) {
+        report_frame fr = frame_at(i);
+        report_trace_frame(&b, &fr);
+    }
+    report_trace_mark(&b, "crash", 2500.0, "{\"event\":\"crash\"}");
+    int cuts = 0;
+    for (const char *at = strstr(b.data, ",\n"); at; at = strstr(at + 2, ",\n"), cuts++) {
+        report_buf cut = {0};
+        report_printf(&cut, "%.*s]", (int)(at - b.data), b.data);
+        if (!json_valid(cut.data)) fail_msg("cut after %d records:\n%s", cuts, cut.data);
+        report_buf_free(&cut);
+    }
+    assert_int_equal(cuts, 1 + 3 * 5 + 1); /* metadata, 3 frames of a slice and 4 counters, the marker */
+    report_buf_free(&b);
 }
 
 /* ---- the timeline ------------------------------------------------------------------------------ */
@@ -725,6 +745,7 @@ int main(void)
         cmocka_unit_test(trace_is_a_json_array_of_counters_frames_and_markers),
         cmocka_unit_test(csv_has_a_row_per_tag_and_site_that_pushed),
         cmocka_unit_test(trace_has_a_counter_track_per_tag),
+        cmocka_unit_test(trace_cut_after_any_record_reads_with_a_closing_bracket),
         cmocka_unit_test(timeline_merges_old_points_and_keeps_the_peaks),
         cmocka_unit_test(html_is_well_formed_self_contained_and_has_the_charts),
         cmocka_unit_test(html_markers_on_one_frame_are_apart_and_reloads_link_to_their_changes),
