@@ -446,6 +446,8 @@ static void trace_has_a_counter_track_per_tag(void **state)
                           "\"args\":{\"bytes\":0}}");
     report_buf_free(&b);
     table_fixture_close(&x);
+}
+
 /* Cut where any record ends (before the ",\n" that starts the next), the trace reads as JSON once
  * "]" is added: what a reader gets of a trace whose writer was killed between two writes. */
 static void trace_cut_after_any_record_reads_with_a_closing_bracket(void **state)
