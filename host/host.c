@@ -143,8 +143,9 @@ bool host_start(host *h, const host_options *opts, host_error *err)
     memset(h, 0, sizeof(*h));
     h->opts = *opts;
     host_clock_start = clock_now_ns();
-    if (!host_check_outputs(opts, err) || !host_open_events(h, err) || !host_open_block(h, err) || !host_open_stats(h, err) ||
-        !host_open_library(h, err) || !host_open_rebuild(h, err))
+    /* the builds are watched before the library loads: a save right after the load event is seen */
+    if (!host_check_outputs(opts, err) || !host_open_events(h, err) || !host_open_block(h, err) ||
+        !host_open_stats(h, err) || !host_open_rebuild(h, err) || !host_open_library(h, err))
         return false;
     h->terminal = !opts->headless && terminal_open();
     h->events.quiet = h->terminal; /* the status line shows each line, and the summary at exit lists them */

@@ -485,13 +485,13 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;
+    /* watched before the first load: a build that lands while it loads is the next reload */
+    if (cfg->library && !(r->watch = watch_start(cfg->library, cfg->poll, err))) return false;
     if (!reload_load_first(r, err)) return false;
     reload_swapped(r, false);
     functions_resolve(&r->functions);
     reload_event_load(r);
-    if (!cfg->library) return true;
-    r->watch = watch_start(cfg->library, cfg->poll, err);
-    return r->watch != NULL;
+    return true;
 }
 
 void reload_init(reload *r)
