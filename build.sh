@@ -36,11 +36,19 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
               host/rebuild/rebuild.c
+              host/platform/audio.c host/platform/audio_sdl.c host/platform/font.c host/platform/input.c
+              host/platform/input_sdl.c host/platform/media.c host/platform/overlay.c host/platform/platform.c
+              host/platform/screenshot.c host/platform/video_headless.c host/platform/video_sdl.c
+              host/platform/video_terminal.c
               host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf)
+# SDL2 (the window, input and audio) only in the host: host/platform/ is the one room that uses it.
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lSDL2 -lm)
+# The platform layer's headers: SDL2's (what `sdl2-config --cflags` says on Debian) and stb's
+# (stb_image_write for screenshots, stb_easy_font for the host's text), both from Debian packages.
+PLATFORM_CFLAGS=(-I/usr/include/SDL2 -D_REENTRANT -I/usr/include/stb)
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -71,6 +79,12 @@ ensure_deps() {
   missing=()
   has_header mimalloc.h || missing+=(libmimalloc-dev)
   has_header elfutils/libdw.h || missing+=(libdw-dev)
+  has_header SDL2/SDL.h || missing+=(libsdl2-dev)
+  has_header stb/stb_image_write.h || missing+=(libstb-dev)
+  if [ "${1:-}" = test ] || [ "${1:-}" = bench ]; then # the window tests and the present benchmark: a real X server
+    command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+    command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+  fi
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
   need_packages "${missing[@]}"
 }
@@ -164,7 +178,7 @@ link() {
 # The host's modules compiled for VARIANT (host: -O2; asan: ASan+UBSan) with FLAGS: HOST_OBJECTS.
 host_objects() { # VARIANT FLAGS...
   local variant="$1"; shift
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- \
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -- \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
   HOST_OBJECTS=("${OBJECTS[@]}")
 }
@@ -173,7 +187,7 @@ host_objects() { # VARIANT FLAGS...
 build_host_variant() { # VARIANT OUT FLAGS...
   local variant="$1" out="$2"; shift 2
   host_objects "$variant" "$@" || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- host/main.c || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -- host/main.c || return 1
   link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
 }
 
@@ -226,7 +240,7 @@ build_release() { # GAME_DIR
   local dir="$1" extra=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    "${PLATFORM_CFLAGS[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
     link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
@@ -287,7 +301,9 @@ test_summary() { # [PREFIX]
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
             base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
+            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild
+            platform/test_media platform/test_input platform/test_audio platform/test_font platform/test_screenshot
+            test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -295,7 +311,8 @@ build_unit_tests() { # VARIANT FLAGS...
   host_objects "$variant" "$@" || return 1
   local lib=("${HOST_OBJECTS[@]}")
   local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
-  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -- "${srcs[@]/%/.c}" || return 1
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -- "${srcs[@]/%/.c}" ||
+    return 1
   local objs=("${OBJECTS[@]}") i
   for i in "${!UNIT_TESTS[@]}"; do
     t="${UNIT_TESTS[i]}"
@@ -418,7 +435,7 @@ cmd_test() {
 # ---- benchmarks ---------------------------------------------------------------------------------
 
 cmd_bench() {
-  ensure_deps
+  ensure_deps bench
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"

@@ -1,12 +1,13 @@
 /* cli.c - option table, parser, help. */
 #include "cli.h"
 #include "base/units.h"
+#include "platform/media.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT, CLI_ENUM } cli_kind;
+typedef enum cli_kind { CLI_FLAG, CLI_COUNT, CLI_SIZE, CLI_ADDR, CLI_TEXT, CLI_ENUM, CLI_SIZE2 } cli_kind;
 
 typedef struct cli_option {
     const char *name;
@@ -20,7 +21,16 @@ typedef struct cli_option {
 #define CLI_AT(field) offsetof(host_options, field)
 
 static const cli_option cli_options[] = {
-    {"--headless", NULL, CLI_FLAG, CLI_AT(headless), 0, "no terminal drawing or raw keys; game logs go to stdout"},
+    {"--headless", NULL, CLI_FLAG, CLI_AT(headless), 0,
+     "no window, no terminal, no audio device (the picture is still drawn: see --screenshot); game logs go to stdout"},
+    {"--terminal", NULL, CLI_FLAG, CLI_AT(terminal), 0,
+     "run in this terminal instead of a window: the game's text (host->draw), or its picture in half-blocks"},
+    {"--resolution", "WxH", CLI_SIZE2, CLI_AT(resolution), MEDIA_SIDE_MAX,
+     "a fixed picture of W x H pixels, scaled to the window by whole numbers (default: it follows the window)"},
+    {"--fullscreen", NULL, CLI_FLAG, CLI_AT(fullscreen), 0, "start fullscreen (F11 toggles it)"},
+    {"--no-vsync", NULL, CLI_FLAG, CLI_AT(no_vsync), 0, "keep the pace with --fps alone, never waiting for the display"},
+    {"--screenshot", "FILE.png", CLI_TEXT, CLI_AT(screenshot_path), 0,
+     "at exit, save the last frame's picture as PNG (with --frames N: frame N's)"},
     {"--poll", NULL, CLI_FLAG, CLI_AT(poll), 0, "notice rebuilds by polling the library (for mounts without change events)"},
     {"--frames", "N", CLI_COUNT, CLI_AT(frames), UINT64_MAX, "exit after N frames (default: run until the game quits)"},
     {"--fps", "N", CLI_COUNT, CLI_AT(fps), 10000, "target frames per second; 0 = as fast as possible (default 60)"},
@@ -62,7 +72,9 @@ void cli_print_help(FILE *out, const char *program)
         fprintf(out, "  %-22s %s\n", left, o->help);
     }
     fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n"
-                 "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n");
+                 "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n"
+                 "Keys in a window or terminal, whatever the game does: F1 memory stats, F5 reload, F6 restart\n"
+                 "(init on a fresh state), F11 fullscreen, F12 screenshot (screenshot-NNNN.png), Esc quits.\n");
 }
 
 /* An argument as it can appear inside a one-line message: control bytes escaped, long ones cut. */
@@ -104,6 +116,27 @@ static bool cli_set_choice(const cli_option *o, const char *value, uint32_t *fie
     return host_fail(err, "%s: '%s' is not one of %s", o->name, cli_quote(value).s, o->arg);
 }
 
+/* "WxH", each side from 1 to o->max. */
+static bool cli_set_size2(const cli_option *o, const char *value, cli_size2 *field, host_error *err)
+{
+    char w[24], h[24];
+    size_t x = strcspn(value, "xX");
+    uint64_t width = 0, height = 0;
+    bool ok = value[x] && x < sizeof(w) && strlen(value + x + 1) < sizeof(h);
+    if (ok) {
+        snprintf(w, sizeof(w), "%.*s", (int)x, value);
+        snprintf(h, sizeof(h), "%s", value + x + 1);
+        ok = units_parse_u64(w, &width) && units_parse_u64(h, &height) && width >= 1 && height >= 1 &&
+             width <= o->max && height <= o->max;
+    }
+    if (!ok)
+        return host_fail(err, "%s: '%s' is not a size like 320x180 (each side from 1 to %llu)", o->name,
+                         cli_quote(value).s, (unsigned long long)o->max);
+    field->width = (uint32_t)width;
+    field->height = (uint32_t)height;
+    return true;
+}
+
 static bool cli_set(const cli_option *o, const char *value, host_options *opts, host_error *err)
 {
     void *field = (char *)opts + o->offset;
@@ -130,6 +163,7 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
                              cli_quote(value).s);
         break;
     case CLI_ENUM: return cli_set_choice(o, value, (uint32_t *)field, err);
+    case CLI_SIZE2: return cli_set_size2(o, value, (cli_size2 *)field, err);
     }
     *(uint64_t *)field = v;
     return true;
@@ -163,6 +197,8 @@ cli_result cli_parse(int argc, char **argv, bool library_required, host_options 
         if (!cli_set(o, value, opts, err)) return CLI_BAD;
     }
     if (opts->help || opts->version) return CLI_DONE;
+    if (opts->headless && opts->terminal)
+        return host_fail(err, "--headless and --terminal exclude each other; pass one (or neither, for a window)"), CLI_BAD;
     if (library_required && !opts->library)
         return host_fail(err, "no game library given; usage: host [options] GAME_LIBRARY (see --help)"), CLI_BAD;
     return CLI_RUN;

@@ -14,12 +14,13 @@ block_config block_config_default(void)
         .scratch_size = BLOCK_DEFAULT_SCRATCH_SIZE,
         .heap_size = BLOCK_DEFAULT_HEAP_SIZE,
         .host_size = BLOCK_DEFAULT_HOST_SIZE,
+        .media_size = BLOCK_DEFAULT_MEDIA_SIZE,
     };
     return c;
 }
 
 static const char *const block_region_names[BLOCK_REGION_COUNT] = {
-    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "heap", "persistent",
+    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "media", "heap", "persistent",
 };
 
 static void block_region_set(block_region *r, block_region_id id, uint64_t offset, uint64_t size)
@@ -39,14 +40,15 @@ bool block_plan(const block_config *c, block_region regions[BLOCK_REGION_COUNT],
     if (c->heap_size % BLOCK_HEAP_ALIGN)
         return host_fail(err, "heap size %s is not a multiple of 32 MiB (mimalloc needs that); pass --heap "
                               "with a multiple of 32M", units_bytes(c->heap_size).s);
-    uint64_t arenas[] = {c->host_size, c->frame_size, c->scratch_size};
+    uint64_t arenas[] = {c->host_size, c->frame_size, c->scratch_size, c->media_size};
     for (size_t i = 0; i < ARRAY_COUNT(arenas); i++)
         if (arenas[i] < page || arenas[i] % page)
-            return host_fail(err, "frame, scratch and host arenas must be multiples of 64 KiB, at least 64 KiB");
+            return host_fail(err, "frame, scratch, host and media regions must be multiples of 64 KiB, at least 64 KiB");
 
     uint64_t at = 0;
-    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size, c->frame_size, c->frame_size, c->scratch_size, c->scratch_size};
-    for (int id = 0; id <= BLOCK_REGION_SCRATCH1; id++) {
+    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size,    c->frame_size, c->frame_size,
+                        c->scratch_size,   c->scratch_size, c->media_size};
+    for (int id = 0; id <= BLOCK_REGION_MEDIA; id++) {
         block_region_set(&regions[id], (block_region_id)id, at, sizes[id]);
         if (!size_add(at, sizes[id], &at)) return host_fail(err, "block regions overflow 64-bit sizes");
     }

@@ -1,0 +1,65 @@
+/* platform.h - the platform layer: the window or the terminal, the input devices, the audio device,
+ * the game's picture and sound buffers in the block, and the host's overlay. The host's top calls
+ * these; the game never sees any of it but the plain data in game_input.
+ *
+ *     platform_open    the media region planned, the display and the audio device opened for the mode
+ *     platform_begin   (before update) the frame's input, the picture's size, the sound asked for
+ *     platform_end     (after update) the sound queued or dropped, the picture shown with the overlay
+ *     platform_close
+ *
+ * Backends are tables of functions, SDL-style (video.h: window, terminal, headless; audio.h: SDL's
+ * device, the headless stand-in), so --headless needs no display and no audio device. SDL2 is used
+ * in this room only, and only by the window and audio_sdl backends. */
+#ifndef PLATFORM_H
+#define PLATFORM_H
+
+#include "../base/events.h"
+#include "audio.h"
+#include "media.h"
+#include "video.h"
+
+typedef struct platform_config {
+    game_mode mode;
+    video_config video;
+    uint64_t fps;      /* the host's frame rate (0: as fast as it goes): sets the audio target */
+    void *media;       /* the block's media region */
+    uint64_t media_size;
+} platform_config;
+
+/* What becomes of the sound the update wrote. */
+typedef enum platform_sound {
+    PLATFORM_SOUND_PLAY, /* the update returned: queue it */
+    PLATFORM_SOUND_DROP, /* it crashed: what it wrote is not played; the queue plays on */
+    PLATFORM_SOUND_STOP, /* no update ran (paused): silence now */
+} platform_sound;
+
+typedef struct platform {
+    platform_config cfg;
+    event_log *events;
+    const video_backend *video;
+    void *video_state;
+    audio audio;
+    media media;
+    bool text_drawn;    /* the game drew terminal text this frame (host->draw) */
+    bool resize_failed; /* warned once */
+} platform;
+
+bool platform_open(platform *p, const platform_config *cfg, event_log *events, host_error *err);
+/* Fills `in` for the frame: input_frame_begin, the backend's events, in->screen (re-planned when the
+ * size changed) and in->audio (the frames to write, zeroed). */
+void platform_begin(platform *p, game_input *in);
+void platform_end(platform *p, const game_input *in, platform_sound sound, const overlay_view *view);
+void platform_close(platform *p);
+
+/* host->draw: the game's own terminal text (dropped outside a terminal). */
+void platform_terminal_text(platform *p, const char *text, uint64_t size);
+/* Presenting waits for the display: no sleep needed to keep the pace. */
+bool platform_paced(const platform *p);
+/* Room for the overlay's stats table, in fixed-width characters. */
+void platform_overlay_cells(const platform *p, int *columns, int *rows);
+/* The picture as a PNG file. */
+bool platform_screenshot(const platform *p, const char *path, host_error *err);
+/* Gaps in the sound so far (audio.h), and their frames of silence. */
+uint64_t platform_audio_underruns(platform *p, uint64_t *silent_frames);
+
+#endif
