@@ -320,10 +320,10 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash layout stats terminal workflow window)
 
 build_integration_tests() {
-  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
+  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" "${PLATFORM_CFLAGS[@]}" -I. -- \
     tests/integration/harness.c $(printf 'tests/integration/test_%s.c ' "${INTEGRATION_TESTS[@]}") \
     tests/integration/test_soak.c || return 1
   local harness="${OBJECTS[0]}" o
@@ -419,6 +419,7 @@ cmd_test() {
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start integration/test_workflow env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_workflow"
+  test_start integration/test_window env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_window"
   test_start integration/test_soak env ENGINE_ROOT="$ROOT" "$BUILD/tests/test_soak"
   start_valgrind_tests
   start_fuzzers "$FUZZ_TEST_RUNS"

@@ -202,13 +202,23 @@ static void host_keys(host *h)
     if (game_key_pressed(in, GAME_KEY_F6)) h->restart_requested = true;
 }
 
-/* F12: the picture as the next free screenshot-NNNN.png, and a `screenshot` event. */
+/* F12: the picture as the next free screenshot-NNNN.png, written on a thread; a `screenshot` event
+ * when it is on disk. */
 static void host_screenshot_key(host *h)
 {
     char path[64];
     host_error err;
     screenshot_next_name(path, sizeof(path));
-    if (!platform_screenshot(&h->platform, path, &err)) {
+    if (!platform_screenshot_begin(&h->platform, path, &err)) event_warn(&h->events, "%s", err.msg);
+}
+
+static void host_screenshot_poll(host *h)
+{
+    char path[256];
+    bool ok;
+    host_error err;
+    if (!platform_screenshot_done(&h->platform, path, sizeof(path), &ok, &err)) return;
+    if (!ok) {
         event_warn(&h->events, "%s", err.msg);
         return;
     }
@@ -267,6 +277,7 @@ bool host_frame(host *h)
     if (!h->reload.paused) sound = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status) ? PLATFORM_SOUND_PLAY : PLATFORM_SOUND_DROP;
     else if (!h->opts.fps) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* do not spin */
     host_present(h, sound);
+    host_screenshot_poll(h);
     if (game_key_pressed(&h->input, GAME_KEY_F12) && h->input.mode != GAME_MODE_HEADLESS) host_screenshot_key(h);
     h->frame++;
     if (status == GAME_QUIT || h->input.quit_requested || (h->opts.frames && h->frame >= h->opts.frames)) return false;

@@ -55,6 +55,7 @@ struct audio {
     audio_ring *ring;         /* host memory (malloc), shared with the device's thread */
     uint32_t target;
     uint32_t device;          /* SDL's device id */
+    bool started;             /* the device plays (it waits for the first sound) */
     double frame_frames;      /* the headless stand-in: frames one frame consumes */
     double carry;
 };

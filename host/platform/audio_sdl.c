@@ -28,8 +28,7 @@ static bool audio_sdl_open(audio *a, host_error *err)
         SDL_QuitSubSystem(SDL_INIT_AUDIO);
         return false;
     }
-    SDL_PauseAudioDevice(a->device, 0);
-    return true;
+    return true; /* paused until the first sound is queued (audio_sdl_frame) */
 }
 
 static void audio_sdl_close(audio *a)
@@ -42,7 +41,14 @@ static void audio_sdl_lock(audio *a) { SDL_LockAudioDevice(a->device); }
 
 static void audio_sdl_unlock(audio *a) { SDL_UnlockAudioDevice(a->device); }
 
-static void audio_sdl_frame(audio *a) { (void)a; }
+/* The device starts once the first frame's sound is queued and shown: a slow first frame (a window
+ * opening, a GL driver compiling its shaders) is no gap. */
+static void audio_sdl_frame(audio *a)
+{
+    if (a->started || !a->ring->written) return;
+    SDL_PauseAudioDevice(a->device, 0);
+    a->started = true;
+}
 
 const audio_backend audio_sdl_backend = {
     "sdl", audio_sdl_open, audio_sdl_close, audio_sdl_lock, audio_sdl_unlock, audio_sdl_frame,

@@ -33,10 +33,7 @@ static uint64_t overlay_piece_hash(overlay_piece piece, const overlay_view *v, i
         for (int i = 0; i < v->notice_count; i++) h = overlay_hash_text(h, v->notices[i]);
         return h;
     case OVERLAY_BANNER: return overlay_hash_text(h, v->banner);
-    default:
-        if (!v->stats) return h;
-        h = overlay_hash_text(overlay_hash_text(h, v->stats), v->graph_label);
-        return overlay_hash(h, v->graph, sizeof(float) * (size_t)v->graph_count);
+    default: return overlay_hash_text(h, v->stats); /* the graph is redrawn with the table, a few times a second */
     }
 }
 
@@ -109,13 +106,14 @@ static void overlay_stats(overlay_image *img, const overlay_view *v, int scale, 
     if (!graph_h) return;
     int base = pad + lines * FONT_LINE * scale + graph_h - FONT_LINE * scale;
     font_draw(&fb, pad, base - OVERLAY_GRAPH_HEIGHT * scale, scale, OVERLAY_GRAPH_INK, v->graph_label, 0);
-    int bars = img->width - 2 * pad;
-    for (int x = 0; x < bars; x++) {
-        int i = v->graph_count - bars + x; /* the newest at the right edge */
+    int bars = (img->width - 2 * pad) / scale; /* a bar per frame, `scale` pixels wide; the newest at the right */
+    for (int b = 0; b < bars; b++) {
+        int i = v->graph_count - bars + b;
         if (i < 0) continue;
         float use = v->graph[i] < 0 ? 0 : v->graph[i] > 1 ? 1 : v->graph[i];
         int bar = (int)(use * (float)(OVERLAY_GRAPH_HEIGHT - FONT_LINE) * (float)scale) + 1;
-        for (int y = base - bar; y < base && y < img->height; y++) game_pixel_row(&fb, y)[pad + x] = OVERLAY_GRAPH_INK;
+        for (int y = base - bar; y < base && y < img->height; y++)
+            for (int x = pad + b * scale; x < pad + (b + 1) * scale; x++) game_pixel_row(&fb, y)[x] = OVERLAY_GRAPH_INK;
     }
 }
 

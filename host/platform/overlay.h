@@ -20,7 +20,7 @@ typedef struct overlay_view {
     int notice_count;
     const char *banner;                          /* the paused-after-a-crash banner; NULL: none */
     const char *stats;                           /* the stats table (F1); NULL: off */
-    const float *graph;                          /* the frame arena's use per frame, 0..1, oldest first */
+    const float *graph;                          /* the frame arena's use per frame, 0..1 of the peak, oldest first */
     int graph_count;
     const char *graph_label;
 } overlay_view;

@@ -42,6 +42,7 @@ typedef struct platform {
     media media;
     bool text_drawn;    /* the game drew terminal text this frame (host->draw) */
     bool resize_failed; /* warned once */
+    struct platform_shot *shot; /* a screenshot being written on a thread of its own (F12), or NULL */
 } platform;
 
 bool platform_open(platform *p, const platform_config *cfg, event_log *events, host_error *err);
@@ -57,8 +58,12 @@ void platform_terminal_text(platform *p, const char *text, uint64_t size);
 bool platform_paced(const platform *p);
 /* Room for the overlay's stats table, in fixed-width characters. */
 void platform_overlay_cells(const platform *p, int *columns, int *rows);
-/* The picture as a PNG file. */
+/* The picture as a PNG file, now. */
 bool platform_screenshot(const platform *p, const char *path, host_error *err);
+/* The picture as it is now, written as a PNG file on a thread; false when one is still being written. */
+bool platform_screenshot_begin(platform *p, const char *path, host_error *err);
+/* A screenshot begun earlier that has been written since (true): its path, and whether it worked. */
+bool platform_screenshot_done(platform *p, char *path, size_t cap, bool *ok, host_error *err);
 /* Gaps in the sound so far (audio.h), and their frames of silence. */
 uint64_t platform_audio_underruns(platform *p, uint64_t *silent_frames);
 

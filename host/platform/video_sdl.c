@@ -79,8 +79,35 @@ static bool video_sdl_create(video_sdl *v, host_error *err)
     return true;
 }
 
+#define VIDEO_SDL_NO_DISPLAY                                                                                  \
+    "cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are unset, or none answers); pass --headless " \
+    "(no window, no sound) or --terminal"
+
+/* Without a display SDL falls back to drivers that show nothing (offscreen, dummy), after its
+ * Wayland probe has complained on stderr: no window, unless SDL_VIDEODRIVER asks for one of those. */
+static bool video_sdl_displays(host_error *err)
+{
+    const char *asked = SDL_getenv("SDL_VIDEODRIVER");
+    if (asked && *asked) return true;
+    const char *driver = SDL_GetCurrentVideoDriver();
+    if (!driver || (strcmp(driver, "offscreen") != 0 && strcmp(driver, "dummy") != 0)) return true;
+    return host_fail(err, VIDEO_SDL_NO_DISPLAY);
+}
+
+static bool video_sdl_display_named(host_error *err)
+{
+#if defined(__linux__)
+    const char *asked = SDL_getenv("SDL_VIDEODRIVER"), *x = SDL_getenv("DISPLAY"), *w = SDL_getenv("WAYLAND_DISPLAY");
+    if (!(asked && *asked) && !(x && *x) && !(w && *w)) return host_fail(err, VIDEO_SDL_NO_DISPLAY);
+#endif
+    (void)err;
+    return true;
+}
+
 static bool video_sdl_open(void **state, const video_config *cfg, host_error *err)
 {
+    *state = NULL;
+    if (!video_sdl_display_named(err)) return false;
     video_sdl *v = calloc(1, sizeof(*v));
     *state = v;
     if (!v) return host_fail(err, "out of memory for the window");
@@ -88,9 +115,10 @@ static bool video_sdl_open(void **state, const video_config *cfg, host_error *er
     v->view.scale = 1;
     input_pads_reset(v->pad_ids);
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1"); /* the host owns SIGINT and SIGTERM */
-    if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_GAMECONTROLLER) != 0) {
-        host_fail(err, "cannot open a window: %s; with no display pass --headless (no window, no sound) or --terminal",
-                  SDL_GetError());
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO | SDL_INIT_GAMECONTROLLER) != 0 || !video_sdl_displays(err)) {
+        if (SDL_WasInit(SDL_INIT_VIDEO)) SDL_QuitSubSystem(SDL_INIT_VIDEO | SDL_INIT_GAMECONTROLLER);
+        else host_fail(err, "cannot open a window: %s; with no display pass --headless (no window, no sound) or "
+                            "--terminal", SDL_GetError());
         free(v);
         *state = NULL;
         return false;
@@ -210,7 +238,7 @@ static void video_sdl_upload(video_sdl *v, const game_framebuffer *fb)
 }
 
 /* The font's scale for the overlay: bigger on big (high-DPI) outputs. */
-static int video_sdl_overlay_scale(const video_sdl *v) { return 1 + v->out_h / 900; }
+static int video_sdl_overlay_scale(const video_sdl *v) { return v->out_h < 500 ? 1 : v->out_h < 1400 ? 2 : 3; }
 
 static void video_sdl_piece(video_sdl *v, overlay_piece i, const overlay_view *view)
 {

@@ -487,16 +487,18 @@ int stats_frame_graph(host_stats *st, float *share, int max, char *label, size_t
     if (t0 < 0 || t1 < 0 || max <= 0) return 0;
     uint64_t n = MIN(arena_stats_history_count(st->table, (uint32_t)t0), arena_stats_history_count(st->table, (uint32_t)t1));
     n = MIN(n, (uint64_t)max);
-    uint64_t last = 0, peak = 0;
+    uint64_t last = 0, peak = 1;
     for (uint64_t back = 0; back < n; back++) { /* the two arenas take turns: a frame pushes into one */
         uint64_t bytes = arena_stats_history(st->table, (uint32_t)t0, back)->bytes +
                          arena_stats_history(st->table, (uint32_t)t1, back)->bytes;
-        share[n - 1 - back] = (float)((double)bytes / (double)a->capacity);
+        share[n - 1 - back] = (float)bytes;
         if (!back) last = bytes;
         peak = MAX(peak, bytes);
     }
-    snprintf(label, cap, "frame arena: %s last frame, %s at most in the last %llu, of %s", units_bytes(last).s,
-             units_bytes(peak).s, (unsigned long long)n, units_bytes(a->capacity).s);
+    for (uint64_t i = 0; i < n; i++) share[i] /= (float)peak;
+    snprintf(label, cap, "frame arena, per frame: %s last, %s at most in the last %llu (%.3f%% of its %s)",
+             units_bytes(last).s, units_bytes(peak).s, (unsigned long long)n, 100.0 * (double)peak / (double)a->capacity,
+             units_bytes(a->capacity).s);
     return (int)n;
 }
 

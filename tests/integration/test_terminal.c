@@ -79,7 +79,7 @@ static void tty_start(tty_host *t)
     t->pid = forkpty(&t->master, NULL, NULL, &ws);
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
-        execl(harness_host_path(), harness_host_path(), "--fps", "60", template_game.lib, (char *)NULL);
+        execl(harness_host_path(), harness_host_path(), "--terminal", "--fps", "60", template_game.lib, (char *)NULL);
         _exit(127);
     }
     /* wait until the game has drawn (the alternate screen is on and the host's status line is there) */
