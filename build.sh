@@ -447,6 +447,9 @@ cmd_bench() {
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
+  host_objects host "${OPT[@]}" || die "host build failed (see above)"
+  compile "$BUILD/bench/bench_present" "${CFLAGS[@]}" -O2 -DNDEBUG "${PLATFORM_CFLAGS[@]}" -I. tests/bench/bench_present.c \
+    tests/integration/harness.c "${HOST_OBJECTS[@]}" "${HOST_LIBS[@]}"
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
     tests/bench/bench_stats.c
@@ -463,6 +466,8 @@ cmd_bench() {
   "$BUILD/bench/bench_scan"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_present"
 }
 
 # ---- commands -----------------------------------------------------------------------------------
