@@ -6,6 +6,7 @@
 
 #include "input.h"
 
+#define SDL_MAIN_HANDLED /* the host has its own main (SDL's Windows headers would rename a main) */
 #include <SDL.h>
 
 /* Where the picture is in the window, to turn mouse positions into picture pixels. */
