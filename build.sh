@@ -328,7 +328,7 @@ build_integration_tests() {
     tests/integration/test_soak.c || return 1
   local harness="${OBJECTS[0]}" o
   for o in "${OBJECTS[@]:1}"; do
-    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka || return 1
+    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka -lX11 || return 1
   done
 }
 

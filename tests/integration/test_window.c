@@ -1,6 +1,6 @@
 /* test_window.c - the template in a real window: Xvfb started here, SDL's x11 video driver and its
  * dummy audio driver, keys sent with xdotool (XTEST), pictures read back with a real PNG decoder
- * (stb_image) and from the X server itself (ImageMagick's import).
+ * (stb_image) and from the X server itself (Xlib's XGetImage).
  *
  * Proven: --screenshot saves the last frame; --resolution gives a fixed picture scaled by a whole
  * number in the window; keys reach the game (it pauses); a rebuild with another colour while the
@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
@@ -175,13 +178,26 @@ static picture window_shot(window *w)
     return picture_load(path);
 }
 
-/* What the X server shows of the window: the host's picture with its overlay. */
-static picture window_capture(window *w, const char *name)
+/* What the X server shows of the window (Xlib's XGetImage): the host's picture with its overlay. */
+static picture window_capture(window *w)
 {
-    char path[HARNESS_PATH + 64];
-    snprintf(path, sizeof(path), "%s/%s", w->dir, name);
-    x_run("import", "-window", w->id, path, NULL);
-    return picture_load(path);
+    Display *d = XOpenDisplay(xvfb.display);
+    assert_non_null(d);
+    Window id = (Window)strtoul(w->id, NULL, 10);
+    XWindowAttributes a;
+    assert_true(XGetWindowAttributes(d, id, &a));
+    XImage *img = XGetImage(d, id, 0, 0, (unsigned)a.width, (unsigned)a.height, AllPlanes, ZPixmap);
+    assert_non_null(img);
+    picture p = {malloc((size_t)a.width * (size_t)a.height * 3), a.width, a.height};
+    for (int y = 0; y < a.height; y++)
+        for (int x = 0; x < a.width; x++) {
+            unsigned long v = XGetPixel(img, x, y); /* 24-bit TrueColor: 0xRRGGBB */
+            unsigned char *c = p.rgb + ((size_t)y * (size_t)a.width + (size_t)x) * 3;
+            c[0] = (unsigned char)(v >> 16), c[1] = (unsigned char)(v >> 8), c[2] = (unsigned char)v;
+        }
+    XDestroyImage(img);
+    XCloseDisplay(d);
+    return p;
 }
 
 /* ---- the tests ------------------------------------------------------------------------------- */
@@ -212,7 +228,7 @@ static void test_a_fixed_resolution_is_scaled_by_a_whole_number(void **unused)
     picture shot = window_shot(&w);
     assert_int_equal(shot.w, 320);
     assert_int_equal(shot.h, 180);
-    picture seen = window_capture(&w, "scaled.png");
+    picture seen = window_capture(&w);
     assert_int_equal(seen.w, 960); /* the largest whole scale that fits 90% of the 1280x800 screen: 3 */
     assert_int_equal(seen.h, 540);
     for (int y = 0; y < 90; y += 3) /* the upper half: the status line is at the bottom */
@@ -223,7 +239,7 @@ static void test_a_fixed_resolution_is_scaled_by_a_whole_number(void **unused)
     key("Escape");
     assert_int_equal(harness_host_wait(&w.host, WAIT_MS), 0);
     stbi_image_free(shot.rgb);
-    stbi_image_free(seen.rgb);
+    free(seen.rgb);
 }
 
 /* Keys pause the game; then a rebuild recolours the snake and keeps every other pixel. */
@@ -231,8 +247,8 @@ static void test_a_rebuild_in_the_window_changes_the_colour_not_the_state(void *
 {
     window w;
     window_open(&w, NULL);
-    harness_sleep_ms(500);
-    key("Down"); /* the player takes over from nobody: the snake turns */
+    key("Down"); /* the snake turns, and leaves the middle of the board, where the PAUSED panel goes */
+    harness_sleep_ms(1000);
     key("p");
     picture a = window_shot(&w);
     harness_sleep_ms(300);
@@ -272,10 +288,10 @@ static void test_the_overlay_is_in_the_window_never_in_the_picture(void **unused
     key("p");
     harness_sleep_ms(5500); /* the status line's first seconds are over: nothing of the host shows */
     picture before = window_shot(&w);
-    picture bare = window_capture(&w, "bare.png");
+    picture bare = window_capture(&w);
     key("F1");
     harness_sleep_ms(400);
-    picture stats = window_capture(&w, "stats.png");
+    picture stats = window_capture(&w);
     picture after = window_shot(&w);
     assert_true(pictures_equal(&before, &after)); /* the game's picture knows nothing of the overlay */
     int changed = 0; /* the stats panel: the window's top-left quarter */
@@ -287,8 +303,8 @@ static void test_the_overlay_is_in_the_window_never_in_the_picture(void **unused
     assert_int_equal(harness_host_wait(&w.host, WAIT_MS), 0);
     stbi_image_free(before.rgb);
     stbi_image_free(after.rgb);
-    stbi_image_free(bare.rgb);
-    stbi_image_free(stats.rgb);
+    free(bare.rgb);
+    free(stats.rgb);
 }
 
 static void test_f5_reloads_f6_restarts_and_esc_quits(void **unused)
