@@ -7,20 +7,12 @@
 # (./build.sh test-windows runs both). The game is tests/games/crashy, edited in a private copy.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=cmocka.sh
-source "$HERE/cmocka.sh"
-# shellcheck source=deps.sh
-source "$HERE/deps.sh" "$ROOT/build/win/deps" 2>/dev/null # WINEPREFIX & co. (cached: 0.05 s)
-
-HOST_EXE="$ROOT/build/win/host.exe"
-WORK=$(mktemp -d /tmp/test-windows-reload.XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/cmocka.sh"
+# shellcheck source=wine_host.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wine_host.sh" reload # HERE, ROOT, Wine, WORK, EV, OUT, wait_for, count
 GAME="$WORK/game"
 LIB="$GAME/build/game.dll"
-EV="$WORK/events.jsonl"
-OUT="$WORK/host.out"
-HOST_PID=
 WAIT_S=30 # Wine can be slow to start; nothing here is timed, only waited for
 
 cleanup() {
@@ -31,21 +23,6 @@ trap cleanup EXIT
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
-
-# Polls a command every 0.1 s for up to WAIT_S seconds; once the host has died, one last look.
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
-    sleep 0.1
-  done
-  return 1
-}
-
-count() { local n; n=$(grep -c "\"event\":\"$1\"" "$EV" 2>/dev/null); printf '%s' "${n:-0}"; }
-at_least() { [ "$(count "$1")" -ge "$2" ]; } # NAME N
 # The n-th (1-based) event line named $1 that contains $2.
 event_line() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null | grep -F -- "$2" | sed -n "${3:-1}p"; }
 has_event() { [ -n "$(event_line "$@")" ]; }
@@ -58,9 +35,7 @@ field() { # LINE KEY
 }
 last_tick() { grep '"msg":"crashy tick ' "$EV" | tail -n 1; }
 ticks() { grep -c '"msg":"crashy tick ' "$EV"; }
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
 fails() { ! "$@"; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; } # a file's last lines for a message, if it exists yet
 
 # A new tick after the ones seen so far, showing build `mark` at the first root.
 tick_after() { [ "$(ticks)" -gt "$TICKS_SEEN" ] && [ "$(field "$(last_tick)" mark)" = "$TICK_MARK" ]; }
@@ -72,7 +47,6 @@ tick_with_mark() { # MARK
 
 set_define() { sed -i "s/^#define $1 .*/#define $1 $2/" "$GAME/crashy.c"; } # NAME VALUE
 
-rebuild() { "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
 
 # Rebuilds with CRASHY_MODE and CRASHY_MARK set, then waits for the crash event it causes.
 crash_build() { # MODE MARK

@@ -7,19 +7,12 @@
 # PNG of it), and Esc quits cleanly. Needs ./build.sh windows first.
 set -uo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=cmocka.sh
-source "$HERE/cmocka.sh"
-# shellcheck source=deps.sh
-source "$HERE/deps.sh" "$ROOT/build/win/deps" 2>/dev/null # WINEPREFIX & co. (cached: 0.05 s)
-
-HOST_EXE="$ROOT/build/win/host.exe"
-WORK=$(mktemp -d /tmp/test-windows-window.XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/cmocka.sh"
+# shellcheck source=wine_host.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wine_host.sh" window # HERE, ROOT, Wine, WORK, EV, OUT, wait_for, count
 GAME="$WORK/game"
-EV="$WORK/events.jsonl"
-OUT="$WORK/host.out"
-HOST_PID= XVFB_PID= DISPLAY_NAME=
+XVFB_PID= DISPLAY_NAME=
 WAIT_S=60 # Wine and its first window are slow to start; nothing here is timed, only waited for
 
 cleanup() {
@@ -29,25 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; }
-
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
-    sleep 0.1
-  done
-  return 1
-}
-
-count() { local n; n=$(grep -c "\"event\":\"$1\"" "$EV" 2>/dev/null); printf '%s' "${n:-0}"; }
-at_least() { [ "$(count "$1")" -ge "$2" ]; } # NAME N
 last_event() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null | tail -n 1; }
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; }
 x() { DISPLAY="$DISPLAY_NAME" "$@"; }
-rebuild() { "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
 
 # Xvfb on the first free display of HOTBLOCK_DISPLAYS ("40-49"), else on one it picks itself.
 start_xvfb() {
