@@ -303,6 +303,7 @@ UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_st
             base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
             reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild
             platform/test_media platform/test_input platform/test_audio platform/test_font platform/test_screenshot
+            platform/test_video
             test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
