@@ -234,7 +234,7 @@ static void host_present(host *h, platform_sound sound)
     int columns, rows;
     platform_overlay_cells(&h->platform, &columns, &rows);
     view.stats = stats_overlay(h->stats, h->frame, h->reload.version, columns, rows);
-    static float graph[OVERLAY_GRAPH_MAX];
+    float graph[OVERLAY_GRAPH_MAX];
     char label[160], line[STATUS_MAX + 32];
     if (h->input.mode == GAME_MODE_WINDOW)
         view.graph_count = stats_frame_graph(h->stats, graph, OVERLAY_GRAPH_MAX, label, sizeof(label));
@@ -274,7 +274,8 @@ bool host_frame(host *h)
     host_keys(h);
     game_status status = GAME_CONTINUE;
     platform_sound sound = PLATFORM_SOUND_STOP; /* paused: no update to run */
-    if (!h->reload.paused) sound = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status) ? PLATFORM_SOUND_PLAY : PLATFORM_SOUND_DROP;
+    if (!h->reload.paused) /* a crashed update's sound is never played */
+        sound = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status) ? PLATFORM_SOUND_PLAY : PLATFORM_SOUND_DROP;
     else if (!h->opts.fps) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* do not spin */
     host_present(h, sound);
     host_screenshot_poll(h);
