@@ -90,7 +90,8 @@ uint32_t audio_request(audio *a)
 {
     a->backend->frame(a);
     a->backend->lock(a);
-    uint32_t n = audio_plan(audio_ring_queued(a->ring), a->target);
+    uint32_t n = audio_plan(audio_ring_queued(a->ring), a->target + a->lead);
+    a->read_at_request = a->ring->read;
     a->backend->unlock(a);
     return n;
 }
@@ -98,6 +99,8 @@ uint32_t audio_request(audio *a)
 void audio_submit(audio *a, const float *samples, uint32_t frames)
 {
     a->backend->lock(a);
+    uint64_t played = a->ring->read - a->read_at_request; /* in whole device buffers: smoothed */
+    a->lead = (uint32_t)(((uint64_t)a->lead * 7 + (played < MEDIA_AUDIO_FRAMES_MAX ? played : MEDIA_AUDIO_FRAMES_MAX)) / 8);
     audio_ring_push(a->ring, samples, frames);
     a->backend->unlock(a);
 }

@@ -7,8 +7,10 @@
  * frame, so the same accounting runs everywhere.
  *
  * The request keeps the ring at `target` frames (40 ms, or 1.5 frames plus the device's buffer
- * when frames are slower than that): enough to ride out a late frame or a reload, never more, so
- * latency stays small and the ring never overflows. What a crashed update wrote is never
+ * when frames are slower than that) from the moment the sound goes in: it adds what the device
+ * plays while an update runs (the ring's read position at the request and at the submit, averaged
+ * over the last updates), so a game whose update takes half a frame keeps the whole cushion. Enough to ride out a late frame
+ * or a reload, never more, so latency stays small and the ring never overflows. What a crashed update wrote is never
  * submitted; a pause clears the ring. Either way the device plays only what a finished update
  * wrote, or silence. A shortfall while the game is playing is an underrun (a gap), counted. */
 #ifndef AUDIO_H
@@ -54,6 +56,8 @@ struct audio {
     const audio_backend *backend;
     audio_ring *ring;         /* host memory (malloc), shared with the device's thread */
     uint32_t target;
+    uint32_t lead;            /* frames the device plays while an update runs (a running average) */
+    uint64_t read_at_request; /* the ring's read position when the update's sound was asked for */
     uint32_t device;          /* SDL's device id */
     bool started;             /* the device plays (it waits for the first sound) */
     double frame_frames;      /* the headless stand-in: frames one frame consumes */

@@ -24,8 +24,8 @@
 
 #define WIDTH 1280
 #define HEIGHT 720
-#define FRAMES 200
-#define ROUNDS 7
+#define FRAMES 100
+#define ROUNDS 15
 #define AUDIO_FRAMES "1200"
 #define AUDIO_RELOADS 10
 

@@ -1,7 +1,8 @@
 /* test_terminal.c - the host owns the terminal: it switches it to raw mode and the alternate screen,
  * and gives it back on every way out. The real host runs game_template in a pseudo-terminal; after
  * each exit (the game's q, Ctrl-C, SIGTERM, a SIGSEGV in the host itself) the terminal must be in
- * canonical mode with echo again, the screen and cursor restored, and the exit what it should be. */
+ * canonical mode with echo again, the screen and cursor restored, and the exit what it should be.
+ * While it runs, the template's picture is on the terminal in half-block characters (--terminal). */
 #include "harness.h"
 
 #include <errno.h>
@@ -86,6 +87,8 @@ static void tty_start(tty_host *t)
     for (int i = 0; i < 50 && !strstr(t->screen, " v1 |"); i++) tty_drain(t, 100);
     tty_drain(t, 200); /* a few frames more: the game reads keys from now on */
     if (!strstr(t->screen, "\x1b[?1049h")) fail_msg("no alternate screen in %zu bytes: %.200s", t->len, t->screen);
+    /* the template draws pixels: the host shows them as half blocks in 24-bit colour */
+    if (!strstr(t->screen, "\x1b[48;2;") || !strstr(t->screen, "\xe2\x96\x80")) fail_msg("no half-block picture drawn");
     struct termios raw;
     assert_int_equal(tcgetattr(t->master, &raw), 0);
     assert_int_equal(raw.c_lflag & (ICANON | ECHO), 0); /* raw while the host runs */

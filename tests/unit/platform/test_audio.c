@@ -3,7 +3,8 @@
  * audio thread does (AUDIO_DEVICE_FRAMES every 10 ms), and the game writes a ramp (each sample one
  * more than the last) so the device can tell a gap, a repeat or a lost sample. Across a reload's
  * stall, a crash (its sound dropped), a rollback and a pause: no gap, no overrun, the queue within
- * its target; and a stall longer than the target is counted as the gap it is. */
+ * its target, also when updates take half a frame; and a stall longer than the target is counted
+ * as the gap it is. */
 #include "../test_util.h"
 
 #include "host/platform/audio.h"
@@ -25,12 +26,18 @@ typedef enum sim_frame_kind { SIM_PLAY, SIM_CRASH, SIM_PAUSED } sim_frame_kind;
 typedef struct sim {
     audio a;
     uint64_t now_us, next_pull_us, next_frame_us;
+    uint64_t work_us;    /* how long an update runs between asking for sound and handing it over */
+    bool working;        /* an update is running: its sound goes in at submit_us */
+    uint64_t submit_us;
+    uint32_t asked;
+    sim_frame_kind kind;
     float ramp;          /* the next sample value the game writes */
     float heard;         /* the last value the device played */
     uint64_t played;     /* frames of sound the device played */
     uint64_t jumps;      /* times the ramp skipped ahead (what a dropped frame wrote) */
     uint64_t repeats;    /* times it went back: a sample played twice or out of order */
-    uint32_t max_queued; /* after a frame's sound was queued */
+    uint32_t max_queued; /* right after a frame's sound was queued */
+    uint32_t min_queued; /* the same, the least, from the second second on */
     float scratch[AUDIO_DEVICE_FRAMES * MEDIA_AUDIO_CHANNELS];
     float game[MEDIA_AUDIO_FRAMES_MAX * MEDIA_AUDIO_CHANNELS];
 } sim;
@@ -65,37 +72,53 @@ static void sim_pull(sim *s)
     }
 }
 
-/* One host frame: the request, the game's ramp, and what becomes of it. */
+/* The end of an update: its sound goes in, unless it crashed. */
+static void sim_submit(sim *s)
+{
+    s->working = false;
+    if (s->kind == SIM_PLAY) audio_submit(&s->a, s->game, s->asked);
+    uint32_t queued = audio_ring_queued(s->a.ring);
+    if (s->kind == SIM_PLAY && queued > s->max_queued) s->max_queued = queued;
+    if (s->kind == SIM_PLAY && s->now_us > 1000000 && (queued < s->min_queued || !s->min_queued)) s->min_queued = queued;
+}
+
+/* The start of a host frame: the request, and the game's ramp written during the update. */
 static void sim_frame(sim *s, sim_frame_kind kind)
 {
     if (kind == SIM_PAUSED) {
         audio_stop(&s->a);
         return;
     }
-    uint32_t n = audio_request(&s->a);
-    assert_true(n <= MEDIA_AUDIO_FRAMES_MAX);
-    for (uint32_t i = 0; i < n; i++) {
+    s->asked = audio_request(&s->a);
+    assert_true(s->asked <= MEDIA_AUDIO_FRAMES_MAX);
+    for (uint32_t i = 0; i < s->asked; i++) {
         s->game[i * 2] = s->ramp;
         s->game[i * 2 + 1] = -s->ramp;
         s->ramp++;
     }
-    if (kind == SIM_PLAY) audio_submit(&s->a, s->game, n);
-    uint32_t queued = audio_ring_queued(s->a.ring);
-    if (queued > s->max_queued) s->max_queued = queued;
+    s->kind = kind;
+    s->working = true;
+    s->submit_us = s->now_us + s->work_us;
+    if (!s->work_us) sim_submit(s);
 }
 
-/* Runs until `until_us`: the device pulls a buffer every 10 ms, frames every `period_us` (the first one `stall_us`
- * late), each of the given kind. */
+/* Runs until `until_us`: the device pulls a buffer every 10 ms, frames start every `period_us`
+ * (the first one `stall_us` late), each of the given kind, and hand their sound over `work_us`
+ * after they ask for it. */
 static void sim_run(sim *s, uint64_t until_us, uint64_t period_us, uint64_t stall_us, sim_frame_kind kind)
 {
     s->next_frame_us += stall_us;
     while (s->now_us < until_us) {
-        if (s->next_pull_us <= s->next_frame_us) {
+        uint64_t frame_at = s->working ? s->submit_us : s->next_frame_us;
+        if (s->next_pull_us <= frame_at) {
             s->now_us = s->next_pull_us;
             sim_pull(s);
-            s->next_pull_us += (uint64_t)AUDIO_DEVICE_FRAMES * 1000000 / MEDIA_AUDIO_RATE;
+            s->next_pull_us += 10000;
+        } else if (s->working) {
+            s->now_us = frame_at;
+            sim_submit(s);
         } else {
-            s->now_us = s->next_frame_us;
+            s->now_us = frame_at;
             sim_frame(s, kind);
             s->next_frame_us += period_us;
         }
@@ -163,6 +186,23 @@ static void a_stall_longer_than_the_target_is_counted_as_a_gap(void **state)
     sim_stop(s);
 }
 
+/* An update that works half a frame before its sound goes in: the queue still stands at the target
+ * (less at most half a device buffer) right after each submit, and a frame 10 ms late
+ * leaves no gap. Asked for from the queue at the request alone, the work would eat up to a whole
+ * device buffer of the cushion every frame. */
+static void heavy_updates_keep_the_whole_cushion(void **state)
+{
+    sim *s = sim_start(60);
+    s->work_us = 8000;
+    for (int i = 0; i < 30; i++) sim_run(s, 1000000 + (uint64_t)i * 100000, 16667, i >= 10 ? 10000 : 0, SIM_PLAY);
+    assert_int_equal(s->a.ring->underruns, 0);
+    assert_int_equal(s->a.ring->overruns, 0);
+    assert_int_equal(s->jumps + s->repeats, 0);
+    assert_true(s->min_queued >= s->a.target - AUDIO_DEVICE_FRAMES / 2);
+    assert_true(s->max_queued <= s->a.target + AUDIO_DEVICE_FRAMES);
+    sim_stop(s);
+}
+
 static void slow_frames_raise_the_target_to_keep_up(void **state)
 {
     sim *s = sim_start(20);
@@ -213,6 +253,7 @@ int main(void)
         cmocka_unit_test(a_reload_stall_a_crash_and_a_rollback_leave_no_gap),
         cmocka_unit_test(a_pause_is_silence_at_once_and_no_gap),
         cmocka_unit_test(a_stall_longer_than_the_target_is_counted_as_a_gap),
+        cmocka_unit_test(heavy_updates_keep_the_whole_cushion),
         cmocka_unit_test(slow_frames_raise_the_target_to_keep_up),
         cmocka_unit_test(the_ring_never_takes_more_than_it_holds),
         cmocka_unit_test(headless_the_stand_in_drains_a_frame_s_worth_per_frame),
