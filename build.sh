@@ -39,11 +39,19 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/stats_leaks.c host/stats/stats_marks.c
               build/gen/profile.pb-c.c
               host/rebuild/rebuild.c
+              host/platform/audio.c host/platform/audio_sdl.c host/platform/font.c host/platform/input.c
+              host/platform/input_sdl.c host/platform/media.c host/platform/overlay.c host/platform/platform.c
+              host/platform/screenshot.c host/platform/video_headless.c host/platform/video_sdl.c
+              host/platform/video_terminal.c
               host/cli.c host/host.c host/services.c host/status.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lprotobuf-c)
+# SDL2 (the window, input and audio) only in the host: host/platform/ is the one room that uses it.
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lprotobuf-c -lSDL2 -lm)
+# The platform layer's headers: SDL2's (what `sdl2-config --cflags` says on Debian) and stb's
+# (stb_image_write for screenshots, stb_easy_font for the host's text), both from Debian packages.
+PLATFORM_CFLAGS=(-I/usr/include/SDL2 -D_REENTRANT -I/usr/include/stb)
 # pprof's profile.proto (host/stats/), turned into C by protoc-c at build time for the
 # --alloc-profile writer; generated files live in build/gen, never in the tree.
 PROTO=host/stats/profile.proto
@@ -79,6 +87,12 @@ ensure_deps() {
   has_header elfutils/libdw.h || missing+=(libdw-dev)
   has_header protobuf-c/protobuf-c.h || missing+=(libprotobuf-c-dev)
   command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
+  has_header SDL2/SDL.h || missing+=(libsdl2-dev)
+  has_header stb/stb_image_write.h || missing+=(libstb-dev)
+  if [ "${1:-}" = test ] || [ "${1:-}" = bench ]; then # the window tests and the present benchmark: a real X server
+    command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+    command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+  fi
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
   # the tests read the pprof files the host writes with Debian's python3 and its protobuf module
   [ "${1:-}" = test ] && { /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf); }
@@ -187,7 +201,7 @@ gen_proto() {
 host_objects() { # VARIANT FLAGS...
   local variant="$1"; shift
   gen_proto || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- \
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
   HOST_OBJECTS=("${OBJECTS[@]}")
 }
@@ -196,7 +210,7 @@ host_objects() { # VARIANT FLAGS...
 build_host_variant() { # VARIANT OUT FLAGS...
   local variant="$1" out="$2"; shift 2
   host_objects "$variant" "$@" || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- host/main.c || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- host/main.c || return 1
   link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
 }
 
@@ -250,7 +264,7 @@ build_release() { # GAME_DIR
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   gen_proto || die "protoc-c failed on $PROTO"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    "${PLATFORM_CFLAGS[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
     link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
@@ -312,7 +326,9 @@ test_summary() { # [PREFIX]
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
             base/test_events os/test_fs os/test_watch os/test_crash os/test_probe os/test_symbols os/test_watchdog
             os/test_command reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff
-            rebuild/test_rebuild test_cli)
+            rebuild/test_rebuild platform/test_media platform/test_input platform/test_audio platform/test_font
+            platform/test_screenshot platform/test_video
+            test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -320,7 +336,8 @@ build_unit_tests() { # VARIANT FLAGS...
   host_objects "$variant" "$@" || return 1
   local lib=("${HOST_OBJECTS[@]}")
   local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
-  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -I"$BUILD/gen" -- "${srcs[@]/%/.c}" || return 1
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- \
+    "${srcs[@]/%/.c}" || return 1
   local objs=("${OBJECTS[@]}") i
   for i in "${!UNIT_TESTS[@]}"; do
     t="${UNIT_TESTS[i]}"
@@ -328,15 +345,16 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash probe threads layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash probe threads layout stats terminal workflow window)
 
 build_integration_tests() {
-  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
+  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" "${PLATFORM_CFLAGS[@]}" -I. -- \
     tests/integration/harness.c $(printf 'tests/integration/test_%s.c ' "${INTEGRATION_TESTS[@]}") \
     tests/integration/test_soak.c || return 1
-  local harness="${OBJECTS[0]}" o
+  local harness="${OBJECTS[0]}" o x11
   for o in "${OBJECTS[@]:1}"; do
-    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka || return 1
+    x11=() && [ "$(basename "$o")" = test_window.o ] && x11=(-lX11) # it reads the window back from the X server
+    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka "${x11[@]}" || return 1
   done
 }
 
@@ -429,6 +447,7 @@ cmd_test() {
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start integration/test_workflow env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_workflow"
+  test_start integration/test_window env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_window"
   test_start integration/test_soak env ENGINE_ROOT="$ROOT" "$BUILD/tests/test_soak"
   start_valgrind_tests
   start_fuzzers "$FUZZ_TEST_RUNS"
@@ -445,7 +464,7 @@ cmd_test() {
 # ---- benchmarks ---------------------------------------------------------------------------------
 
 cmd_bench() {
-  ensure_deps
+  ensure_deps bench
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
@@ -456,6 +475,9 @@ cmd_bench() {
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
+  host_objects host "${OPT[@]}" || die "host build failed (see above)"
+  compile "$BUILD/bench/bench_present" "${CFLAGS[@]}" -O2 -DNDEBUG "${PLATFORM_CFLAGS[@]}" -I. tests/bench/bench_present.c \
+    tests/integration/harness.c "${HOST_OBJECTS[@]}" "${HOST_LIBS[@]}"
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
     tests/bench/bench_stats.c
@@ -472,6 +494,8 @@ cmd_bench() {
   "$BUILD/bench/bench_scan"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_present"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ void heap_thread_unbind(void)
     heap_this_thread.region = NULL;
 }
 
+struct mi_heap_s *heap_thread_pause(void) { return mi_heap_set_default(mi_heap_get_backing()); }
+
+void heap_thread_resume(struct mi_heap_s *heap) { mi_heap_set_default(heap); }
+
 BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags)
 {
     r->failure.count++;

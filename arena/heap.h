@@ -87,6 +87,12 @@ struct mi_heap_s *heap_thread_bind(heap_region *r);
 /* The calling thread stops allocating from the region; its heap is left for mimalloc to retire when
  * the thread exits (deleting it now would move its pages to the thread's default heap). */
 void heap_thread_unbind(void);
+/* Until heap_thread_resume, the calling thread's stray mimalloc allocations (the malloc and C++ new
+ * that Debian's libmimalloc overrides) go to its own heap outside the block: for calls into
+ * libraries that allocate on the caller's thread (a GL driver's C++ under SDL), whose memory must
+ * never land in the game's heap. Returns what to resume with. */
+struct mi_heap_s *heap_thread_pause(void);
+void heap_thread_resume(struct mi_heap_s *heap);
 /* The region the calling thread allocates from, or NULL. */
 static inline heap_region *heap_thread_region(void) { return heap_this_thread.region; }
 

@@ -1,6 +1,7 @@
 /* cli.c - option table, parser, help. */
 #include "cli.h"
 #include "base/units.h"
+#include "platform/media.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@ typedef enum cli_kind {
     CLI_FLAG,
     CLI_COUNT,
     CLI_SIZE,
+    CLI_SIZE2,  /* WxH */
     CLI_ADDR,
     CLI_TEXT,
     CLI_OUTPUT, /* a file the host writes: checked at start (cli_outputs) */
@@ -34,7 +36,18 @@ typedef struct cli_option {
     {.name = name_, .arg = arg_, .kind = kind_, .offset = CLI_AT(field_), .help = help_, __VA_ARGS__}
 
 static const cli_option cli_options[] = {
-    CLI_OPT("--headless", NULL, CLI_FLAG, headless, "no terminal drawing or raw keys; game logs go to stdout"),
+    CLI_OPT("--headless", NULL, CLI_FLAG, headless,
+            "no window, no terminal, no audio device (the picture is still drawn: see --screenshot); game logs go to "
+            "stdout"),
+    CLI_OPT("--terminal", NULL, CLI_FLAG, terminal,
+            "run in this terminal instead of a window: the game's text (host->draw), or its picture in half-blocks"),
+    CLI_OPT("--resolution", "WxH", CLI_SIZE2, resolution,
+            "a fixed picture of W x H pixels, scaled to the window by whole numbers (default: it follows the window)",
+            .max = MEDIA_SIDE_MAX),
+    CLI_OPT("--fullscreen", NULL, CLI_FLAG, fullscreen, "start fullscreen (F11 toggles it)"),
+    CLI_OPT("--no-vsync", NULL, CLI_FLAG, no_vsync, "keep the pace with --fps alone, never waiting for the display"),
+    CLI_OPT("--screenshot", "FILE.png", CLI_OUTPUT, screenshot_path,
+            "at exit, save the last frame's picture as PNG (with --frames N: frame N's)"),
     CLI_OPT("--poll", NULL, CLI_FLAG, poll, "notice rebuilds by polling the library (for mounts without change events)",
             .reload = true),
     CLI_OPT("--frames", "N", CLI_COUNT, frames, "exit after N frames (default 0: run until the game quits)",
@@ -109,6 +122,8 @@ void cli_print_help(FILE *out, const char *program, cli_mode mode)
     }
     fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n"
                  "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n"
+                 "Keys in a window or terminal, whatever the game does: F1 memory stats, F5 reload, F6 restart\n"
+                 "(init on a fresh state), F11 fullscreen, F12 screenshot (screenshot-NNNN.png), Esc quits.\n"
                  "\nexit status: 0 the run ended normally; 1 it could not start (one line says why); 2 a bad\n"
                  "command line; 3 the game crashed during the run (and was rolled back or went on); 4 the run\n"
                  "ended with the game paused after a crash. With --keep-going, 0 after crashes too.\n");
@@ -154,6 +169,27 @@ static bool cli_set_choice(const cli_option *o, const char *value, uint32_t *fie
     return host_fail(err, "%s: '%s' is not one of %s", o->name, cli_quote(value).s, o->arg);
 }
 
+/* "WxH", each side from 1 to o->max. */
+static bool cli_set_size2(const cli_option *o, const char *value, cli_size2 *field, host_error *err)
+{
+    char w[24], h[24];
+    size_t x = strcspn(value, "xX");
+    uint64_t width = 0, height = 0;
+    bool ok = value[x] && x < sizeof(w) && strlen(value + x + 1) < sizeof(h);
+    if (ok) {
+        snprintf(w, sizeof(w), "%.*s", (int)x, value);
+        snprintf(h, sizeof(h), "%s", value + x + 1);
+        ok = units_parse_u64(w, &width) && units_parse_u64(h, &height) && width >= 1 && height >= 1 &&
+             width <= o->max && height <= o->max;
+    }
+    if (!ok)
+        return host_fail(err, "%s: '%s' is not a size like 320x180 (each side from 1 to %llu)", o->name,
+                         cli_quote(value).s, (unsigned long long)o->max);
+    field->width = (uint32_t)width;
+    field->height = (uint32_t)height;
+    return true;
+}
+
 static bool cli_set(const cli_option *o, const char *value, host_options *opts, host_error *err)
 {
     void *field = (char *)opts + o->offset;
@@ -181,7 +217,8 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
                              cli_quote(value).s);
         break;
     case CLI_ENUM: return cli_set_choice(o, value, (uint32_t *)field, err);
-    case CLI_PAIR: return true; /* cli_parse takes both values */
+    case CLI_SIZE2: return cli_set_size2(o, value, (cli_size2 *)field, err);
+    case CLI_PAIR: return true; /* cli_option_at takes both values */
     }
     *(uint64_t *)field = v;
     return true;
@@ -240,6 +277,8 @@ cli_result cli_parse(int argc, char **argv, cli_mode mode, host_options *opts, h
         if (!ok) return CLI_BAD;
     }
     if (opts->help || opts->version || opts->stats_diff[0]) return CLI_DONE;
+    if (opts->headless && opts->terminal)
+        return host_fail(err, "--headless and --terminal exclude each other; pass one (or neither, for a window)"), CLI_BAD;
     if (mode == CLI_HOST && !opts->library)
         return host_fail(err, "no game library given; usage: host [options] GAME_LIBRARY (see --help)"), CLI_BAD;
     return CLI_RUN;

@@ -11,9 +11,19 @@
 
 #define HOST_VERSION "0.1.0"
 
+/* --resolution WxH */
+typedef struct cli_size2 {
+    uint32_t width, height;
+} cli_size2;
+
 typedef struct host_options {
     const char *library; /* the game library the user named */
-    bool headless;
+    bool headless;       /* no window, no terminal, no audio device */
+    bool terminal;       /* the terminal instead of a window */
+    cli_size2 resolution; /* a fixed picture; 0 x 0: the picture follows the window */
+    bool fullscreen;
+    bool no_vsync;
+    const char *screenshot_path; /* --screenshot: the last frame's picture as PNG at exit */
     bool poll;       /* watch the library by polling instead of inotify / ReadDirectoryChangesW */
     uint64_t frames; /* exit after this many frames; 0 = run until the game quits */
     uint64_t fps;    /* 0 = as fast as possible */

@@ -4,8 +4,7 @@
 #include "os/block_os.h"
 #include "os/clock.h"
 #include "os/signals.h"
-#include "os/terminal.h"
-#include "stats/report.h"
+#include "platform/screenshot.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,6 +112,31 @@ static void host_source_folder(const char *library, char *out, size_t cap)
     else snprintf(out, cap, ".");
 }
 
+static void host_window_title(const char *library, char *out, size_t cap)
+{
+    char folder[FS_PATH_MAX];
+    host_source_folder(library, folder, sizeof(folder));
+    char *sep = host_last_separator(folder);
+    snprintf(out, cap, "%s - hotblock", sep ? sep + 1 : folder);
+}
+
+static bool host_open_platform(host *h, host_error *err)
+{
+    const host_options *o = &h->opts;
+    char title[FS_PATH_MAX + 16] = "hotblock"; /* SDL copies it when it opens the window */
+    if (o->library) host_window_title(o->library, title, sizeof(title));
+    platform_config cfg = {
+        .mode = o->headless ? GAME_MODE_HEADLESS : o->terminal ? GAME_MODE_TERMINAL : GAME_MODE_WINDOW,
+        .video = {(int)o->resolution.width, (int)o->resolution.height, o->fullscreen, !o->no_vsync, title},
+        .fps = o->fps,
+        .media = block_region_start(h->block, BLOCK_REGION_MEDIA),
+        .media_size = h->block->regions[BLOCK_REGION_MEDIA].size,
+    };
+    if (!platform_open(&h->platform, &cfg, &h->events, err)) return false;
+    h->events.quiet = cfg.mode == GAME_MODE_TERMINAL; /* the status line shows each line, the summary lists them */
+    return true;
+}
+
 static bool host_open_rebuild(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
@@ -145,10 +169,9 @@ bool host_start(host *h, const host_options *opts, host_error *err)
     host_clock_start = clock_now_ns();
     /* the builds are watched before the library loads: a save right after the load event is seen */
     if (!host_check_outputs(opts, err) || !host_open_events(h, err) || !host_open_block(h, err) ||
-        !host_open_stats(h, err) || !host_open_rebuild(h, err) || !host_open_library(h, err))
+        !host_open_platform(h, err) || !host_open_stats(h, err) || !host_open_rebuild(h, err) ||
+        !host_open_library(h, err))
         return false;
-    h->terminal = !opts->headless && terminal_open();
-    h->events.quiet = h->terminal; /* the status line shows each line, and the summary at exit lists them */
     reload_init(&h->reload);
     h->start_ns = clock_now_ns();
     return true;
@@ -162,27 +185,38 @@ static int host_exit_status(const host *h, bool leaks_failed)
     return leaks_failed ? STATS_EXIT_LEAKS : HOST_EXIT_OK;
 }
 
+/* --screenshot: the picture the last frame left in the block. */
+static void host_save_screenshot(host *h)
+{
+    host_error err;
+    if (!h->opts.screenshot_path || !h->frame) return;
+    if (!platform_screenshot(&h->platform, h->opts.screenshot_path, &err)) event_warn(&h->events, "%s", err.msg);
+}
+
 int host_stop(host *h)
 {
+    host_save_screenshot(h);
     stats_stop(h->stats, h->frame, h->reload.version); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
-    terminal_restore(); /* the lines from here on (leaks, the summary) go to a normal screen */
-    h->events.quiet = false;
     if (h->reload.lib.api) reload_call(&h->reload, RELOAD_HOOK_SHUTDOWN, NULL);
+    bool terminal = h->platform.cfg.mode == GAME_MODE_TERMINAL;
+    uint64_t silent = 0, underruns = platform_audio_underruns(&h->platform, &silent);
+    platform_close(&h->platform); /* the lines from here on (leaks, the summary) go to a normal screen */
+    h->events.quiet = false;
     stats_leaks(h->stats, "shutdown", h->reload.version); /* what shutdown did not free */
     int status = host_exit_status(h, stats_leaks_failed(h->stats));
     stats_free(h->stats);
     h->stats = NULL;
-    if (h->terminal) status_summary(&h->status, stderr);
+    if (terminal) status_summary(&h->status, stderr);
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
+    event_uint(&e, "audio_underruns", underruns);
+    event_uint(&e, "audio_silent_frames", silent);
     event_end(&h->events, &e);
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
-    report_buf_free(&h->drawing);
-    report_buf_free(&h->drawn);
     return status;
 }
 
@@ -191,76 +225,74 @@ int host_stop(host *h)
 static void host_gather_input(host *h)
 {
     game_input *in = &h->input;
+    platform_begin(&h->platform, in);
     double now = host_now_ms() / 1000.0;
     in->dt = h->frame ? now - in->time : 0.0;
     in->time = now;
     in->frame = h->frame;
-    in->headless = !h->terminal;
-    in->width = 80;
-    in->height = 24;
-    in->key_count = 0;
-    if (h->terminal) {
-        terminal_size(&in->width, &in->height);
-        in->key_count = terminal_read_keys(in->keys, GAME_INPUT_MAX_KEYS);
-    }
 }
 
-/* The stats summary over the game's screen, while it is toggled on. */
-static void host_draw_stats(host *h)
+/* The host's keys, seen before the game's update: they work whatever the game does. While the game
+ * is paused after a crash, q quits too (the status line says so). */
+static void host_keys(host *h)
 {
-    const char *text = stats_overlay(h->stats, h->frame, h->reload.version, h->input.width - 2, h->input.height - 2);
-    if (!text) return;
-    report_buf out = {0};
-    int row = 1;
-    for (const char *line = text; *line; row++) {
-        const char *end = strchr(line, '\n');
-        int len = end ? (int)(end - line) : (int)strlen(line);
-        report_printf(&out, "\x1b[%d;1H\x1b[0;30;47m %-*.*s\x1b[0m", row, MAX(h->input.width - 2, 1), len, line);
-        line = end ? end + 1 : line + len;
-    }
-    if (out.data) terminal_write(out.data, out.len);
-    report_buf_free(&out);
+    game_input *in = &h->input;
+    if (in->mode == GAME_MODE_HEADLESS) return;
+    bool paused_quit = h->reload.paused && game_key_pressed(in, 'q');
+    if (game_key_pressed(in, GAME_KEY_ESCAPE) || paused_quit) in->quit_requested = 1; /* the game's last update sees it */
+    if (game_key_pressed(in, GAME_KEY_F1)) stats_request(h->stats);
+    if (game_key_pressed(in, GAME_KEY_F5)) h->reload_requested = true;
+    if (game_key_pressed(in, GAME_KEY_F6)) h->restart_requested = true;
 }
 
-/* The frame on the terminal: what the game drew (one write), the stats overlay, the status line.
- * While the game is paused after a crash it draws nothing, so its last whole frame is drawn again
- * whenever the screen needs it (the crash, a resize); a crashed update's half frame is dropped. */
-static void host_draw(host *h, bool updated)
+/* F12: the picture as the next free screenshot-NNNN.png, written on a thread; a `screenshot` event
+ * when it is on disk. */
+static void host_screenshot_key(host *h)
 {
-    const game_input *in = &h->input;
-    bool resized = in->width != h->drawn_width || in->height != h->drawn_height;
-    if (updated && h->drawing.len) {
-        report_buf last = h->drawn;
-        h->drawn = h->drawing;
-        h->drawing = last;
-        terminal_write(h->drawn.data, h->drawn.len);
-    } else if (!updated && (h->status.redraw || resized)) {
-        static const char clear[] = "\x1b[0m\x1b[2J\x1b[H";
-        terminal_write(clear, sizeof(clear) - 1);
-        if (h->drawn.len) terminal_write(h->drawn.data, h->drawn.len);
+    char path[64];
+    host_error err;
+    screenshot_next_name(path, sizeof(path));
+    if (!platform_screenshot_begin(&h->platform, path, &err)) event_warn(&h->events, "%s", err.msg);
+}
+
+static void host_screenshot_poll(host *h)
+{
+    char path[256];
+    bool ok;
+    host_error err;
+    if (!platform_screenshot_done(&h->platform, path, sizeof(path), &ok, &err)) return;
+    if (!ok) {
+        event_warn(&h->events, "%s", err.msg);
+        return;
     }
-    h->drawing.len = 0;
+    event e = event_begin(&h->events, "screenshot");
+    event_str(&e, "path", path);
+    event_end(&h->events, &e);
+}
+
+/* The overlay (the stats and their graph, the status line, notices, the banner), the picture, the sound. */
+static void host_present(host *h, platform_sound sound)
+{
+    overlay_view view = {0};
+    int columns, rows;
+    platform_overlay_cells(&h->platform, &columns, &rows);
+    view.stats = stats_overlay(h->stats, h->frame, h->reload.version, columns, rows);
+    float graph[OVERLAY_GRAPH_MAX];
+    char label[160], line[STATUS_MAX + 32];
+    if (h->input.mode == GAME_MODE_WINDOW)
+        view.graph_count = stats_frame_graph(h->stats, graph, OVERLAY_GRAPH_MAX, label, sizeof(label));
+    view.graph = graph;
+    view.graph_label = label;
+    status_view(&h->status, h->reload.version, h->input.mode == GAME_MODE_TERMINAL || view.stats, &view, line,
+                sizeof(line));
+    view.redraw = h->status.redraw;
     h->status.redraw = false;
-    h->drawn_width = in->width;
-    h->drawn_height = in->height;
-    host_draw_stats(h);
-    status_draw(&h->status, h->reload.version, in->width, in->height);
-}
-
-/* While the game is paused after a crash the host takes the keys: q or Esc quits. */
-static bool host_paused_quit(const host *h)
-{
-    if (!h->reload.paused) return false;
-    for (int i = 0; i < h->input.key_count; i++) {
-        int k = h->input.keys[i];
-        if (k == 'q' || k == 'Q' || k == GAME_KEY_ESCAPE) return true;
-    }
-    return false;
+    platform_end(&h->platform, &h->input, sound, &view);
 }
 
 static void host_pace(host *h)
 {
-    if (!h->opts.fps) return;
+    if (!h->opts.fps || platform_paced(&h->platform)) return;
     uint64_t period = 1000000000ull / h->opts.fps;
     uint64_t deadline = h->start_ns + h->frame * period;
     uint64_t now = clock_now_ns();
@@ -281,17 +313,22 @@ bool host_frame(host *h)
         reload_restart(&h->reload);
     }
     h->frame_start_wall_ns = clock_wall_ns();
-    stats_frame(h->stats, h->frame, h->reload.version, h->terminal); /* ends the last frame's counts while its frame arena still holds them */
+    /* ends the last frame's counts while its frame arena still holds them */
+    stats_frame(h->stats, h->frame, h->reload.version, h->platform.cfg.mode != GAME_MODE_HEADLESS);
     block_frame_begin(h->block);
     host_gather_input(h);
+    host_keys(h);
     game_status status = GAME_CONTINUE;
-    bool updated = false;
-    if (h->reload.paused) /* no update to run: do not spin */
+    platform_sound sound = PLATFORM_SOUND_STOP; /* paused: no update to run */
+    if (!h->reload.paused) /* a crashed update's sound (and text) is never shown */
+        sound = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status) ? PLATFORM_SOUND_PLAY : PLATFORM_SOUND_DROP;
+    else if (!h->opts.fps) /* do not spin */
         reload_wait(&h->reload, clock_now_ns() + HOST_PAUSED_SLEEP_NS, h->frame_start_wall_ns);
-    else updated = reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
-    if (h->terminal) host_draw(h, updated);
+    host_present(h, sound);
+    host_screenshot_poll(h);
+    if (game_key_pressed(&h->input, GAME_KEY_F12) && h->input.mode != GAME_MODE_HEADLESS) host_screenshot_key(h);
     h->frame++;
-    if (status == GAME_QUIT || host_paused_quit(h) || (h->opts.frames && h->frame >= h->opts.frames)) return false;
+    if (status == GAME_QUIT || h->input.quit_requested || (h->opts.frames && h->frame >= h->opts.frames)) return false;
     host_pace(h);
     return true;
 }

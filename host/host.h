@@ -1,11 +1,18 @@
-/* host.h - the running host: it owns the block, the event log, the terminal and the frame loop, and
- * hands the game library to the reload core (reload/reload.h).
+/* host.h - the running host: it owns the block, the event log, the platform (window or terminal,
+ * input, audio) and the frame loop, and hands the game library to the reload core (reload/reload.h).
  *
  * The life of a host:
- *     host_start    reserve the block, open the event log and the outputs, load version 1, call init
- *     host_frame    (every frame) take a rebuild, reset the frame arena, gather input, call update,
- *                   draw the game's text and the status line, keep the pace
- *     host_stop     call shutdown, write "exit", release everything; the exit status
+ *     host_start    reserve the block, open the event log, the platform and the outputs, load version 1,
+ *                   call init
+ *     host_frame    (every frame) take a rebuild, reset the frame arena, gather input, act on the host's
+ *                   keys, call update, show the picture (or the game's text) with the overlay, queue the
+ *                   sound, keep the pace
+ *     host_stop     save the --screenshot, call shutdown, write "exit", release everything; the exit
+ *                   status
+ *
+ * The host's keys work whatever the game does, also while it is paused after a crash: F1 the memory
+ * stats overlay, F5 reload, F6 restart (init on a fresh state), F12 a screenshot, Esc (or closing
+ * the window) quits after one last update that sees input->quit_requested; while paused, q quits too.
  *
  * Exit status (cli.c's --help says the same): HOST_EXIT_OK, HOST_EXIT_CRASHED when game code crashed
  * during the run, HOST_EXIT_PAUSED when it ended paused after a crash (0 with --keep-going for
@@ -15,6 +22,7 @@
 
 #include "../arena/heap.h"
 #include "cli.h"
+#include "platform/platform.h"
 #include "status.h"
 #include "rebuild/rebuild.h"
 #include "reload/reload.h"
@@ -45,12 +53,9 @@ typedef struct host {
     char build_command[FS_PATH_MAX + 32];
     bool reload_requested;       /* host_api's request_reload and request_restart, for the next frame */
     bool restart_requested;
-    bool terminal;               /* the host draws to a terminal in raw mode */
+    platform platform;           /* the window or terminal, the input devices, the audio device */
     game_input input;
     status_line status;          /* the host's line at the bottom of the screen */
-    report_buf drawing;          /* what the game draws this frame (host->draw), written when it returns */
-    report_buf drawn;            /* the last frame it drew whole: drawn again while the game is paused */
-    int drawn_width, drawn_height; /* the terminal's size then */
 } host;
 
 bool host_start(host *h, const host_options *opts, host_error *err);

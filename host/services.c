@@ -1,7 +1,7 @@
 /* services.c - the services the game calls through its host_api table. The table is the host's,
  * outside the block, handed to the game on every call. */
 #include "host.h"
-#include "os/terminal.h"
+#include "platform/font.h"
 #include "stats/heap_sites.h"
 
 #include <stdarg.h>
@@ -23,7 +23,7 @@ static void services_log(const char *fmt, ...)
     event e = event_begin(&services_host->events, "log");
     event_str(&e, "msg", msg);
     event_end(&services_host->events, &e); /* the status line shows it in a terminal */
-    if (services_host->terminal) return;
+    if (services_host->platform.cfg.mode == GAME_MODE_TERMINAL) return;
     printf("[game] %s\n", msg);
     fflush(stdout);
 }
@@ -159,9 +159,11 @@ static void services_thread_end(void)
     crash_thread_end();
 }
 
-static void services_draw(const char *text, uint64_t size)
+static void services_draw(const char *text, uint64_t size) { platform_terminal_text(&services_host->platform, text, size); }
+
+static int services_draw_text(const game_framebuffer *fb, int x, int y, int scale, uint32_t color, const char *text)
 {
-    if (services_host->terminal) report_bytes(&services_host->drawing, text, (size_t)size); /* written when update returns */
+    return text ? font_draw(fb, x, y, scale, color, text, 0) : 0;
 }
 
 static uint32_t services_fn_register(const char *name, game_fn fn)
@@ -193,6 +195,7 @@ const host_api *host_services(host *h)
         .request_reload = services_request_reload,
         .request_restart = services_request_restart,
         .draw = services_draw,
+        .draw_text = services_draw_text,
         .heap_alloc = services_heap_alloc,
         .heap_alloc_aligned = services_heap_alloc_aligned,
         .heap_calloc = services_heap_calloc,

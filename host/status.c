@@ -1,6 +1,5 @@
-/* status.c - the host's status line and the session summary (status.h). */
+/* status.c - the host's status line, notices, banner and the session summary (status.h). */
 #include "status.h"
-#include "os/terminal.h"
 #include "../arena/base.h"
 
 #include <stdio.h>
@@ -64,6 +63,8 @@ static bool status_ordinary(const char *name, const char *line, status_news *n)
                         status_is(a, "started") ? "building..." : "built; loading the new code"), true;
     if (status_is(name, "log") && event_field(line, "msg", a, sizeof(a)))
         return snprintf(n->text, sizeof(n->text), "game: %s", a), true;
+    if (status_is(name, "screenshot") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "saved %s", a), true;
     return false;
 }
 
@@ -78,6 +79,18 @@ static void status_pause(status_line *s, const char *line)
     if (status_field(line, "thread", thread, sizeof(thread))[0]) snprintf(hook, sizeof(hook), "thread %.30s", thread);
     snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %s; %sq quits", hook, version,
              sig, where, s->release ? "" : "fix the game and rebuild, ");
+}
+
+/* Warnings and crash lines stay on screen a few seconds, whatever news follows them. */
+static void status_notice_add(status_line *s, const char *name, const char *line, double now)
+{
+    char msg[STATUS_MAX];
+    if ((!status_is(name, "warning") && !status_is(name, "crash")) || !event_field(line, "msg", msg, sizeof(msg)))
+        return;
+    status_notice *n = &s->notices[s->notice_next];
+    s->notice_next = (s->notice_next + 1) % OVERLAY_NOTICES_MAX;
+    snprintf(n->text, sizeof(n->text), "%s", msg);
+    n->at_ms = now > 0 ? now : 1;
 }
 
 static void status_remember(status_line *s, const char *text)
@@ -101,6 +114,7 @@ static void status_on_event(void *ctx, const char *line, size_t len)
         status_pause(s, line);
     }
     double now = s->log->now_ms ? s->log->now_ms() : 0;
+    status_notice_add(s, name, line, now);
     if (status_alert(s, name, line, &n)) {
         if (n.count) ++*n.count, status_remember(s, n.text);
         s->hold_until_ms = now + STATUS_HOLD_MS;
@@ -108,6 +122,7 @@ static void status_on_event(void *ctx, const char *line, size_t len)
         return; /* nothing to show, or an alert still holds the line */
     }
     snprintf(s->text, sizeof(s->text), "%s", n.text);
+    s->news_ms = now;
 }
 
 void status_observe(status_line *s, event_log *log, bool release)
@@ -117,19 +132,24 @@ void status_observe(status_line *s, event_log *log, bool release)
     event_observe(log, status_on_event, s);
 }
 
-/* The bottom row, cut to the width (a wrapped line would scroll the game's screen). */
-void status_draw(const status_line *s, uint64_t version, int width, int height)
+void status_view(const status_line *s, uint64_t version, bool always, overlay_view *view, char *line, size_t cap)
 {
-    bool held = s->log && s->log->now_ms && s->log->now_ms() < s->hold_until_ms;
+    double now = s->log && s->log->now_ms ? s->log->now_ms() : 0;
+    bool held = now < s->hold_until_ms;
     const char *news = s->paused && !held ? s->pause : s->text;
-    char text[300], line[400];
-    int len;
-    if (s->release && !news[0]) return; /* a release build's line shows alerts only */
-    if (s->release) len = snprintf(text, sizeof(text), " %s ", news);
-    else len = snprintf(text, sizeof(text), " v%llu | %s ", (unsigned long long)version, news[0] ? news : "watching for rebuilds");
-    int shown = MIN(MAX(width - 1, 0), MIN(len, (int)sizeof(text) - 1));
-    int n = snprintf(line, sizeof(line), "\x1b[%d;1H\x1b[0;7m%.*s\x1b[0m\x1b[K", height, shown, text);
-    terminal_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+    if (s->release) snprintf(line, cap, " %s ", news); /* a release build's line shows alerts only */
+    else snprintf(line, cap, " v%llu | %s ", (unsigned long long)version,
+                  news[0] ? news : "watching for rebuilds | F1 stats  F5 reload  F6 restart  F12 screenshot  Esc quit");
+    bool fresh = now - s->news_ms < STATUS_NEWS_MS; /* the first seconds too: they name the keys */
+    view->status = (always || s->paused || fresh) && (news[0] || !s->release) ? line : NULL;
+    view->banner = !s->paused ? NULL
+                   : s->release ? "paused after a crash (q or Esc quits)"
+                                : "paused after a crash: fix the game and rebuild (F5 reloads, F6 restarts, q or Esc quits)";
+    view->notice_count = 0;
+    for (int i = 0; i < OVERLAY_NOTICES_MAX; i++) {
+        const status_notice *n = &s->notices[(s->notice_next + i) % OVERLAY_NOTICES_MAX]; /* oldest first */
+        if (n->at_ms > 0 && now - n->at_ms < STATUS_NOTICE_MS) view->notices[view->notice_count++] = n->text;
+    }
 }
 
 static const char *status_plural(uint64_t n) { return n == 1 ? "" : "s"; }

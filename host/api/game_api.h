@@ -9,8 +9,12 @@
  *     static game_status update(game_memory *mem, const host_api *host, const game_input *in)
  *     {
  *         state *s = mem->root;
- *         char *line = arena_push_fmt(mem->frame, "frame %llu\n", (unsigned long long)in->frame);
- *         host->draw(line, strlen(line));
+ *         if (game_key_pressed(in, GAME_KEY_SPACE)) s->jumps++;
+ *         for (int y = 0; y < in->screen.height; y++)          // the picture: 0xAARRGGBB pixels
+ *             for (int x = 0; x < in->screen.width; x++) game_pixel_row(&in->screen, y)[x] = GAME_RGB(0, 0, x);
+ *         char *line = arena_push_fmt(mem->frame, "jumps %d", s->jumps);
+ *         host->draw_text(&in->screen, 8, 8, 2, GAME_RGB(255, 255, 255), line);
+ *         for (int i = 0; i < in->audio.frames * 2; i++) in->audio.samples[i] = 0; // sound: already silence
  *         return GAME_CONTINUE;
  *     }
  *     GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
@@ -59,7 +63,6 @@
 
 #define GAME_ENTRY_NAME "game_get_api"
 #define GAME_SCRATCH_COUNT 2
-#define GAME_INPUT_MAX_KEYS 32
 
 /* ---- memory: everything here lives in the block and keeps its address across reloads ---------- */
 
@@ -80,25 +83,169 @@ static inline arena_temp game_scratch_begin(game_memory *mem, arena *const *conf
     return arena_scratch_begin(mem->scratch, GAME_SCRATCH_COUNT, conflicts, conflict_count);
 }
 
-/* ---- input ------------------------------------------------------------------------------- */
+/* ---- input, picture and sound: plain data the host fills before every update ------------------
+ * The host owns the window, the keyboard, the mouse, the gamepads and the audio device; the game
+ * sees them only as this struct. Every field is plain data (no pointers but screen.pixels and
+ * audio.samples, which point into the block), so a frame's input can be recorded and replayed. */
 
-enum {
-    GAME_KEY_UP = 0x100,
+/* A key or button: whether it is held at the end of the frame, and how often it changed during
+ * the frame, so a press and a release inside one frame are both seen (down 0, transitions 2). */
+typedef struct game_button {
+    uint8_t down;
+    uint8_t transitions;
+} game_button;
+
+/* Went down during the frame (even if it came up again). */
+static inline bool game_pressed(game_button b) { return b.transitions >= 2 || (b.transitions == 1 && b.down); }
+/* Came up during the frame (even if it went down again). */
+static inline bool game_released(game_button b) { return b.transitions >= 2 || (b.transitions == 1 && !b.down); }
+
+/* Keys by their place on a US keyboard (WASD stays WASD on any layout; typed characters are in
+ * game_input.text). Letters, digits, punctuation and space are their lowercase ASCII code ('a',
+ * '7', ',', ' '); Backspace, Tab, Enter and Escape too; the others from 128. */
+typedef enum game_key {
+    GAME_KEY_BACKSPACE = 8,
+    GAME_KEY_TAB = 9,
+    GAME_KEY_ENTER = 13,
+    GAME_KEY_ESCAPE = 27,
+    GAME_KEY_SPACE = 32,
+    GAME_KEY_UP = 128,
     GAME_KEY_DOWN,
     GAME_KEY_LEFT,
     GAME_KEY_RIGHT,
-    GAME_KEY_ESCAPE,
-};
+    GAME_KEY_HOME,
+    GAME_KEY_END,
+    GAME_KEY_PAGE_UP,
+    GAME_KEY_PAGE_DOWN,
+    GAME_KEY_INSERT,
+    GAME_KEY_DELETE,
+    GAME_KEY_F1,
+    GAME_KEY_F2,
+    GAME_KEY_F3,
+    GAME_KEY_F4,
+    GAME_KEY_F5,
+    GAME_KEY_F6,
+    GAME_KEY_F7,
+    GAME_KEY_F8,
+    GAME_KEY_F9,
+    GAME_KEY_F10,
+    GAME_KEY_F11,
+    GAME_KEY_F12,
+    GAME_KEY_LEFT_SHIFT,
+    GAME_KEY_RIGHT_SHIFT,
+    GAME_KEY_LEFT_CTRL,
+    GAME_KEY_RIGHT_CTRL,
+    GAME_KEY_LEFT_ALT,
+    GAME_KEY_RIGHT_ALT,
+    GAME_KEY_LEFT_SUPER,
+    GAME_KEY_RIGHT_SUPER,
+    GAME_KEY_COUNT = 256
+} game_key;
+
+typedef enum game_mouse_button {
+    GAME_MOUSE_LEFT,
+    GAME_MOUSE_MIDDLE,
+    GAME_MOUSE_RIGHT,
+    GAME_MOUSE_X1,
+    GAME_MOUSE_X2,
+    GAME_MOUSE_BUTTON_COUNT
+} game_mouse_button;
+
+typedef struct game_mouse {
+    float x, y;           /* in framebuffer pixels (outside it when `inside` is 0) */
+    float dx, dy;         /* moved during the frame, in framebuffer pixels */
+    float wheel_x, wheel_y; /* wheel notches during the frame; y > 0: away from the user */
+    uint8_t inside;       /* over the game's picture */
+    game_button buttons[GAME_MOUSE_BUTTON_COUNT];
+} game_mouse;
+
+/* The buttons of an Xbox-style pad (SDL's game controller mapping makes every pad look like one). */
+typedef enum game_pad_button {
+    GAME_PAD_A,
+    GAME_PAD_B,
+    GAME_PAD_X,
+    GAME_PAD_Y,
+    GAME_PAD_BACK,
+    GAME_PAD_GUIDE,
+    GAME_PAD_START,
+    GAME_PAD_LEFT_STICK,
+    GAME_PAD_RIGHT_STICK,
+    GAME_PAD_LEFT_SHOULDER,
+    GAME_PAD_RIGHT_SHOULDER,
+    GAME_PAD_UP,
+    GAME_PAD_DOWN,
+    GAME_PAD_LEFT,
+    GAME_PAD_RIGHT,
+    GAME_PAD_BUTTON_COUNT
+} game_pad_button;
+
+#define GAME_GAMEPAD_MAX 4
+
+typedef struct game_gamepad {
+    uint8_t connected;    /* a pad is in this slot */
+    uint8_t plugged;      /* ... and it was plugged in (or the slot changed hands) during the frame */
+    float left_x, left_y; /* sticks, -1..1 (y > 0: down), 0 inside the dead zone */
+    float right_x, right_y;
+    float left_trigger, right_trigger; /* 0..1 */
+    game_button buttons[GAME_PAD_BUTTON_COUNT];
+    char name[48];        /* the pad's name, NUL-terminated */
+} game_gamepad;
+
+/* The game's picture for this frame: 32-bit pixels 0xAARRGGBB (alpha ignored), in the block. The
+ * host shows it after update (scaled to the window), so a game that is paused or rolled back still
+ * shows its last picture. Draw every pixel you want to see: the contents are the last frame's, or
+ * black after a resize. Row y starts at game_pixel_row(screen, y). */
+typedef struct game_framebuffer {
+    uint32_t *pixels;
+    int32_t width, height; /* 0 x 0: no picture this frame */
+    int32_t pitch;         /* bytes from one row to the next */
+} game_framebuffer;
+
+#define GAME_RGB(r, g, b) (0xff000000u | (uint32_t)(r) << 16 | (uint32_t)(g) << 8 | (uint32_t)(b))
+
+static inline uint32_t *game_pixel_row(const game_framebuffer *fb, int y)
+{
+    return (uint32_t *)((uint8_t *)fb->pixels + (int64_t)y * fb->pitch);
+}
+
+/* Sound for this frame: write `frames` sample frames of interleaved stereo floats (-1..1) to
+ * `samples`; the host zeroed them, so silence needs nothing. The host asks for as many as keep the
+ * device's queue at its small latency target without a gap (about dt * rate; more after a stall).
+ * What a crashed update wrote is never played. */
+typedef struct game_audio {
+    float *samples;   /* frames * channels floats, in the block */
+    int32_t frames;
+    int32_t rate;     /* 48000 */
+    int32_t channels; /* 2: left, right */
+} game_audio;
+
+typedef enum game_mode {
+    GAME_MODE_HEADLESS, /* no window, no terminal, no audio device: tests, benchmarks, CI */
+    GAME_MODE_TERMINAL, /* a terminal: host->draw's text, or the picture in half-block characters */
+    GAME_MODE_WINDOW,
+} game_mode;
+
+#define GAME_TEXT_MAX 32
+#define GAME_TEXT_LINE 12 /* pixels from one line of host->draw_text to the next, at scale 1 */
 
 typedef struct game_input {
-    uint64_t frame;     /* frames since the host started */
-    double dt;          /* seconds since the previous update */
-    double time;        /* seconds since the host started */
-    int width, height;  /* terminal size in cells (80x24 when headless) */
-    int headless;       /* nothing drawn reaches a terminal */
-    int key_count;
-    int keys[GAME_INPUT_MAX_KEYS]; /* presses this frame, oldest first: a byte or a GAME_KEY_ */
+    uint64_t frame;       /* frames since the host started */
+    double dt;            /* seconds since the previous update */
+    double time;          /* seconds since the host started */
+    int32_t mode;         /* game_mode */
+    int32_t terminal_width, terminal_height; /* the terminal in cells (80x24 when there is none) */
+    uint8_t focused;      /* the window (or terminal) has the keyboard */
+    uint8_t quit_requested; /* the window was closed or Esc pressed: this is the last update */
+    game_button keys[GAME_KEY_COUNT]; /* by game_key */
+    char text[GAME_TEXT_MAX]; /* UTF-8 typed during the frame, NUL-terminated */
+    game_mouse mouse;
+    game_gamepad gamepads[GAME_GAMEPAD_MAX];
+    game_framebuffer screen;
+    game_audio audio;
 } game_input;
+
+/* A key went down during the frame. */
+static inline bool game_key_pressed(const game_input *in, int key) { return game_pressed(in->keys[key & 255]); }
 
 /* ---- host services ----------------------------------------------------------------------- */
 
@@ -124,8 +271,13 @@ typedef struct host_api {
     void (*request_reload)(void);
     /* Throw the state away after this frame and call init again. */
     void (*request_restart)(void);
-    /* Terminal output for this frame (ANSI escapes welcome); dropped when headless. */
+    /* Terminal output for this frame (ANSI escapes welcome); dropped when headless or in a window.
+     * In a terminal, a frame that draws no text shows input->screen in half-block characters. */
     void (*draw)(const char *text, uint64_t size);
+    /* Text in the host's small pixel font (ASCII; '\n' starts a line GAME_TEXT_LINE * scale below),
+     * drawn into `fb` with its top-left corner at x, y, clipped to the picture. Returns the width of
+     * the widest line in pixels; with fb NULL it only measures. */
+    int (*draw_text)(const game_framebuffer *fb, int x, int y, int scale, uint32_t color, const char *text);
 
     /* The heap: malloc-style memory inside the block, run by mimalloc in the host (one instance per
      * process: never link a second, static mimalloc into the game). Its pointers survive reloads

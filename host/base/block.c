@@ -14,12 +14,13 @@ block_config block_config_default(void)
         .scratch_size = BLOCK_DEFAULT_SCRATCH_SIZE,
         .heap_size = BLOCK_DEFAULT_HEAP_SIZE,
         .host_size = BLOCK_DEFAULT_HOST_SIZE,
+        .media_size = BLOCK_DEFAULT_MEDIA_SIZE,
     };
     return c;
 }
 
 static const char *const block_region_names[BLOCK_REGION_COUNT] = {
-    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "heap", "persistent",
+    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "media", "heap", "persistent",
 };
 
 static void block_region_set(block_region *r, block_region_id id, uint64_t offset, uint64_t size)
@@ -48,17 +49,19 @@ bool block_plan(const block_config *c, block_region regions[BLOCK_REGION_COUNT],
     const struct {
         uint64_t size;
         const char *flag; /* NULL: not an option, a host constant */
-    } arenas[] = {{c->host_size, NULL}, {c->frame_size, "--frame-arena"}, {c->scratch_size, "--scratch-arena"}};
+    } arenas[] = {{c->host_size, NULL}, {c->frame_size, "--frame-arena"}, {c->scratch_size, "--scratch-arena"},
+                  {c->media_size, NULL}};
     for (size_t i = 0; i < ARRAY_COUNT(arenas); i++) {
         if (arenas[i].size >= page && arenas[i].size % page == 0) continue;
-        if (!arenas[i].flag) return host_fail(err, "the host arena must be a multiple of 64 KiB, at least 64 KiB");
+        if (!arenas[i].flag) return host_fail(err, "the host and media regions must be multiples of 64 KiB, at least 64 KiB");
         return host_fail(err, "%s %s: arenas are multiples of 64 KiB, at least 64 KiB; e.g. %s 256M", arenas[i].flag,
                          units_bytes(arenas[i].size).s, arenas[i].flag);
     }
 
     uint64_t at = 0;
-    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size, c->frame_size, c->frame_size, c->scratch_size, c->scratch_size};
-    for (int id = 0; id <= BLOCK_REGION_SCRATCH1; id++) {
+    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size,    c->frame_size, c->frame_size,
+                        c->scratch_size,   c->scratch_size, c->media_size};
+    for (int id = 0; id <= BLOCK_REGION_MEDIA; id++) {
         block_region_set(&regions[id], (block_region_id)id, at, sizes[id]);
         if (!size_add(at, sizes[id], &at)) return block_overflow(err);
     }

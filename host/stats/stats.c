@@ -348,6 +348,30 @@ const char *stats_overlay(host_stats *st, uint64_t frame, uint64_t version, int 
     return st->overlay_text.data;
 }
 
+int stats_frame_graph(host_stats *st, float *share, int max, char *label, size_t cap)
+{
+    if (!st || !st->overlay) return 0;
+    const arena *a = stats_arena_of(st, STATS_FRAME0);
+    int t0 = arena_stats_tracked_index(st->table, a);
+    int t1 = arena_stats_tracked_index(st->table, stats_arena_of(st, STATS_FRAME1));
+    if (t0 < 0 || t1 < 0 || max <= 0) return 0;
+    uint64_t n = MIN(arena_stats_history_count(st->table, (uint32_t)t0), arena_stats_history_count(st->table, (uint32_t)t1));
+    n = MIN(n, (uint64_t)max);
+    uint64_t last = 0, peak = 1;
+    for (uint64_t back = 0; back < n; back++) { /* the two arenas take turns: a frame pushes into one */
+        uint64_t bytes = arena_stats_history(st->table, (uint32_t)t0, back)->bytes +
+                         arena_stats_history(st->table, (uint32_t)t1, back)->bytes;
+        share[n - 1 - back] = (float)bytes;
+        if (!back) last = bytes;
+        peak = MAX(peak, bytes);
+    }
+    for (uint64_t i = 0; i < n; i++) share[i] /= (float)peak;
+    snprintf(label, cap, "frame arena, per frame: %s last, %s at most in the last %llu (%.3f%% of its %s)",
+             units_bytes(last).s, units_bytes(peak).s, (unsigned long long)n, 100.0 * (double)peak / (double)a->capacity,
+             units_bytes(a->capacity).s);
+    return (int)n;
+}
+
 /* ---- stop -------------------------------------------------------------------------------- */
 
 static void stats_write_report(host_stats *st, uint64_t version)

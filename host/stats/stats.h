@@ -61,6 +61,10 @@ bool stats_start(host_stats **out, const stats_config *cfg, block_header *block,
 void stats_frame(host_stats *st, uint64_t frame, uint64_t version, bool interactive);
 /* The summary to draw over the game (refreshed every few frames), or NULL while it is off. */
 const char *stats_overlay(host_stats *st, uint64_t frame, uint64_t version, int columns, int rows);
+/* While the overlay is on: the frame arena's use (bytes pushed, as a share of the most any of them
+ * pushed) in each of the last frames, at most `max`, oldest first; the count, and a line saying
+ * what it shows (the last frame's bytes, the peak, and the peak's share of the capacity). */
+int stats_frame_graph(host_stats *st, float *share, int max, char *label, size_t cap);
 /* Before frame `frame` would begin: ends the last frame, writes the exit snapshot, the HTML
  * report and the allocation profile, closes the files. */
 void stats_stop(host_stats *st, uint64_t frame, uint64_t version);

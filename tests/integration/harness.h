@@ -48,8 +48,23 @@ bool harness_copy_file(const char *src, const char *dst);
 /* The whole file, NUL-terminated, malloc'd (free it); its length in *len (may be NULL). NULL if unreadable. */
 char *harness_read(const char *path, size_t *len);
 
+/* An X server of its own for window tests: Xvfb on the first free display of HOTBLOCK_DISPLAYS
+ * ("40-49"), or on any free one Xvfb picks (-displayfd). */
+typedef struct harness_xvfb {
+    pid_t pid;
+    char display[16]; /* ":40" */
+} harness_xvfb;
+
+bool harness_xvfb_start(harness_xvfb *x, int width, int height);
+void harness_xvfb_stop(harness_xvfb *x);
+/* Runs a program (xdotool, import) against the server; like harness_run. */
+int harness_x(const harness_xvfb *x, const char *const *argv, char *out, size_t cap);
+
 /* Starts build/host --headless --events FILE [args...] LIB (args NULL-terminated). */
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args);
+/* The host in a window on the X server (SDL's x11 video driver, its dummy audio driver):
+ * build/host --events FILE [args...] LIB. Waits for the load. */
+bool harness_window_start(harness_host *h, const harness_xvfb *x, const char *lib, const char *const *args);
 typedef enum harness_debugger { HARNESS_GDB, HARNESS_LLDB } harness_debugger;
 /* The host under a debugger in batch mode running SCRIPT: gdb -batch -nx -x SCRIPT --args HOST ...,
  * or lldb -b -s SCRIPT -- HOST ...; then --headless --events FILE [args...] LIB. The debugger's own

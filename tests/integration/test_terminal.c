@@ -2,6 +2,7 @@
  * and gives it back on every way out. The real host runs game_template in a pseudo-terminal; after
  * each exit (the game's q, Ctrl-C, SIGTERM, a SIGSEGV in the host itself) the terminal must be in
  * canonical mode with echo again, the screen and cursor restored, and the exit what it should be.
+ * While it runs, the template's picture is on the terminal in half-block characters (--terminal).
  * A game paused after a crash (tests/games/crashy) keeps its screen: the crash line in the status
  * line, the game's last frame drawn again, q, Esc and Ctrl-C quit (exit status 4), and the session's
  * summary follows on the restored terminal. */
@@ -86,7 +87,7 @@ static void tty_start_on(tty_host *t, const char *lib)
     t->pid = forkpty(&t->master, NULL, NULL, &ws);
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
-        execl(harness_host_path(), harness_host_path(), "--fps", "60", lib, (char *)NULL);
+        execl(harness_host_path(), harness_host_path(), "--terminal", "--fps", "60", lib, (char *)NULL);
         _exit(127);
     }
     /* wait until the game has drawn (the alternate screen is on and the host's status line is there) */
@@ -98,7 +99,12 @@ static void tty_start_on(tty_host *t, const char *lib)
     assert_int_equal(raw.c_lflag & (ICANON | ECHO), 0); /* raw while the host runs */
 }
 
-static void tty_start(tty_host *t) { tty_start_on(t, template_game.lib); }
+static void tty_start(tty_host *t)
+{
+    tty_start_on(t, template_game.lib);
+    /* the template draws pixels: the host shows them as half blocks in 24-bit colour */
+    if (!strstr(t->screen, "\x1b[48;2;") || !strstr(t->screen, "\xe2\x96\x80")) fail_msg("no half-block picture drawn");
+}
 
 /* Waits for the host to end; returns its wait status. */
 static int tty_wait(tty_host *t)

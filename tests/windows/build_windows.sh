@@ -12,7 +12,9 @@ WIN_BUILD="$BUILD/win"
 # modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
 # Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
 WIN_UNIT_EXCLUDE=(arena/test_heap base/test_block os/test_fs os/test_crash os/test_symbols reload/test_scan)
-WIN_LIBS=(-lmimalloc -lprotobuf-c -lbcrypt -ladvapi32 -ldbghelp)
+WIN_LIBS=(-lmimalloc -lprotobuf-c -lSDL2 -lbcrypt -ladvapi32 -ldbghelp)
+# SDL2's headers (SDL.h without the SDL2/ prefix, as sdl2-config says) and stb's, from deps.sh.
+win_platform_flags() { WIN_PLATFORM_CFLAGS=(-I"$WIN_DEPS/include/SDL2" -I"$WIN_DEPS/include"); }
 
 # The Linux source lists with the _win32 half of each OS pair.
 win_sources() { # ARRAY_NAME...
@@ -26,6 +28,7 @@ win_sources() { # ARRAY_NAME...
 win_deps() {
   # shellcheck source=deps.sh
   source "$ROOT/tests/windows/deps.sh" "$WIN_BUILD/deps" || die "tests/windows/deps.sh failed (see above)"
+  win_platform_flags
 }
 
 win_compile() { CC="$WIN_CC" compile "$@"; }
@@ -36,7 +39,7 @@ win_build_host_lib() {
   local srcs
   gen_proto || return 1
   mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
-  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -I"$BUILD/gen" -DMI_SHARED_LIB \
+  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" -DMI_SHARED_LIB \
     -- "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c || return 1
   local o
   for o in "${OBJECTS[@]}"; do [ -f "$WIN_BUILD/libhost.a" ] && [ ! "$o" -nt "$WIN_BUILD/libhost.a" ] || { o=stale; break; }; done
@@ -47,9 +50,9 @@ win_build_host_lib() {
 
 win_build_host() {
   win_build_host_lib
-  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -I"$BUILD/gen" -DMI_SHARED_LIB host/main.c \
+  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" -DMI_SHARED_LIB host/main.c \
     "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" "${WIN_LIBS[@]}"
-  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_DEPS/bin/SDL2.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
 }
 
 # GAME_DIR/build/game.dll under game.dll.lock, written to a temporary name and renamed, like build_game.
@@ -83,7 +86,7 @@ win_unit_tests() {
 # msvcrt printf format, which knows no %zu. winpthread statically, for nanosleep in test_util.h.
 win_build_test() { # SOURCE
   local name; name="$(basename "${1%.c}")"
-  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. -I"$WIN_DEPS/include" -I"$BUILD/gen" \
+  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" \
     -DMI_SHARED_LIB "$1" "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" -lcmocka "${WIN_LIBS[@]}" \
     -Wl,-Bstatic -lpthread -Wl,-Bdynamic
 }
@@ -107,7 +110,7 @@ win_cmd_build() {
 # The Windows build of ./build.sh test: everything built once, before the groups run.
 win_build_tests_all() {
   win_cmd_build >/dev/null || die "windows build failed (see above)"
-  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_DEPS/bin/SDL2.dll" "$WIN_BUILD/tests/"
   cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
 }
 
@@ -125,9 +128,10 @@ win_run_tests() {
     names+=("windows/${t##*/}")
     win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"
   done
-  names+=(windows/test_reload windows/test_probe windows/test_scripts)
+  names+=(windows/test_reload windows/test_probe windows/test_window windows/test_scripts)
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
   run_cmocka windows/test_probe bash "$ROOT/tests/windows/test_probe.sh"
+  run_cmocka windows/test_window bash "$ROOT/tests/windows/test_window.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run
   local passed=0 failed=0 p f

@@ -1,5 +1,5 @@
-# scenario.sh - what the Windows scenario scripts share (sourced by test_reload.sh and test_probe.sh):
-# one host.exe run under Wine against a private copy of a test game, asserted on its event log.
+# scenario.sh - what the Windows scenario scripts share (sourced by test_reload.sh and test_probe.sh),
+# on top of wine_host.sh: one host.exe run under Wine against a private copy of a test game, asserted on its event log.
 # The script sets, before sourcing:
 #   SCENARIO  a word for its temporary folder
 #   SOURCE    the game's source file (in tests/games/NAME/), edited with set_define
@@ -7,20 +7,12 @@
 # and gets: WORK (removed at exit), GAME, LIB, EV, OUT, HOST_EXE, HOST_PID (killed at exit), and the
 # helpers below. Nothing is timed, only waited for (up to WAIT_S seconds: Wine can be slow).
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=cmocka.sh
-source "$HERE/cmocka.sh"
-# shellcheck source=deps.sh
-source "$HERE/deps.sh" "$ROOT/build/win/deps" 2>/dev/null # WINEPREFIX & co. (cached: 0.05 s)
-
-HOST_EXE="$ROOT/build/win/host.exe"
-WORK=$(mktemp -d "/tmp/test-windows-$SCENARIO.XXXXXX")
+source "$(dirname "${BASH_SOURCE[0]}")/cmocka.sh"
+# shellcheck source=wine_host.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wine_host.sh" "$SCENARIO" # HERE, ROOT, Wine, WORK, EV, OUT, wait_for, count
 GAME="$WORK/game"
 LIB="$GAME/build/game.dll"
-EV="$WORK/events.jsonl"
-OUT="$WORK/host.out"
-HOST_PID=
 WAIT_S=${WAIT_S:-30}
 
 scenario_cleanup() {
@@ -29,22 +21,6 @@ scenario_cleanup() {
 }
 trap scenario_cleanup EXIT
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
-
-# Polls a command every 0.1 s for up to WAIT_S seconds; once the host has died, one last look.
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
-    sleep 0.1
-  done
-  return 1
-}
-
-count() { local n; n=$(grep -c "\"event\":\"$1\"" "$EV" 2>/dev/null); printf '%s' "${n:-0}"; }
-at_least() { [ "$(count "$1")" -ge "$2" ]; } # NAME N
 # The n-th (1-based) event line named $1 that contains $2.
 event_line() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null | grep -F -- "$2" | sed -n "${3:-1}p"; }
 has_event() { [ -n "$(event_line "$@")" ]; }
@@ -68,4 +44,3 @@ tick_with_mark() { # MARK
 }
 
 set_define() { sed -i "s/^#define $1 .*/#define $1 $2/" "$GAME/$SOURCE"; } # NAME VALUE
-rebuild() { "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }

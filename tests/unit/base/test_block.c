@@ -21,7 +21,7 @@ static block_config small_config(uint64_t base)
 {
     block_config c = {
         .base = base, .reserve = TEST_RESERVE, .frame_size = MB(1), .scratch_size = MB(1), .heap_size = MB(32),
-        .host_size = MB(1)};
+        .host_size = MB(1), .media_size = MB(1)};
     return c;
 }
 
@@ -100,13 +100,16 @@ static void plan_with_defaults_lays_out_every_region(void **state)
     assert_int_equal(r[BLOCK_REGION_SCRATCH0].offset, KB(64) + MB(64 + 512));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset, KB(64) + MB(64 + 768));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].size, MB(256));
+    assert_string_equal(r[BLOCK_REGION_MEDIA].name, "media");
+    assert_int_equal(r[BLOCK_REGION_MEDIA].offset, KB(64) + MB(64 + 1024));
+    assert_int_equal(r[BLOCK_REGION_MEDIA].size, MB(256));
     assert_string_equal(r[BLOCK_REGION_HEAP].name, "heap");
-    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(96));
+    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(352));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset % MB(32), 0);
     assert_int_equal(r[BLOCK_REGION_HEAP].size, GB(1));
     assert_string_equal(r[BLOCK_REGION_PERSISTENT].name, "persistent");
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(96));
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(96));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(352));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(352));
 }
 
 static void planned_regions_do_not_overlap_and_lie_within_the_reserve(void **state)
@@ -134,6 +137,7 @@ static void plan_of_small_config_puts_heap_at_32_mib(void **state)
     host_error err = {{0}};
     assert_true(block_plan(&c, r, &err));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset + r[BLOCK_REGION_SCRATCH1].size, KB(64) + MB(5));
+    assert_int_equal(r[BLOCK_REGION_MEDIA].offset + r[BLOCK_REGION_MEDIA].size, KB(64) + MB(6));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset, MB(32));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, MB(64));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, MB(192));
