@@ -53,11 +53,11 @@ static bool status_ordinary(const char *name, const char *line, status_news *n)
     char a[200] = "", b[200] = "";
     if (status_is(name, "reload") && event_field(line, "version", a, sizeof(a)) &&
         event_field(line, "total_ms", b, sizeof(b)))
-        return snprintf(n->text, sizeof(n->text), "reloaded version %s in %s ms", a, b), true;
+        return snprintf(n->text, sizeof(n->text), "reloaded version %.24s in %.24s ms", a, b), true;
     if (status_is(name, "restart")) return snprintf(n->text, sizeof(n->text), "restarted: state re-initialised"), true;
     if (status_is(name, "layout") && status_is(status_field(line, "action", a, sizeof(a)), "migrate") &&
         event_field(line, "version", a, sizeof(a)) && event_field(line, "summary", b, sizeof(b)))
-        return snprintf(n->text, sizeof(n->text), "version %s: state migrated (%s)", a, b), true;
+        return snprintf(n->text, sizeof(n->text), "version %.24s: state migrated (%.200s)", a, b), true;
     if (status_is(name, "build") && event_field(line, "state", a, sizeof(a)))
         return snprintf(n->text, sizeof(n->text), "%s",
                         status_is(a, "started") ? "building..." : "built; loading the new code"), true;
@@ -77,7 +77,7 @@ static void status_pause(status_line *s, const char *line)
     status_field(line, "signal", sig, sizeof(sig));
     status_field(line, "location", where, sizeof(where));
     if (status_field(line, "thread", thread, sizeof(thread))[0]) snprintf(hook, sizeof(hook), "thread %.30s", thread);
-    snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %s; %sq quits", hook, version,
+    snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %.120s; %sq quits", hook, version,
              sig, where, s->release ? "" : "fix the game and rebuild, ");
 }
 

@@ -120,10 +120,12 @@ static void presents_take_pictures_of_any_size_and_the_overlay(void **state)
         int w = i < 4 ? 320 : 160, h = i < 4 ? 180 : 90; /* a resize on the way */
         for (int p = 0; p < w * h; p++) pixels[p] = GAME_RGB(i * 30, p & 255, 0);
         game_framebuffer fb = {pixels, w, h, w * 4};
-        video_sdl_backend.present(f->video, &fb, &view);
+        video_frame frame = {.picture = &fb};
+        video_sdl_backend.present(f->video, &frame, &view);
     }
     view.status = NULL;
-    video_sdl_backend.present(f->video, NULL, &view); /* nothing new to show: the last picture */
+    video_frame nothing = {.picture = NULL};
+    video_sdl_backend.present(f->video, &nothing, &view); /* nothing new to show: the last picture */
     assert_false(video_sdl_backend.paced(f->video)); /* no vsync was asked for */
     int columns, rows;
     video_sdl_backend.cells(f->video, &columns, &rows);
