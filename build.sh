@@ -19,6 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
 CC="${CC:-gcc}"
+CXX="${CXX:-g++}" # for a game's .cpp and .cc files
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
 OPT=(-O2)
@@ -32,7 +33,7 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
               host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
-              host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
+              host/reload/reload.c host/reload/repair.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
               host/rebuild/rebuild.c
@@ -103,12 +104,30 @@ obj_fresh() { # OBJ SRC
   done
 }
 
-# One object and its dependency file; the compiler's messages are printed in one piece.
+# The C flags for a C++ source: C++20 (designated initializers, as GAME_API_INIT uses) for -std=c11,
+# no C-only warnings, no warning for the members a designated initializer leaves zero (C gives
+# none), and with g++ -fno-gnu-unique (g++ marks the statics of inline functions and templates
+# STB_GNU_UNIQUE, which keeps every unloaded copy of a game mapped for the life of the process).
+cxx_flags() { # FLAG...
+  local f
+  for f; do
+    case "$f" in
+      -std=c11) printf '%s\n' -std=c++20 ;;
+      -Wstrict-prototypes) printf '%s\n' -Wno-missing-field-initializers ;;
+      *) printf '%s\n' "$f" ;;
+    esac
+  done
+  case "$CXX" in g++ | *-g++ | */g++) printf '%s\n' -fno-gnu-unique ;; esac
+}
+
+# One object and its dependency file; the compiler's messages are printed in one piece. A .cpp or
+# .cc source is compiled by $CXX.
 compile_obj() { # SRC OBJ FLAGS...
-  local src="$1" obj="$2"; shift 2
+  local src="$1" obj="$2" cc="$CC" flags; shift 2
+  case "$src" in *.cpp | *.cc) cc="$CXX"; mapfile -t flags < <(cxx_flags "$@"); set -- "${flags[@]}" ;; esac
   mkdir -p "$(dirname "$obj")"
   local rc=0
-  (cd "$ROOT" && "$CC" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
+  (cd "$ROOT" && "$cc" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
   [ -s "$obj.msg" ] && cat "$obj.msg" >&2
   rm -f "$obj.msg"
   if [ $rc != 0 ]; then rm -f "$obj.tmp" "$obj.d.tmp"; return $rc; fi
@@ -179,13 +198,31 @@ build_host_variant() { # VARIANT OUT FLAGS...
 
 build_host() { build_host_variant host "$BUILD/host" "${OPT[@]}" || die "host build failed (see above)"; }
 
-# The folder of a game: the argument, or game_template. Must hold .c files.
+# The folder of a game: the argument, or game_template. Must hold .c, .cpp or .cc files.
 game_dir() {
   local dir="${1:-$ROOT/game_template}"
-  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c files"
+  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c or .cpp files"
   dir="$(cd "$dir" && pwd)"
-  compgen -G "$dir/*.c" >/dev/null || die "no .c files in $dir; a game folder holds its sources at the top"
+  [ -n "$(game_sources "$dir")" ] || die "no .c or .cpp files in $dir; a game folder holds its sources at the top"
   printf '%s' "$dir"
+}
+
+# A game's sources, one a line: its .c files, then its .cpp and .cc files.
+game_sources() { # GAME_DIR
+  compgen -G "$1/*.c" || true
+  compgen -G "$1/*.cpp" || true
+  compgen -G "$1/*.cc" || true
+}
+
+# The linker driver of a game: $CXX when it has C++ sources (for the C++ runtime), else $CC; with
+# C++ sources, $CXX is installed if missing.
+game_linker() { # GAME_DIR
+  if game_sources "$1" | grep -qvE '\.c$'; then
+    command -v "$CXX" >/dev/null 2>&1 || need_packages g++
+    printf '%s' "$CXX"
+  else
+    printf '%s' "$CC"
+  fi
 }
 
 # How games are optimised: a debug build by default (no inlining, frame pointers, so a crash or a
@@ -208,13 +245,15 @@ build_game() { # GAME_DIR
   local dir="$1" extra=() opt=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
-  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs"
+  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs" srcs linker
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
   { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
-      -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
-      link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
+      -I"$ROOT/arena" -I"$dir" -- "${srcs[@]}" "${ARENA_SRC[@]}" &&
+      CC="$linker" link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
   cat "$msgs" >&2
   write_build_result "$lib" "$([ $ok = 0 ] && echo ok || echo failed)" "$msgs"
   rm -f "$lock" "$msgs"
@@ -223,12 +262,14 @@ build_game() { # GAME_DIR
 }
 
 build_release() { # GAME_DIR
-  local dir="$1" extra=()
+  local dir="$1" extra=() srcs linker
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "${srcs[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
-    link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
+    CC="$linker" link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }

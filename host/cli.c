@@ -34,8 +34,9 @@ static const cli_option cli_options[] = {
      "when a reload changes the state's struct layout (default migrate)"},
     {"--watchdog", "SECONDS", CLI_COUNT, CLI_AT(watchdog), 86400,
      "warn, naming the game function it is in, when one call into the game runs SECONDS or longer (default 0: off)"},
-    {"--no-stale-scan", NULL, CLI_FLAG, CLI_AT(no_stale_scan), 0,
-     "after a reload, skip the scan of the block for pointers into the unloaded library"},
+    {"--stale-pointers", "repair|warn|off", CLI_ENUM, CLI_AT(stale_pointers), 0,
+     "after a reload, pointers into the old build kept in the block: repaired by name (default), only reported, "
+     "or not looked for"},
     {"--stats", "FILE", CLI_TEXT, CLI_AT(stats_path), 0,
      "write a memory stats snapshot (JSON) at exit, after each reload and on each stats request"},
     {"--stats-csv", "FILE", CLI_TEXT, CLI_AT(stats_csv_path), 0, "write one CSV row per frame per arena (used, pushes, bytes)"},

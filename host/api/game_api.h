@@ -33,6 +33,10 @@
 #include "../../arena/arena.h"
 #include "../../arena/pool.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
 #define GAME_API_VERSION 4
@@ -204,5 +208,9 @@ typedef struct game_api {
 typedef const game_api *game_get_api_fn(uint32_t host_abi_version);
 
 GAME_EXPORT const game_api *game_get_api(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -72,6 +72,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum game_field_kind {
     GAME_FIELD_VALUE, /* X */
     GAME_FIELD_ARRAY, /* X_ARRAY */
@@ -202,5 +206,9 @@ static inline void *game_migration_field(const game_migration *m, const char *fi
     }
     return NULL;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

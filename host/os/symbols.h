@@ -65,6 +65,9 @@ void symbols_free(symbol_table *t);
 /* The symbol that covers `vaddr` (a function's or an object's bytes), or NULL. */
 const symbol *symbols_find(const symbol_table *t, uint64_t vaddr);
 
+/* The allocated section that holds `vaddr`, or NULL. */
+const symbol_section *symbols_section_at(const symbol_table *t, uint64_t vaddr);
+
 /* The one symbol named `name` of `kind`; NULL when there is none, or when `*matches` (if given)
  * says there are several (two static functions of the same name in different files). */
 const symbol *symbols_lookup(const symbol_table *t, const char *name, symbol_kind kind, uint32_t *matches);

@@ -123,19 +123,24 @@ static void reload_retire(reload *r, const loader_lib *lib)
 /* The pending version runs now. */
 static void reload_swapped(reload *r, bool retire_running)
 {
-    versions_swapped(&r->versions, retire_running, r->cfg.library != NULL);
+    versions_swapped(&r->versions, retire_running);
     r->version = r->versions.running.number;
     r->paused = false;
     functions_resolve(&r->functions);
 }
 
-/* After the old library was unloaded: the block scanned for pointers into it. */
-static void reload_scan_stale(reload *r, const loader_lib *old)
+/* The swapped-out build, still mapped: pointers into it repaired or reported; then it is unloaded
+ * and its range fenced. */
+static void reload_leave(reload *r, loader_lib *old)
 {
-    memset(&r->scan, 0, sizeof(r->scan));
     const lib_version *v = versions_at(&r->versions, old->image_start);
-    if (r->cfg.no_stale_scan || !r->cfg.library || !v || v == &r->versions.running) return;
-    stale_scan_block(&r->scan, r->w.block, r->w.heap, v, r->w.events);
+    r->stale.last.done = false;
+    if (r->cfg.library && v && v != &r->versions.running) {
+        stale_scene scene = {r->w.block, r->w.heap, v, &r->versions.running, r->w.events};
+        stale_pass(&r->stale, &scene);
+    }
+    loader_close(old);
+    if (r->cfg.library) versions_fence_retired(&r->versions);
 }
 
 /* ---- the swap ------------------------------------------------------------------------------------- */
@@ -168,13 +173,13 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old)
     }
     *old = r->lib;
     r->lib = *next;
-    loader_close(old);
     reload_swapped(r, true);
     r->w.block->memory.reloads++;
     if (sw.restart) reload_call(r, RELOAD_HOOK_INIT, NULL);
     scene = reload_layout_scene(r);
     swap_layout_adopt(&scene, r->lib.api, &sw);
     if (sw.restart) reload_event_restart(r, "layout");
+    reload_leave(r, old);
     bool migrated = true;
     if (sw.migration && r->lib.api->migrate) {
         r->migration = sw.migration;
@@ -199,12 +204,11 @@ static bool reload_rollback(reload *r)
     versions_reloaded_fallback(vs, &next, r->w.events);
     reload_swap(r, &next, &old);
     reload_retire(r, &old);
-    reload_scan_stale(r, &old);
     event e = event_begin(r->w.events, "rollback");
     event_uint(&e, "from", from);
     event_uint(&e, "version", r->version);
     event_bool(&e, "paused", r->paused);
-    stale_event(&r->scan, &e);
+    stale_event(&r->stale, &e);
     event_end(r->w.events, &e);
     return true;
 }
@@ -239,7 +243,7 @@ static void reload_event_done(reload *r, const watch_change *change, uint64_t st
     event_num(&e, "swap_ms", swap_ms);
     if (change) event_uint(&e, "stale_frames", stale_frames);
     event_str(&e, "cause", change ? "rebuild" : "request");
-    stale_event(&r->scan, &e);
+    stale_event(&r->stale, &e);
     event_end(r->w.events, &e);
 }
 
@@ -259,7 +263,6 @@ bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames)
     bool swapped = reload_swap(r, &next, &old);
     double swap_ms = (double)(clock_now_ns() - t0) / 1e6;
     reload_retire(r, &old);
-    reload_scan_stale(r, &old);
     if (!swapped) { /* after_reload crashed; the guard said so and the core rolled back or paused */
         reload_event_failed(r, r->versions.newest, r->guard.crash_line);
         return false;
@@ -272,6 +275,7 @@ void reload_restart(reload *r)
 {
     reload_call(r, RELOAD_HOOK_SHUTDOWN, NULL);
     block_reset_state(r->w.block);
+    stale_skip_clear(&r->stale);
     reload_call(r, RELOAD_HOOK_INIT, NULL);
     swap_layout_scene scene = reload_layout_scene(r);
     swap_layout_store(&scene, r->lib.api, false);
@@ -338,6 +342,7 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     r->cfg = *cfg;
     r->w = *w;
     functions_start(&r->functions, &r->versions, w->events);
+    if (cfg->library && !stale_start(&r->stale, cfg->stale_pointers, w->dirty, err)) return false;
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;

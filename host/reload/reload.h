@@ -12,12 +12,14 @@
  *        under the guard and its table is validated (load.h) - the old code has not been touched;
  *     2. its layouts are compared with the state's: a refused build stops here (swap_layout.h);
  *     3. before_reload on the old code; the state migrated to the new layouts (or started over);
- *     4. the tables swapped, the old copy unloaded, its range fenced; registered functions looked up
- *        again in the new build (functions.h);
- *     5. the game's migrate hook, then after_reload, on the new code;
- *     6. the old copy deleted and the block scanned for pointers into it (stale.h);
- *     7. a `reload` event (or `reload_failed` with the reason, the old code still running).
- * A crash in step 5 rolls back: the fallback's bytes go through steps 1-6 again as a swap.
+ *     4. the tables swapped; registered functions looked up again in the new build (functions.h);
+ *     5. the block's written pages scanned for pointers into the old build, each repaired by name
+ *        or reported (stale.h), while both builds are mapped; then the old copy unloaded and its
+ *        range fenced;
+ *     6. the game's migrate hook, then after_reload, on the new code;
+ *     7. the old copy deleted; a `reload` event (or `reload_failed` with the reason, the old code
+ *        still running).
+ * A crash in step 6 rolls back: the fallback's bytes go through steps 1-7 again as a swap.
  *
  * Everything the core works on (the block, the heap, the event log, the services table handed to
  * the game, the input of the frame) belongs to the host, which hands it over at reload_start. */
@@ -33,7 +35,7 @@
 typedef struct reload_config {
     const char *library;       /* the game library the user named; NULL: linked in (release build) */
     layout_policy on_layout_change;
-    bool no_stale_scan;
+    stale_mode stale_pointers;
     bool poll;                 /* watch the library by polling */
     uint64_t watchdog;         /* seconds; 0: no watchdog */
 } reload_config;
@@ -41,6 +43,7 @@ typedef struct reload_config {
 typedef struct reload_world {
     block_header *block;
     heap_region *heap;
+    dirty_tracker *dirty;
     event_log *events;
     const host_api *services;
     const game_input *input;
@@ -57,7 +60,7 @@ typedef struct reload {
     versions versions;
     guard guard;
     functions functions;
-    stale_scan scan;             /* of the last reload */
+    stale stale;                 /* the pointers into the old build after each reload */
     bool initialized;            /* init returned on the current state */
     bool paused;                 /* no version to run: updates wait for the next build */
     layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */

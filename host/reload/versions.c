@@ -130,9 +130,9 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
     versions_place(&vs->pending, lib, log);
 }
 
-/* The running version leaves: it may become the fallback; its range is fenced and its symbols kept
- * to name stale pointers. */
-static void versions_retire(versions *vs, bool fence)
+/* The running version leaves: it may become the fallback; its symbols are kept to name stale
+ * pointers. */
+static void versions_retire(versions *vs)
 {
     lib_version *r = &vs->running;
     void *copy = r->ran && !r->crashed ? versions_copy_image(r) : NULL;
@@ -145,13 +145,18 @@ static void versions_retire(versions *vs, bool fence)
     lib_version_free(slot);
     *slot = *r; /* its symbols, lines and bytes name stale pointers into it */
     lines_release_file(slot->lines); /* its copy is deleted next */
-    slot->fenced = fence && slot->end > slot->start && crash_fence(slot->start, slot->end);
     memset(r, 0, sizeof(*r));
 }
 
-void versions_swapped(versions *vs, bool retire_running, bool fence)
+void versions_fence_retired(versions *vs)
 {
-    if (retire_running) versions_retire(vs, fence);
+    lib_version *slot = &vs->retired[(vs->retired_next - 1) % VERSIONS_RETIRED_MAX];
+    if (!slot->fenced && slot->end > slot->start) slot->fenced = crash_fence(slot->start, slot->end);
+}
+
+void versions_swapped(versions *vs, bool retire_running)
+{
+    if (retire_running) versions_retire(vs);
     vs->running = vs->pending;
     memset(&vs->pending, 0, sizeof(vs->pending));
 }

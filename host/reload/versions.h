@@ -4,7 +4,8 @@
  * code address - in a crash, a hang, a stale pointer - is named with the version it belongs to.
  *
  *     versions_loaded(vs, &lib, image, size, log);   a new build passed its checks: pending
- *     versions_swapped(vs, true, true);              pending runs now; the old one is fenced
+ *     versions_swapped(vs, true);                    pending runs now; the old one is retired
+ *     versions_fence_retired(vs);                    once the old one is unloaded: its range fenced
  *     const lib_version *v = versions_at(vs, pc);    whose code is this?
  *
  * Unloaded versions are fenced (their address ranges mapped no-access, os/crash.h), so a stale
@@ -49,9 +50,11 @@ void versions_loaded(versions *vs, const loader_lib *lib, void *image, uint64_t 
 /* The fallback was loaded again for a rollback: pending under its old number (the bytes stay the
  * fallback's). */
 void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event_log *log);
-/* Pending becomes running; with `retire_running` the running one is retired first (fenced when
- * `fence`, and kept as the fallback when it ran and never crashed). */
-void versions_swapped(versions *vs, bool retire_running, bool fence);
+/* Pending becomes running; with `retire_running` the running one is retired first (kept as the
+ * fallback when it ran and never crashed). */
+void versions_swapped(versions *vs, bool retire_running);
+/* The version retired last, unloaded now, gets its range fenced. */
+void versions_fence_retired(versions *vs);
 /* A fallback other than the running version exists. */
 bool versions_has_fallback(const versions *vs);
 
