@@ -469,6 +469,7 @@ cmd_bench() {
     tests/integration/harness.c -ldl
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
+  compile "$BUILD/bench/bench_state" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_state.c tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
@@ -486,6 +487,8 @@ cmd_bench() {
   "$BUILD/bench/bench_scan"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_state"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

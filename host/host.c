@@ -60,6 +60,7 @@ static bool host_open_block(host *h, host_error *err)
         block_release(c->base, c->reserve);
         return false;
     }
+    block_advise_huge((uint64_t)(uintptr_t)h->block->memory.persistent, h->block->regions[BLOCK_REGION_PERSISTENT].size);
     h->dirty = dirty_start(c->base, c->reserve, DIRTY_PAGEMAP_SCAN, err);
     if (!h->dirty) return false;
     heap_status hs = heap_region_init(&h->heap, block_region_start(h->block, BLOCK_REGION_HEAP), c->heap_size,

@@ -136,7 +136,7 @@ static void reload_leave(reload *r, loader_lib *old)
     const lib_version *v = versions_at(&r->versions, old->image_start);
     r->stale.last.done = false;
     if (r->cfg.library && v && v != &r->versions.running) {
-        stale_scene scene = {r->w.block, r->w.heap, v, &r->versions.running, r->w.events};
+        stale_scene scene = {v, &r->versions.running, r->w.events};
         stale_pass(&r->stale, &scene);
     }
     loader_close(old);
@@ -250,6 +250,7 @@ static void reload_event_done(reload *r, const watch_change *change, uint64_t st
 bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames)
 {
     uint64_t t0 = clock_now_ns();
+    stale_prepare(&r->stale);
     loader_lib next;
     host_error err;
     if (!reload_load(r, &next, &err)) {
@@ -342,7 +343,7 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     r->cfg = *cfg;
     r->w = *w;
     functions_start(&r->functions, &r->versions, w->events);
-    if (cfg->library && !stale_start(&r->stale, cfg->stale_pointers, w->dirty, err)) return false;
+    if (cfg->library && !stale_start(&r->stale, cfg->stale_pointers, w->dirty, w->block, w->heap, err)) return false;
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;
@@ -350,6 +351,7 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     reload_swapped(r, false);
     reload_event_load(r);
     if (!cfg->library) return true;
+    stale_follow(&r->stale, &r->versions.running);
     r->watch = watch_start(cfg->library, cfg->poll, err);
     return r->watch != NULL;
 }
@@ -371,6 +373,7 @@ void reload_stop(reload *r)
         reload_retire(r, &r->lib);
     }
     guard_stop(&r->guard);
+    stale_stop(&r->stale);
     versions_free(&r->versions);
     functions_stop(&r->functions);
     if (r->copy_dir[0]) fs_private_dir_remove(r->copy_dir);

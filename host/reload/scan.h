@@ -28,5 +28,6 @@ scan_result scan_words(const void *start, uint64_t size, uint64_t lo, uint64_t h
 
 /* Writes a word the scan found (a repair): like the scan, it may lie in padding an arena poisons. */
 void scan_store(uintptr_t addr, uint64_t value);
+uint64_t scan_load(uintptr_t addr);
 
 #endif

@@ -1,18 +1,135 @@
 /* stale.c - the stale-pointer pass after a swap: the written pages of the block scanned, each word
- * into the old build repaired or reported (stale.h). */
+ * into the old build repaired or reported; and the watch that does most of the scanning between
+ * reloads (stale.h). */
 #include "stale.h"
 #include "../os/clock.h"
 #include "scan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-bool stale_start(stale *s, stale_mode mode, dirty_tracker *dirty, host_error *err)
+#define STALE_WATCH_PERIOD_MS 16 /* about a frame: what is left for a pass is about a frame's writes */
+#define STALE_BATCH 1024 /* repairs written together, their pages unprotected in runs first */
+
+/* ---- the block's used parts ------------------------------------------------------------------ */
+
+/* An arena with its header, up to its position (read while the game runs, for the watch). */
+static dirty_range stale_arena_used(const block_header *b, block_region_id id)
+{
+    const arena *a = block_region_start(b, id);
+    uint64_t pos = *(volatile const uint64_t *)&a->pos;
+    return (dirty_range){(uintptr_t)a, (uint64_t)(a->base + pos - (const uint8_t *)a)};
+}
+
+/* The used parts whose written pages are tracked: the header, the host and persistent arenas and
+ * the heap region (mimalloc touches what it uses; the tracker reports no page never touched). The
+ * frame and scratch arenas are not: they are rewritten every frame, so every used page of theirs
+ * would be written at every pass anyway, and tracking would only cost the game a fault per page. */
+static uint32_t stale_tracked(const stale *s, dirty_range *out, bool with_heap)
+{
+    uint32_t n = 0;
+    out[n++] = (dirty_range){(uintptr_t)s->block, sizeof(*s->block)};
+    out[n++] = stale_arena_used(s->block, BLOCK_REGION_HOST);
+    out[n++] = stale_arena_used(s->block, BLOCK_REGION_PERSISTENT);
+    if (with_heap) out[n++] = (dirty_range){(uintptr_t)s->heap->start, s->heap->size};
+    return n;
+}
+
+#define STALE_USED_MAX 4
+
+static const block_region_id stale_untracked[] = {BLOCK_REGION_FRAME0, BLOCK_REGION_FRAME1, BLOCK_REGION_SCRATCH0,
+                                                  BLOCK_REGION_SCRATCH1};
+
+/* ---- the watch: words inside the running build, found between reloads ------------------------ */
+
+static int stale_compare_addr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorted, each address once, and only those that still hold a word inside the running build. */
+static void stale_hits_compact(stale *s)
+{
+    stale_hits *h = &s->hits;
+    qsort(h->at, h->count, sizeof(uintptr_t), stale_compare_addr);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < h->count; i++) {
+        if (n && h->at[n - 1] == h->at[i]) continue;
+        if (scan_load(h->at[i]) - s->target_lo < s->target_hi - s->target_lo) h->at[n++] = h->at[i];
+    }
+    h->count = h->kept = n;
+}
+
+typedef struct stale_watch_run {
+    stale *s;
+    uintptr_t start;
+} stale_watch_run;
+
+static bool stale_watch_hit(void *ctx, uint64_t offset, uint64_t value)
+{
+    (void)value;
+    stale_watch_run *r = ctx;
+    stale_hits *h = &r->s->hits;
+    if (h->count == h->cap) {
+        uint64_t cap = h->cap ? h->cap * 2 : 1024;
+        uintptr_t *at = realloc(h->at, cap * sizeof(uintptr_t));
+        if (!at) {
+            h->lost = true;
+            return false;
+        }
+        h->at = at;
+        h->cap = cap;
+    }
+    h->at[h->count++] = r->start + offset;
+    return true;
+}
+
+static void stale_watch_scan(void *ctx, uintptr_t start, uint64_t size)
+{
+    stale *s = ctx;
+    stale_watch_run r = {s, start};
+    scan_words((const void *)start, size, s->target_lo, s->target_hi, stale_watch_hit, &r);
+    if (s->hits.count > 2 * s->hits.kept + 4096) stale_hits_compact(s);
+}
+
+static uint32_t stale_watch_ranges(void *ctx, dirty_range *out, uint32_t max)
+{
+    return max >= STALE_USED_MAX ? stale_tracked(ctx, out, true) : 0;
+}
+
+void stale_follow(stale *s, const lib_version *running)
+{
+    s->target_lo = running->start;
+    s->target_hi = running->end;
+    if (s->mode == STALE_OFF || s->watching) return;
+    dirty_watcher w = {stale_watch_ranges, stale_watch_scan, s, STALE_WATCH_PERIOD_MS};
+    s->watching = dirty_watch_start(s->dirty, s->consumer, &w);
+}
+
+void stale_prepare(stale *s)
+{
+    if (s->watching) dirty_watch_kick(s->dirty);
+}
+
+bool stale_start(stale *s, stale_mode mode, dirty_tracker *dirty, block_header *block, const heap_region *heap,
+                 host_error *err)
 {
     memset(s, 0, sizeof(*s));
     s->mode = mode;
     s->dirty = dirty;
+    s->block = block;
+    s->heap = heap;
     return mode == STALE_OFF || dirty_consumer_add(dirty, &s->consumer, err);
+}
+
+void stale_stop(stale *s)
+{
+    if (s->watching) dirty_watch_stop(s->dirty);
+    s->watching = false;
+    free(s->hits.at);
+    memset(&s->hits, 0, sizeof(s->hits));
 }
 
 /* ---- skipped ranges ------------------------------------------------------------------------- */
@@ -49,6 +166,11 @@ typedef struct stale_finding {
     char why[sizeof(((repair_answer *)0)->why)];
 } stale_finding;
 
+typedef struct stale_write {
+    uintptr_t addr;
+    uint64_t value;
+} stale_write;
+
 typedef struct stale_walk {
     stale *s;
     const stale_scene *scene;
@@ -58,6 +180,10 @@ typedef struct stale_walk {
     uint32_t reported;
     uint32_t pending_count;
     stale_finding pending[STALE_PENDING_MAX];
+    uint32_t batch_count;
+    stale_write batch[STALE_BATCH];
+    stale_range *runs;       /* the runs this pass scanned, for the watch's remembered words */
+    uint64_t run_count, run_cap;
 } stale_walk;
 
 /* The region that holds addr, and addr's offset in it. */
@@ -81,7 +207,7 @@ static void stale_report(stale_walk *w, uintptr_t addr, uint64_t value, const ch
     if (w->reported++ >= STALE_REPORT_MAX) return;
     const stale_scene *sc = w->scene;
     uint64_t offset;
-    const block_region *r = stale_region_of(sc->block, addr, &offset);
+    const block_region *r = stale_region_of(w->s->block, addr, &offset);
     char symbol_text[160], msg[1024];
     lib_version_name(sc->old_version, (uintptr_t)value, symbol_text, sizeof(symbol_text));
     snprintf(msg, sizeof(msg), "stale pointer after the reload: %.16s+0x%llx holds 0x%llx, inside game library version "
@@ -100,14 +226,9 @@ static void stale_report(stale_walk *w, uintptr_t addr, uint64_t value, const ch
     event_end(sc->log, &e);
 }
 
-static bool stale_in_heap(const stale_walk *w, uintptr_t addr)
-{
-    return heap_contains(w->scene->heap, (const void *)addr);
-}
-
 static void stale_not_repaired(stale_walk *w, uintptr_t addr, uint64_t value, const char *why)
 {
-    if (!w->defer_heap || !stale_in_heap(w, addr)) {
+    if (!w->defer_heap || !heap_contains(w->s->heap, (const void *)addr)) {
         stale_report(w, addr, value, why);
         return;
     }
@@ -121,22 +242,42 @@ static void stale_not_repaired(stale_walk *w, uintptr_t addr, uint64_t value, co
     snprintf(f->why, sizeof(f->why), "%s", why);
 }
 
-static bool stale_on_word(void *ctx, uint64_t offset, uint64_t value)
+/* Writes the batched repairs, unprotecting their pages run by run first (dirty_before_write). */
+static void stale_flush(stale_walk *w)
 {
-    stale_walk *w = ctx;
+    uintptr_t page = dirty_page_size(w->s->dirty);
+    for (uint32_t i = 0, j; i < w->batch_count; i = j) {
+        uintptr_t start = w->batch[i].addr & ~(page - 1), end = start + page;
+        for (j = i + 1; j < w->batch_count && w->batch[j].addr >= start && w->batch[j].addr < end + page; j++)
+            end = (w->batch[j].addr & ~(page - 1)) + page;
+        dirty_before_write(w->s->dirty, start, end - start);
+        for (uint32_t k = i; k < j; k++) scan_store(w->batch[k].addr, w->batch[k].value);
+    }
+    w->batch_count = 0;
+}
+
+/* One word inside the old build: repaired (batched) or reported. */
+static void stale_word(stale_walk *w, uintptr_t addr, uint64_t value)
+{
     stale *s = w->s;
-    uintptr_t addr = w->run_start + offset;
     repair_answer a;
     if (s->mode == STALE_WARN) {
         stale_not_repaired(w, addr, value, "--stale-pointers warn");
     } else if (stale_skipped(s, addr)) {
         stale_not_repaired(w, addr, value, "the game turned the repair off for this range (host->stale_skip)");
     } else if (repair_resolve(&w->repair, (uintptr_t)value, REPAIR_CONSERVATIVE, &a)) {
-        scan_store(addr, a.value);
+        if (w->batch_count == STALE_BATCH) stale_flush(w);
+        w->batch[w->batch_count++] = (stale_write){addr, a.value};
         s->last.repaired[a.kind]++;
     } else {
         stale_not_repaired(w, addr, value, a.why);
     }
+}
+
+static bool stale_on_word(void *ctx, uint64_t offset, uint64_t value)
+{
+    stale_walk *w = ctx;
+    stale_word(w, w->run_start + offset, value);
     return true;
 }
 
@@ -146,8 +287,22 @@ static void stale_scan_run(void *ctx, uintptr_t start, uint64_t size)
     w->run_start = start;
     const lib_version *old = w->scene->old_version;
     scan_result r = scan_words((const void *)start, size, old->start, old->end, stale_on_word, w);
+    stale_flush(w);
     w->s->last.bytes += r.scanned;
     w->s->last.found += r.hits;
+}
+
+/* A run of the pass, kept (when the watch remembered words) so those inside it are not looked at twice. */
+static void stale_scan_kept_run(void *ctx, uintptr_t start, uint64_t size)
+{
+    stale_walk *w = ctx;
+    if (w->run_count == w->run_cap) {
+        uint64_t cap = w->run_cap ? w->run_cap * 2 : 256;
+        stale_range *runs = realloc(w->runs, cap * sizeof(stale_range));
+        if (runs) w->runs = runs, w->run_cap = cap;
+    }
+    if (w->run_count < w->run_cap) w->runs[w->run_count++] = (stale_range){start, size};
+    stale_scan_run(ctx, start, size);
 }
 
 static bool stale_visit_live(const mi_heap_t *heap, const mi_heap_area_t *area, void *block, size_t size, void *ctx)
@@ -177,7 +332,7 @@ static bool stale_visit_owner(const mi_heap_t *heap, const mi_heap_area_t *area,
 static void stale_settle_heap(stale_walk *w)
 {
     if (!w->pending_count) return;
-    if (w->scene->heap->main) mi_heap_visit_blocks(w->scene->heap->main, true, stale_visit_owner, w);
+    if (w->s->heap->main) mi_heap_visit_blocks(w->s->heap->main, true, stale_visit_owner, w);
     for (uint32_t i = 0; i < w->pending_count; i++) {
         if (!w->pending[i].addr) continue;
         w->s->last.unowned++;
@@ -185,33 +340,60 @@ static void stale_settle_heap(stale_walk *w)
     }
 }
 
-/* The used parts of the block: the header, each arena with its header up to its position, and the
- * heap region (sparse: mimalloc touches what it uses). */
-static uint32_t stale_used(const stale_walk *w, dirty_range out[BLOCK_ARENA_COUNT + 2], bool with_heap)
+static int stale_compare_run(const void *a, const void *b)
 {
-    const block_header *b = w->scene->block;
-    uint32_t n = 0;
-    out[n++] = (dirty_range){(uintptr_t)b, sizeof(*b), false};
-    for (int i = 0; i < BLOCK_ARENA_COUNT; i++) {
-        const arena *a = block_arena(b, i);
-        out[n++] = (dirty_range){(uintptr_t)a, (uint64_t)(a->base + a->pos - (const uint8_t *)a), false};
+    const stale_range *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+static bool stale_in_runs(const stale_walk *w, uintptr_t addr)
+{
+    uint64_t lo = 0, hi = w->run_count;
+    while (lo < hi) { /* the first run that ends after addr */
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (w->runs[mid].start + w->runs[mid].size <= addr) lo = mid + 1;
+        else hi = mid;
     }
-    if (with_heap) out[n++] = (dirty_range){(uintptr_t)w->scene->heap->start, w->scene->heap->size, true};
-    return n;
+    return lo < w->run_count && addr >= w->runs[lo].start;
+}
+
+/* The words the watch found between reloads, outside the pages this pass scanned anyway. */
+static void stale_remembered(stale_walk *w)
+{
+    stale *s = w->s;
+    stale_hits_compact(s); /* still for the old build: only words inside it stay */
+    qsort(w->runs, w->run_count, sizeof(stale_range), stale_compare_run);
+    for (uint64_t i = 0; i < s->hits.count; i++) {
+        uintptr_t addr = s->hits.at[i];
+        if (stale_in_runs(w, addr)) continue;
+        s->last.found++;
+        stale_word(w, addr, scan_load(addr));
+    }
+    stale_flush(w);
+    s->hits.count = s->hits.kept = 0;
 }
 
 static void stale_scan_written(stale_walk *w)
 {
     stale *s = w->s;
     bool precise = dirty_method_of(s->dirty) != DIRTY_EVERYTHING;
-    dirty_range used[BLOCK_ARENA_COUNT + 2];
-    uint32_t n = stale_used(w, used, precise);
+    dirty_range used[STALE_USED_MAX];
+    uint32_t n = stale_tracked(s, used, precise);
     dirty_collect(s->dirty, used, n);
+    if (s->hits.lost) /* the watch lost words: every used byte is looked at */
+        for (uint32_t i = 0; i < n; i++) dirty_mark(s->dirty, used[i].start, used[i].start + used[i].size);
     /* written heap pages hold freed blocks too: a word not repaired there waits for the owner check;
      * without written pages the live blocks are visited, each the main heap's */
     w->defer_heap = precise;
-    for (uint32_t i = 0; i < n; i++) dirty_take(s->dirty, s->consumer, used[i].start, used[i].size, stale_scan_run, w);
-    if (!precise && w->scene->heap->main) mi_heap_visit_blocks(w->scene->heap->main, true, stale_visit_live, w);
+    for (uint32_t i = 0; i < n; i++)
+        dirty_take(s->dirty, s->consumer, used[i].start, used[i].size, s->watching ? stale_scan_kept_run : stale_scan_run, w);
+    for (size_t i = 0; i < ARRAY_COUNT(stale_untracked); i++) {
+        dirty_range r = stale_arena_used(s->block, stale_untracked[i]);
+        (s->watching ? stale_scan_kept_run : stale_scan_run)(w, r.start, r.size);
+    }
+    if (!precise && s->heap->main) mi_heap_visit_blocks(s->heap->main, true, stale_visit_live, w);
+    if (s->watching) stale_remembered(w);
+    s->hits.lost = false;
 }
 
 void stale_pass(stale *s, const stale_scene *scene)
@@ -219,16 +401,25 @@ void stale_pass(stale *s, const stale_scene *scene)
     memset(&s->last, 0, sizeof(s->last));
     if (s->mode == STALE_OFF) return;
     uint64_t t0 = clock_now_ns();
-    stale_walk w;
-    memset(&w, 0, sizeof(w));
-    w.s = s;
-    w.scene = scene;
-    repair_begin(&w.repair, scene->old_version, scene->new_version, scene->block->host);
-    stale_scan_written(&w);
-    stale_settle_heap(&w);
-    repair_end(&w.repair);
-    s->last.ms = (double)(clock_now_ns() - t0) / 1e6;
-    s->last.done = true;
+    if (s->watching) dirty_watch_pause(s->dirty);
+    uint64_t t1 = clock_now_ns();
+    stale_walk *w = calloc(1, sizeof(*w)); /* the pending findings and the batch make it big */
+    bool ran = w != NULL;
+    if (w) {
+        w->s = s;
+        w->scene = scene;
+        repair_begin(&w->repair, scene->old_version, scene->new_version, s->block->host);
+        stale_scan_written(w);
+        stale_settle_heap(w);
+        repair_end(&w->repair);
+        free(w->runs);
+        free(w);
+    }
+    stale_follow(s, scene->new_version);
+    if (s->watching) dirty_watch_resume(s->dirty);
+    s->last.wait_ms = (double)(t1 - t0) / 1e6;
+    s->last.ms = (double)(clock_now_ns() - t1) / 1e6;
+    s->last.done = ran;
     if (s->last.left)
         fprintf(stderr, "host: warning: %llu stale pointer%s into game library version %llu left in the block, not "
                         "repaired (the warning events name each, up to %d)\n", (unsigned long long)s->last.left,
@@ -240,6 +431,7 @@ void stale_event(const stale *s, event *e)
     const stale_figures *f = &s->last;
     if (!f->done) return;
     event_num(e, "scan_ms", f->ms);
+    if (f->wait_ms > 0.001) event_num(e, "scan_wait_ms", f->wait_ms);
     event_uint(e, "scan_bytes", f->bytes);
     event_uint(e, "stale_pointers", f->found);
     event_uint(e, "stale_left", f->left);

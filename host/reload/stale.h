@@ -15,6 +15,13 @@
  * were written (dirty_method "everything") the used bytes are scanned, and the heap through the
  * main thread's live blocks, as before the tracker existed.
  *
+ * Between reloads, where the tracker can watch (os/dirty.h: Linux's PAGEMAP_SCAN), its thread
+ * scans the pages written since its last round for words inside the running build and remembers
+ * where they are; a reload kicks a last round while it loads the new build (stale_prepare), and
+ * the pass then scans only what was written after that round and looks again at the remembered
+ * words. So the pass costs about what the game wrote in its last frame, however much it writes
+ * between reloads.
+ *
  * Only aligned 8-byte words are read. The conservative rules (repair.h) decide what a word may
  * become; a game turns them off for a range it knows holds no pointers (hashes, random numbers)
  * with host->stale_skip. One `warning` per word not repaired (its region, offset, value, old
@@ -38,7 +45,8 @@ typedef enum stale_mode { STALE_REPAIR, STALE_WARN, STALE_OFF, STALE_MODE_COUNT 
 
 typedef struct stale_figures {
     bool done;
-    double ms;
+    double ms;         /* the pass */
+    double wait_ms;    /* before it, for the watch's round in progress */
     uint64_t bytes;    /* scanned */
     uint64_t found;    /* words into the old build, freed heap memory left out */
     uint64_t repaired[REPAIR_KIND_COUNT];
@@ -51,20 +59,37 @@ typedef struct stale_range {
     uint64_t size;
 } stale_range;
 
+/* Where the watch found words inside the running build (host memory, grown as needed). */
+typedef struct stale_hits {
+    uintptr_t *at;
+    uint64_t count, cap;
+    uint64_t kept;  /* the count after the last compaction */
+    bool lost;      /* out of memory: the next pass scans every used byte */
+} stale_hits;
+
 typedef struct stale {
     stale_mode mode;
     dirty_tracker *dirty;
     dirty_consumer consumer; /* the pages written since the previous pass */
+    block_header *block;
+    const heap_region *heap;
     stale_range skips[STALE_SKIP_MAX];
     uint32_t skip_count;
+    bool watching;           /* the tracker's thread scans between reloads */
+    uintptr_t target_lo, target_hi; /* the running build, which the watch looks for */
+    stale_hits hits;
     stale_figures last;      /* of the last pass */
 } stale;
 
-bool stale_start(stale *s, stale_mode mode, dirty_tracker *dirty, host_error *err);
+bool stale_start(stale *s, stale_mode mode, dirty_tracker *dirty, block_header *block, const heap_region *heap,
+                 host_error *err);
+/* The build now running: what the watch looks for from now on (starts the watch the first time). */
+void stale_follow(stale *s, const lib_version *running);
+/* A reload begins: the watch's last round runs while the new build loads. */
+void stale_prepare(stale *s);
+void stale_stop(stale *s);
 
 typedef struct stale_scene {
-    block_header *block;
-    const heap_region *heap;
     const lib_version *old_version; /* swapped out, still mapped */
     const lib_version *new_version;
     const event_log *log;

@@ -2,7 +2,7 @@
  * (block_reserve): with each method this OS and kernel offer (a method they lack is skipped, and
  * says why), a collection reports exactly the pages written since the last one, in runs; two
  * consumers with different epochs each get every page written since they last took; an untouched
- * page of a sparse range is never reported; a page decommitted and written again is; runs cross
+ * page is never reported; a page decommitted and written again is; runs cross
  * word boundaries of the sets; a take clipped to part of a page; DIRTY_EVERYTHING reports whole
  * ranges; on Linux, a mapping laid over part of the block makes the next collection report its
  * range whole, and the one after is exact again. */
@@ -14,8 +14,8 @@
 
 #define BASE 0x300000000000ull
 #define SIZE MB(64)
-#define PAGES 200          /* the dense range: pages [0, PAGES) */
-#define SPARSE_AT MB(8)    /* the sparse range: 64 pages from here, mostly never touched */
+#define PAGES 200          /* the first range: pages [0, PAGES), all touched */
+#define SPARSE_AT MB(8)    /* a second range: 64 pages from here, mostly never touched */
 #define SPARSE_PAGES 64
 
 typedef struct fixture {
@@ -62,7 +62,7 @@ static void fixture_open_exactly(fixture *f, dirty_method method)
 
 static void collect(fixture *f)
 {
-    dirty_range ranges[] = {{BASE, PAGES * f->page, false}, {BASE + SPARSE_AT, SPARSE_PAGES * f->page, true}};
+    dirty_range ranges[] = {{BASE, PAGES * f->page}, {BASE + SPARSE_AT, SPARSE_PAGES * f->page}};
     dirty_collect(f->t, ranges, 2);
 }
 
