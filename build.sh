@@ -32,7 +32,7 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c
               host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
+              host/reload/declared.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/repair.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
@@ -344,7 +344,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash layout repair stats terminal workflow)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
@@ -431,7 +431,7 @@ cmd_test() {
   say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
   local t
   # the longest first, so that the last to finish is a short one
-  for t in crash reload layout; do
+  for t in crash reload repair layout; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"

@@ -110,6 +110,11 @@ static uint32_t services_stats_tag(const char *name) { return stats_tag(services
 
 static void services_stats_request(void) { stats_request(services_host->stats); }
 
+static bool services_stale_skip(const void *start, uint64_t size)
+{
+    return stale_skip(&services_host->reload.stale, start, size);
+}
+
 const host_api *host_services(host *h)
 {
     static const host_api api = {
@@ -135,6 +140,7 @@ const host_api *host_services(host *h)
         .fn_get = services_fn_get,
         .stats_tag = services_stats_tag,
         .stats_request = services_stats_request,
+        .stale_skip = services_stale_skip,
     };
     services_host = h;
     return &api;

@@ -23,8 +23,9 @@
  * Rules that keep hot reload safe (see DESIGN.md):
  *  - all state lives in the arenas (mem->persistent for what lasts, mem->frame for this frame);
  *    a writable global of the library is reset on every reload;
- *  - never store a function pointer or a string literal of the library in the block; copy strings
- *    (arena_push_str) and look functions up again after a reload;
+ *  - a function pointer, a string literal or a C++ object's vtable kept in the block is repaired
+ *    by name at every reload (declare such fields X_FN / X_STR in game_layout.h to have them
+ *    repaired whatever they hold); a function registry handle or a copied string needs no repair;
  *  - before_reload stops anything that runs library code (threads, callbacks); after_reload starts
  *    it again with the new code. */
 #ifndef GAME_API_H
@@ -39,7 +40,7 @@ extern "C" {
 
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
-#define GAME_API_VERSION 4
+#define GAME_API_VERSION 5
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
@@ -162,6 +163,14 @@ typedef struct host_api {
     /* The live stats summary: printed when headless, toggled as an overlay in a terminal; also a
      * --stats snapshot and a "stats" event. Answered at the start of the next frame. */
     void (*stats_request)(void);
+
+    /* Stale pointers (README): after every reload the host repairs the pointers into the old build
+     * that the block keeps (functions, vtables, string literals), by the conservative rules where a
+     * word only looks like one. A range that holds no pointers but may hold such look-alikes
+     * (hashes, random numbers, packed data) can be left alone: its words are never rewritten, only
+     * reported; fields declared X_FN / X_STR in it are still repaired. size 0 forgets the range that
+     * starts at `start`. false when the host has no room for another range (64). */
+    bool (*stale_skip)(const void *start, uint64_t size);
 } host_api;
 
 /* Registers a function under its own name, the name the host looks for after a reload. */

@@ -180,15 +180,17 @@ static const uint8_t *repair_find_bytes(const uint8_t *hay, uint64_t size, const
     return NULL;
 }
 
-/* The bytes (with their NUL) in the new build's read-only data. */
+/* The bytes (with their NUL) in the new build's anonymous read-only data: never inside a named
+ * object, which a later reload would then repair as that object, not as text. */
 static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, uint64_t n)
 {
     const lib_version *v = p->new_version;
     for (uint32_t i = 0; i < v->symbols.section_count; i++) {
         const symbol_section *sec = &v->symbols.sections[i];
         if (!repair_is_rodata(sec->name)) continue;
-        const uint8_t *hit = repair_find_bytes((const uint8_t *)repair_runtime(v, sec->vaddr), sec->size, s, n);
-        if (hit) return hit;
+        const uint8_t *at = (const uint8_t *)repair_runtime(v, sec->vaddr), *end = at + sec->size;
+        for (const uint8_t *hit; (hit = repair_find_bytes(at, (uint64_t)(end - at), s, n)); at = hit + 1)
+            if (!symbols_find(&v->symbols, lib_version_vaddr(v, (uintptr_t)hit))) return hit;
     }
     return NULL;
 }
@@ -229,10 +231,23 @@ static bool repair_string(const repair_pass *p, uintptr_t value, const symbol_se
 
 /* ---- resolving ------------------------------------------------------------------------------- */
 
+/* A declared string inside a named read-only object (a const char array): the same offset in the
+ * new object of that name. */
+static bool repair_string_in_object(const repair_pass *p, const symbol *old, uint64_t off, repair_answer *a)
+{
+    const symbol *now;
+    if (old->kind != SYMBOL_CONST)
+        return repair_fail(a, "a declared string points at %s+0x%llx, not at read-only data", old->name, (unsigned long long)off);
+    if (!repair_counterpart(p, old, "object", &now, a)) return false;
+    if (off >= now->size)
+        return repair_fail(a, "a declared string points at %s+0x%llx, past its end in the new build (%llu bytes)",
+                           old->name, (unsigned long long)off, (unsigned long long)now->size);
+    return repair_to(a, repair_runtime(p->new_version, now->vaddr) + off, REPAIR_KIND_OBJECT);
+}
+
 static bool repair_by_symbol(const repair_pass *p, const symbol *old, uint64_t off, repair_rule rule, repair_answer *a)
 {
-    if (rule == REPAIR_STRING)
-        return repair_fail(a, "a declared string points at %s+0x%llx, not at a literal", old->name, (unsigned long long)off);
+    if (rule == REPAIR_STRING) return repair_string_in_object(p, old, off, a);
     if (old->kind == SYMBOL_CODE) return repair_function(p, old, off, a);
     if (rule == REPAIR_FUNCTION)
         return repair_fail(a, "a declared function pointer points at %s+0x%llx, not at a function", old->name,

@@ -3,6 +3,7 @@
  * reloads (stale.h). */
 #include "stale.h"
 #include "../os/clock.h"
+#include "declared.h"
 #include "scan.h"
 
 #include <stdio.h>
@@ -184,6 +185,8 @@ typedef struct stale_walk {
     stale_write batch[STALE_BATCH];
     stale_range *runs;       /* the runs this pass scanned, for the watch's remembered words */
     uint64_t run_count, run_cap;
+    uintptr_t *declared_left; /* declared fields reported not repaired, sorted */
+    uint64_t declared_count, declared_cap;
 } stale_walk;
 
 /* The region that holds addr, and addr's offset in it. */
@@ -256,12 +259,16 @@ static void stale_flush(stale_walk *w)
     w->batch_count = 0;
 }
 
+static bool stale_declared_reported(const stale_walk *w, uintptr_t addr);
+
 /* One word inside the old build: repaired (batched) or reported. */
 static void stale_word(stale_walk *w, uintptr_t addr, uint64_t value)
 {
     stale *s = w->s;
     repair_answer a;
-    if (s->mode == STALE_WARN) {
+    if (stale_declared_reported(w, addr)) {
+        s->last.found--; /* counted by the declared walk */
+    } else if (s->mode == STALE_WARN) {
         stale_not_repaired(w, addr, value, "--stale-pointers warn");
     } else if (stale_skipped(s, addr)) {
         stale_not_repaired(w, addr, value, "the game turned the repair off for this range (host->stale_skip)");
@@ -373,6 +380,71 @@ static void stale_remembered(stale_walk *w)
     s->hits.count = s->hits.kept = 0;
 }
 
+/* ---- declared fields: X_FN, X_STR ------------------------------------------------------------- */
+
+static bool stale_in_arena(const arena *a, const uint8_t *p, uint64_t size)
+{
+    return p >= a->base && size <= a->pos && (uint64_t)(p - a->base) <= a->pos - size;
+}
+
+static bool stale_holds(void *ctx, const void *p, uint64_t size)
+{
+    const stale_walk *w = ctx;
+    const block_header *b = w->s->block;
+    for (int i = 0; i < BLOCK_ARENA_COUNT; i++)
+        if (stale_in_arena(block_arena(b, i), p, size)) return true;
+    const heap_region *h = w->s->heap;
+    return (const uint8_t *)p >= h->start && size <= h->size && (uint64_t)((const uint8_t *)p - h->start) <= h->size - size;
+}
+
+/* A declared field the walk reported: the conservative scan passes over it. */
+static void stale_remember_declared(stale_walk *w, uintptr_t addr)
+{
+    if (w->declared_count == w->declared_cap) {
+        uint64_t cap = w->declared_cap ? w->declared_cap * 2 : 64;
+        uintptr_t *at = realloc(w->declared_left, cap * sizeof(uintptr_t));
+        if (!at) return;
+        w->declared_left = at;
+        w->declared_cap = cap;
+    }
+    w->declared_left[w->declared_count++] = addr;
+}
+
+static bool stale_declared_reported(const stale_walk *w, uintptr_t addr)
+{
+    return w->declared_count && bsearch(&addr, w->declared_left, w->declared_count, sizeof(uintptr_t), stale_compare_addr);
+}
+
+static void stale_declared_field(void *ctx, void *field, game_field_kind kind)
+{
+    stale_walk *w = ctx;
+    uintptr_t addr = (uintptr_t)field;
+    uint64_t value = scan_load(addr);
+    const lib_version *old = w->scene->old_version;
+    if (value - old->start >= old->end - old->start) return;
+    repair_answer a;
+    w->s->last.found++;
+    if (!repair_resolve(&w->repair, value, kind == GAME_FIELD_FN ? REPAIR_FUNCTION : REPAIR_STRING, &a)) {
+        stale_not_repaired(w, addr, value, a.why);
+        stale_remember_declared(w, addr);
+        return;
+    }
+    if (w->batch_count == STALE_BATCH) stale_flush(w);
+    w->batch[w->batch_count++] = (stale_write){addr, a.value};
+    w->s->last.repaired[a.kind]++;
+}
+
+/* Precisely, before the conservative scan: a declared field it would leave alone is repaired too. */
+static void stale_declared(stale_walk *w)
+{
+    const block_header *b = w->s->block;
+    if (w->s->mode != STALE_REPAIR || !b->layouts) return;
+    declared_visitor v = {stale_holds, stale_declared_field, w};
+    declared_walk(&b->layouts->set, b->memory.root, &v);
+    stale_flush(w);
+    qsort(w->declared_left, w->declared_count, sizeof(uintptr_t), stale_compare_addr);
+}
+
 static void stale_scan_written(stale_walk *w)
 {
     stale *s = w->s;
@@ -385,6 +457,7 @@ static void stale_scan_written(stale_walk *w)
     /* written heap pages hold freed blocks too: a word not repaired there waits for the owner check;
      * without written pages the live blocks are visited, each the main heap's */
     w->defer_heap = precise;
+    stale_declared(w);
     for (uint32_t i = 0; i < n; i++)
         dirty_take(s->dirty, s->consumer, used[i].start, used[i].size, s->watching ? stale_scan_kept_run : stale_scan_run, w);
     for (size_t i = 0; i < ARRAY_COUNT(stale_untracked); i++) {
@@ -413,6 +486,7 @@ void stale_pass(stale *s, const stale_scene *scene)
         stale_settle_heap(w);
         repair_end(&w->repair);
         free(w->runs);
+        free(w->declared_left);
         free(w);
     }
     stale_follow(s, scene->new_version);
