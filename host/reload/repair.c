@@ -1,6 +1,7 @@
 /* repair.c - old pointers resolved in the new build by name and by text (repair.h). Both builds are
  * mapped while a pass runs, so their vtables and literals are read where the loader put them. */
 #include "repair.h"
+#include "../../arena/base.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,15 @@
 #define REPAIR_POINTS_MAX 64          /* address points of one vtable (bases with a vptr) */
 #define REPAIR_VTABLE_PREFIX "_ZTV"
 #define REPAIR_TYPEINFO_PREFIX "_ZTI"
+
+/* A game built with ASan puts poisoned redzones between its globals (string literals too): the host
+ * reads the builds' read-only data across them on purpose, with plain loops (ASan's memchr and
+ * memcmp would check the ranges). */
+#if defined(BASE_ASAN)
+#define REPAIR_UNPOISONED __attribute__((no_sanitize_address))
+#else
+#define REPAIR_UNPOISONED
+#endif
 
 const char *const repair_kind_names[REPAIR_KIND_COUNT] = {"functions", "vtables", "typeinfo",
                                                           "objects",   "strings", "strings_copied"};
@@ -113,7 +123,7 @@ static uintptr_t repair_typeinfo_of(const lib_version *v, const char *vtable_nam
 
 /* The offsets of a vtable's address points, in order: each follows a slot that holds the class's
  * typeinfo pointer (the primary one first, then one per secondary base with a vptr). */
-static uint32_t repair_address_points(const lib_version *v, const symbol *vt, uint64_t points[REPAIR_POINTS_MAX])
+static REPAIR_UNPOISONED uint32_t repair_address_points(const lib_version *v, const symbol *vt, uint64_t points[REPAIR_POINTS_MAX])
 {
     uintptr_t ti = repair_typeinfo_of(v, vt->name);
     const uint64_t *slots = (const uint64_t *)repair_runtime(v, vt->vaddr);
@@ -155,7 +165,7 @@ static uint64_t repair_utf8_length(uint8_t c)
 }
 
 /* Text: UTF-8 with no control characters but tab, newline and carriage return. */
-static bool repair_is_text(const uint8_t *s, uint64_t n)
+static REPAIR_UNPOISONED bool repair_is_text(const uint8_t *s, uint64_t n)
 {
     for (uint64_t i = 0; i < n;) {
         uint64_t len = repair_utf8_length(s[i]);
@@ -169,13 +179,15 @@ static bool repair_is_text(const uint8_t *s, uint64_t n)
 }
 
 /* `needle` (n bytes) inside [hay, hay + size); NULL when absent. */
-static const uint8_t *repair_find_bytes(const uint8_t *hay, uint64_t size, const uint8_t *needle, uint64_t n)
+static REPAIR_UNPOISONED const uint8_t *repair_find_bytes(const uint8_t *hay, uint64_t size, const uint8_t *needle,
+                                                          uint64_t n)
 {
     if (n == 0 || n > size) return NULL;
     for (const uint8_t *at = hay, *end = hay + size - n + 1; at < end; at++) {
-        at = memchr(at, needle[0], (size_t)(end - at));
-        if (!at) return NULL;
-        if (memcmp(at, needle, (size_t)n) == 0) return at;
+        if (*at != needle[0]) continue;
+        uint64_t k = 1;
+        while (k < n && at[k] == needle[k]) k++;
+        if (k == n) return at;
     }
     return NULL;
 }
@@ -196,7 +208,7 @@ static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, u
 }
 
 /* The literal around `value` in the old build: [*start, *end) is its text, *end its NUL. */
-static bool repair_literal(const repair_pass *p, uintptr_t value, const symbol_section *sec, const uint8_t **start,
+static REPAIR_UNPOISONED bool repair_literal(const repair_pass *p, uintptr_t value, const symbol_section *sec, const uint8_t **start,
                            const uint8_t **end, repair_answer *a)
 {
     const uint8_t *lo = (const uint8_t *)repair_runtime(p->old_version, sec->vaddr), *hi = lo + sec->size;

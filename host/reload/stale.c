@@ -54,7 +54,7 @@ static int stale_compare_addr(const void *a, const void *b)
 static void stale_hits_compact(stale *s)
 {
     stale_hits *h = &s->hits;
-    qsort(h->at, h->count, sizeof(uintptr_t), stale_compare_addr);
+    if (h->count) qsort(h->at, h->count, sizeof(uintptr_t), stale_compare_addr);
     uint64_t n = 0;
     for (uint64_t i = 0; i < h->count; i++) {
         if (n && h->at[n - 1] == h->at[i]) continue;
@@ -369,7 +369,7 @@ static void stale_remembered(stale_walk *w)
 {
     stale *s = w->s;
     stale_hits_compact(s); /* still for the old build: only words inside it stay */
-    qsort(w->runs, w->run_count, sizeof(stale_range), stale_compare_run);
+    if (w->run_count) qsort(w->runs, w->run_count, sizeof(stale_range), stale_compare_run);
     for (uint64_t i = 0; i < s->hits.count; i++) {
         uintptr_t addr = s->hits.at[i];
         if (stale_in_runs(w, addr)) continue;
@@ -442,7 +442,7 @@ static void stale_declared(stale_walk *w)
     declared_visitor v = {stale_holds, stale_declared_field, w};
     declared_walk(&b->layouts->set, b->memory.root, &v);
     stale_flush(w);
-    qsort(w->declared_left, w->declared_count, sizeof(uintptr_t), stale_compare_addr);
+    if (w->declared_count) qsort(w->declared_left, w->declared_count, sizeof(uintptr_t), stale_compare_addr);
 }
 
 static void stale_scan_written(stale_walk *w)

@@ -142,12 +142,13 @@ static game_status zoo_update(game_memory *mem, const host_api *host, const game
 #if ZOO_DESTROY
     if (s->heap_bird) {
         Named *n = s->heap_bird; // the virtual destructor, through a base pointer
+        void *memory = s->heap_bird;
         s->named[3] = nullptr;
         s->animals[3] = nullptr;
         s->movers[1] = nullptr;
         s->heap_bird = nullptr;
         n->~Named();
-        host->heap_free(static_cast<Bird *>(n));
+        host->heap_free(memory);
     }
 #endif
     int64_t sounds = 0, moves = 0, weights = 0, names = 0;
