@@ -29,10 +29,10 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
-              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/code_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c
               host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/declared.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
+              host/reload/declared.c host/reload/forward.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
               host/reload/reload.c host/reload/repair.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
@@ -229,6 +229,9 @@ game_linker() { # GAME_DIR
 # breakpoint names the line it is on); GAME_OPT, or --release (-O2), says otherwise.
 GAME_OPT_DEFAULT="-O0 -fno-omit-frame-pointer"
 GAME_OPT_RELEASE="-O2"
+# Room at every function entry for the jump that --old-code forward writes there (reload/forward.h):
+# 14 bytes of nops before the entry, 2 at it.
+GAME_PATCHABLE=(-fpatchable-function-entry=16,14)
 
 # The result of a game build, beside the library, written whole (temporary name, rename) so that a
 # running host reads either the last result or this one: "ok" or "failed" on the first line, then
@@ -251,7 +254,7 @@ build_game() { # GAME_DIR
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
+  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${GAME_PATCHABLE[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
       -I"$ROOT/arena" -I"$dir" -- "${srcs[@]}" "${ARENA_SRC[@]}" &&
       CC="$linker" link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
   cat "$msgs" >&2

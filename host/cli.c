@@ -37,6 +37,9 @@ static const cli_option cli_options[] = {
     {"--stale-pointers", "repair|warn|off", CLI_ENUM, CLI_AT(stale_pointers), 0,
      "after a reload, pointers into the old build kept in the block: repaired by name (default), only reported, "
      "or not looked for"},
+    {"--old-code", "fence|forward", CLI_ENUM, CLI_AT(old_code), 0,
+     "an old build after a reload: unloaded, its range fenced (default), or kept with each function jumping to "
+     "the new build's (x86-64; for callbacks other libraries keep)"},
     {"--stats", "FILE", CLI_TEXT, CLI_AT(stats_path), 0,
      "write a memory stats snapshot (JSON) at exit, after each reload and on each stats request"},
     {"--stats-csv", "FILE", CLI_TEXT, CLI_AT(stats_csv_path), 0, "write one CSV row per frame per arena (used, pushes, bytes)"},

@@ -84,8 +84,8 @@ static bool host_open_stats(host *h, host_error *err)
 static bool host_open_library(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
-    reload_config cfg = {o->library, (layout_policy)o->on_layout_change, (stale_mode)o->stale_pointers, o->poll,
-                         o->watchdog};
+    reload_config cfg = {o->library, (layout_policy)o->on_layout_change, (stale_mode)o->stale_pointers,
+                         (reload_old_code)o->old_code, o->poll, o->watchdog};
     reload_world world = {h->block, &h->heap, h->dirty, &h->events, host_services(h), &h->input};
     return reload_start(&h->reload, &cfg, &world, err);
 }

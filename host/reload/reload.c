@@ -111,12 +111,13 @@ static bool reload_load(reload *r, loader_lib *out, host_error *err)
     return host_fail(err, "%s: %s", r->cfg.library, why);
 }
 
-/* After a library was closed: warn if the OS kept it mapped, and delete its copy. Outside the swap,
+/* After a library was closed: warn if the OS kept it mapped, and delete its copy (a build kept by
+ * --old-code forward is still open: only its copy goes, where the OS allows). Outside the swap,
  * because nothing here blocks the new code from running. */
 static void reload_retire(reload *r, const loader_lib *lib)
 {
     host_error err;
-    if (!loader_verify_unloaded(lib, &err)) event_warn(r->w.events, "%s", err.msg);
+    if (!lib->handle && !loader_verify_unloaded(lib, &err)) event_warn(r->w.events, "%s", err.msg);
     if (r->cfg.library) fs_remove(lib->path);
 }
 
@@ -129,8 +130,23 @@ static void reload_swapped(reload *r, bool retire_running)
     functions_resolve(&r->functions);
 }
 
+/* Every kept build's functions jump to the running build's (forward.h). */
+static void reload_forward(reload *r)
+{
+    memset(&r->forwarded, 0, sizeof(r->forwarded));
+    for (uint32_t i = 0; i < VERSIONS_RETIRED_MAX; i++) {
+        const lib_version *v = &r->versions.retired[i];
+        if (!v->kept.handle) continue;
+        forward_counts c = forward_patch(v, &r->versions.running);
+        r->forwarded.forwarded += c.forwarded;
+        r->forwarded.missing += c.missing;
+        r->forwarded.unpatchable += c.unpatchable;
+        r->forwarded.ambiguous += c.ambiguous;
+    }
+}
+
 /* The swapped-out build, still mapped: pointers into it repaired or reported; then it is unloaded
- * and its range fenced. */
+ * and its range fenced, or kept (--old-code forward). */
 static void reload_leave(reload *r, loader_lib *old)
 {
     const lib_version *v = versions_at(&r->versions, old->image_start);
@@ -139,8 +155,15 @@ static void reload_leave(reload *r, loader_lib *old)
         stale_scene scene = {v, &r->versions.running, r->w.events};
         stale_pass(&r->stale, &scene);
     }
-    loader_close(old);
-    if (r->cfg.library) versions_fence_retired(&r->versions);
+    if (!r->cfg.library) {
+        loader_close(old);
+    } else if (r->cfg.old_code == RELOAD_OLD_CODE_FORWARD) {
+        versions_keep_retired(&r->versions, old);
+        reload_forward(r);
+    } else {
+        loader_close(old);
+        versions_fence_retired(&r->versions);
+    }
 }
 
 /* ---- the swap ------------------------------------------------------------------------------------- */
@@ -234,6 +257,25 @@ static bool reload_refuse(reload *r, loader_lib *next, const char *why)
     return false;
 }
 
+/* --old-code forward: the builds kept, what they cost, and what their entries do now. */
+static void reload_event_old_code(const reload *r, event *e)
+{
+    if (r->cfg.old_code != RELOAD_OLD_CODE_FORWARD) return;
+    uint64_t kept = 0, bytes = 0;
+    for (uint32_t i = 0; i < VERSIONS_RETIRED_MAX; i++) {
+        const lib_version *v = &r->versions.retired[i];
+        if (!v->kept.handle) continue;
+        kept++;
+        bytes += v->end - v->start;
+    }
+    char json[256];
+    snprintf(json, sizeof(json),
+             "{\"kept\":%llu,\"bytes\":%llu,\"forwarded\":%u,\"missing\":%u,\"unpatchable\":%u,\"ambiguous\":%u}",
+             (unsigned long long)kept, (unsigned long long)bytes, r->forwarded.forwarded, r->forwarded.missing,
+             r->forwarded.unpatchable, r->forwarded.ambiguous);
+    event_raw(e, "old_code", json);
+}
+
 static void reload_event_done(reload *r, const watch_change *change, uint64_t stale_frames, double swap_ms)
 {
     event e = event_begin(r->w.events, "reload");
@@ -244,6 +286,7 @@ static void reload_event_done(reload *r, const watch_change *change, uint64_t st
     if (change) event_uint(&e, "stale_frames", stale_frames);
     event_str(&e, "cause", change ? "rebuild" : "request");
     stale_event(&r->stale, &e);
+    reload_event_old_code(r, &e);
     event_end(r->w.events, &e);
 }
 
@@ -344,6 +387,9 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     r->w = *w;
     functions_start(&r->functions, &r->versions, w->events);
     if (cfg->library && !stale_start(&r->stale, cfg->stale_pointers, w->dirty, w->block, w->heap, err)) return false;
+    if (cfg->old_code == RELOAD_OLD_CODE_FORWARD && !forward_supported())
+        return host_fail(err, "--old-code forward writes x86-64 jumps; this host is built for another CPU: use "
+                              "--old-code fence");
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;

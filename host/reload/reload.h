@@ -15,7 +15,7 @@
  *     4. the tables swapped; registered functions looked up again in the new build (functions.h);
  *     5. the block's written pages scanned for pointers into the old build, each repaired by name
  *        or reported (stale.h), while both builds are mapped; then the old copy unloaded and its
- *        range fenced;
+ *        range fenced (with --old-code forward: kept, its functions jumping to the new build's);
  *     6. the game's migrate hook, then after_reload, on the new code;
  *     7. the old copy deleted; a `reload` event (or `reload_failed` with the reason, the old code
  *        still running).
@@ -30,12 +30,18 @@
 #include "functions.h"
 #include "guard.h"
 #include "layout.h"
+#include "forward.h"
 #include "stale.h"
+
+/* --old-code, in this order: an old build is unloaded and fenced, or kept with its functions
+ * forwarded to the new build (forward.h). */
+typedef enum reload_old_code { RELOAD_OLD_CODE_FENCE, RELOAD_OLD_CODE_FORWARD, RELOAD_OLD_CODE_COUNT } reload_old_code;
 
 typedef struct reload_config {
     const char *library;       /* the game library the user named; NULL: linked in (release build) */
     layout_policy on_layout_change;
     stale_mode stale_pointers;
+    reload_old_code old_code;
     bool poll;                 /* watch the library by polling */
     uint64_t watchdog;         /* seconds; 0: no watchdog */
 } reload_config;
@@ -61,6 +67,7 @@ typedef struct reload {
     guard guard;
     functions functions;
     stale stale;                 /* the pointers into the old build after each reload */
+    forward_counts forwarded;    /* --old-code forward: the entries of the kept builds, at the last reload */
     bool initialized;            /* init returned on the current state */
     bool paused;                 /* no version to run: updates wait for the next build */
     layout_migration *migration; /* set by a swap: the next after_reload call runs the migrate hook instead */

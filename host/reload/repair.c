@@ -53,8 +53,6 @@ void repair_end(repair_pass *p)
 
 /* ---- addresses ------------------------------------------------------------------------------ */
 
-static uintptr_t repair_runtime(const lib_version *v, uint64_t vaddr) { return v->start + (vaddr - v->symbols.image_vaddr); }
-
 static bool repair_starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
 
 static bool repair_fail(repair_answer *a, const char *fmt, ...)
@@ -98,7 +96,7 @@ static bool repair_function(const repair_pass *p, const symbol *old, uint64_t of
     if (off) return repair_fail(a, "points inside the function %s (+0x%llx), not at its start", old->name, (unsigned long long)off);
     const symbol *now;
     if (!repair_counterpart(p, old, "function", &now, a)) return false;
-    return repair_to(a, repair_runtime(p->new_version, now->vaddr), REPAIR_KIND_FUNCTION);
+    return repair_to(a, lib_version_address(p->new_version, now->vaddr), REPAIR_KIND_FUNCTION);
 }
 
 static bool repair_object(const repair_pass *p, const symbol *old, uint64_t off, repair_answer *a)
@@ -107,7 +105,7 @@ static bool repair_object(const repair_pass *p, const symbol *old, uint64_t off,
     if (off) return repair_fail(a, "points inside the object %s (+0x%llx), not at its start", old->name, (unsigned long long)off);
     const symbol *now;
     if (!repair_counterpart(p, old, typeinfo ? "typeinfo" : "object", &now, a)) return false;
-    return repair_to(a, repair_runtime(p->new_version, now->vaddr), typeinfo ? REPAIR_KIND_TYPEINFO : REPAIR_KIND_OBJECT);
+    return repair_to(a, lib_version_address(p->new_version, now->vaddr), typeinfo ? REPAIR_KIND_TYPEINFO : REPAIR_KIND_OBJECT);
 }
 
 /* ---- vtables -------------------------------------------------------------------------------- */
@@ -118,7 +116,7 @@ static uintptr_t repair_typeinfo_of(const lib_version *v, const char *vtable_nam
     char name[512];
     snprintf(name, sizeof(name), "%s%s", REPAIR_TYPEINFO_PREFIX, vtable_name + strlen(REPAIR_VTABLE_PREFIX));
     const symbol *ti = symbols_lookup(&v->symbols, name, SYMBOL_CONST, NULL);
-    return ti ? repair_runtime(v, ti->vaddr) : 0;
+    return ti ? lib_version_address(v, ti->vaddr) : 0;
 }
 
 /* The offsets of a vtable's address points, in order: each follows a slot that holds the class's
@@ -126,7 +124,7 @@ static uintptr_t repair_typeinfo_of(const lib_version *v, const char *vtable_nam
 static REPAIR_UNPOISONED uint32_t repair_address_points(const lib_version *v, const symbol *vt, uint64_t points[REPAIR_POINTS_MAX])
 {
     uintptr_t ti = repair_typeinfo_of(v, vt->name);
-    const uint64_t *slots = (const uint64_t *)repair_runtime(v, vt->vaddr);
+    const uint64_t *slots = (const uint64_t *)lib_version_address(v, vt->vaddr);
     uint32_t n = 0;
     for (uint64_t j = 1; ti && j < vt->size / 8 && n < REPAIR_POINTS_MAX; j++)
         if (slots[j - 1] == ti) points[n++] = j * 8;
@@ -151,7 +149,7 @@ static bool repair_vtable(const repair_pass *p, const symbol *old, uint64_t off,
     if (to >= now->size)
         return repair_fail(a, "the vtable %s is smaller in the new build (%llu bytes, the pointer is at +0x%llx)",
                            old->name, (unsigned long long)now->size, (unsigned long long)to);
-    return repair_to(a, repair_runtime(p->new_version, now->vaddr) + to, REPAIR_KIND_VTABLE);
+    return repair_to(a, lib_version_address(p->new_version, now->vaddr) + to, REPAIR_KIND_VTABLE);
 }
 
 /* ---- string literals ------------------------------------------------------------------------ */
@@ -200,7 +198,7 @@ static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, u
     for (uint32_t i = 0; i < v->symbols.section_count; i++) {
         const symbol_section *sec = &v->symbols.sections[i];
         if (!repair_is_rodata(sec->name)) continue;
-        const uint8_t *at = (const uint8_t *)repair_runtime(v, sec->vaddr), *end = at + sec->size;
+        const uint8_t *at = (const uint8_t *)lib_version_address(v, sec->vaddr), *end = at + sec->size;
         for (const uint8_t *hit; (hit = repair_find_bytes(at, (uint64_t)(end - at), s, n)); at = hit + 1)
             if (!symbols_find(&v->symbols, lib_version_vaddr(v, (uintptr_t)hit))) return hit;
     }
@@ -211,7 +209,7 @@ static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, u
 static REPAIR_UNPOISONED bool repair_literal(const repair_pass *p, uintptr_t value, const symbol_section *sec, const uint8_t **start,
                            const uint8_t **end, repair_answer *a)
 {
-    const uint8_t *lo = (const uint8_t *)repair_runtime(p->old_version, sec->vaddr), *hi = lo + sec->size;
+    const uint8_t *lo = (const uint8_t *)lib_version_address(p->old_version, sec->vaddr), *hi = lo + sec->size;
     const uint8_t *s = (const uint8_t *)value, *e = s;
     while (s > lo && s[-1] && (uint64_t)((const uint8_t *)value - s) < REPAIR_LITERAL_MAX) s--;
     while (e < hi && *e && (uint64_t)(e - s) < REPAIR_LITERAL_MAX) e++;
@@ -254,7 +252,7 @@ static bool repair_string_in_object(const repair_pass *p, const symbol *old, uin
     if (off >= now->size)
         return repair_fail(a, "a declared string points at %s+0x%llx, past its end in the new build (%llu bytes)",
                            old->name, (unsigned long long)off, (unsigned long long)now->size);
-    return repair_to(a, repair_runtime(p->new_version, now->vaddr) + off, REPAIR_KIND_OBJECT);
+    return repair_to(a, lib_version_address(p->new_version, now->vaddr) + off, REPAIR_KIND_OBJECT);
 }
 
 static bool repair_by_symbol(const repair_pass *p, const symbol *old, uint64_t off, repair_rule rule, repair_answer *a)

@@ -20,6 +20,8 @@ bool lib_version_holds(const lib_version *v, uintptr_t addr) { return v->number 
 
 uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr) { return addr - v->start + v->symbols.image_vaddr; }
 
+uintptr_t lib_version_address(const lib_version *v, uint64_t vaddr) { return v->start + (vaddr - v->symbols.image_vaddr); }
+
 const lib_version *versions_at(const versions *vs, uintptr_t addr)
 {
     if (lib_version_holds(&vs->running, addr)) return &vs->running;
@@ -142,6 +144,7 @@ static void versions_retire(versions *vs)
     }
     lib_version *slot = &vs->retired[vs->retired_next++ % VERSIONS_RETIRED_MAX];
     if (slot->fenced) crash_unfence(slot->start, slot->end);
+    if (slot->kept.handle) loader_close(&slot->kept);
     lib_version_free(slot);
     *slot = *r; /* its symbols, lines and bytes name stale pointers into it */
     lines_release_file(slot->lines); /* its copy is deleted next */
@@ -152,6 +155,11 @@ void versions_fence_retired(versions *vs)
 {
     lib_version *slot = &vs->retired[(vs->retired_next - 1) % VERSIONS_RETIRED_MAX];
     if (!slot->fenced && slot->end > slot->start) slot->fenced = crash_fence(slot->start, slot->end);
+}
+
+void versions_keep_retired(versions *vs, const loader_lib *lib)
+{
+    vs->retired[(vs->retired_next - 1) % VERSIONS_RETIRED_MAX].kept = *lib;
 }
 
 void versions_swapped(versions *vs, bool retire_running)
@@ -196,6 +204,7 @@ void versions_free(versions *vs)
     lib_version_free(&vs->fallback);
     for (int i = 0; i < VERSIONS_RETIRED_MAX; i++) {
         if (vs->retired[i].fenced) crash_unfence(vs->retired[i].start, vs->retired[i].end);
+        if (vs->retired[i].kept.handle) loader_close(&vs->retired[i].kept);
         lib_version_free(&vs->retired[i]);
     }
 }

@@ -9,7 +9,7 @@
  *     const lib_version *v = versions_at(vs, pc);    whose code is this?
  *
  * Unloaded versions are fenced (their address ranges mapped no-access, os/crash.h), so a stale
- * pointer into one faults at a known place. The fallback keeps only its number and its file's
+ * pointer into one faults at a known place; with --old-code forward they stay loaded instead. The fallback keeps only its number and its file's
  * bytes: the newest version that ran an update and never crashed, loaded again for a rollback.
  * Every version keeps its file's bytes while it is known, for its source lines (os/lines.h). */
 #ifndef VERSIONS_H
@@ -33,6 +33,7 @@ typedef struct lib_version {
     bool ran;             /* an update returned */
     bool crashed;
     bool fenced;
+    loader_lib kept;      /* a retired build left loaded (--old-code forward); handle NULL if not */
 } lib_version;
 
 typedef struct versions {
@@ -55,6 +56,9 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
 void versions_swapped(versions *vs, bool retire_running);
 /* The version retired last, unloaded now, gets its range fenced. */
 void versions_fence_retired(versions *vs);
+/* The version retired last stays loaded (--old-code forward): `lib` is closed when its slot is
+ * taken by a newer one (VERSIONS_RETIRED_MAX later) or at versions_free. */
+void versions_keep_retired(versions *vs, const loader_lib *lib);
 /* A fallback other than the running version exists. */
 bool versions_has_fallback(const versions *vs);
 
@@ -62,8 +66,9 @@ bool versions_has_fallback(const versions *vs);
 const lib_version *versions_at(const versions *vs, uintptr_t addr);
 /* True when addr lies in v's range. */
 bool lib_version_holds(const lib_version *v, uintptr_t addr);
-/* An address as the version's file numbers it (what its symbol table speaks). */
+/* An address as the version's file numbers it (what its symbol table speaks), and back. */
 uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr);
+uintptr_t lib_version_address(const lib_version *v, uint64_t vaddr);
 /* "func+0x1a (file.c:12)" for a code address of v (no line when v has no debug information). */
 void lib_version_name(const lib_version *v, uintptr_t addr, char *out, size_t cap);
 /* A crash_symbolize_fn (ctx: the versions): "func+0x1a (file.c:12)", "stale: version 2 func+0x0",

@@ -12,6 +12,10 @@
  *    survive a build that adds virtual methods (every slot and the second vtable move) and one that
  *    reorders functions and changes every override; a virtual destructor called after the reloads
  *    runs the new code;
+ *  - a callback that another library of the process keeps (outside the block): with --old-code
+ *    forward the old build's entry jumps to the new build's function, and a build without that
+ *    function makes its call the stale-pointer crash; with the default (fence) the call is that
+ *    crash at once;
  *  - 200 reloads, each repairing every pointer again, leave descriptors, mappings and resident
  *    memory flat.
  * GAME_CFLAGS from the environment (the ASan run's flags) is kept: each build adds to it. */
@@ -173,6 +177,69 @@ static void test_cpp_objects_survive_rebuilds_that_change_their_classes(void **u
     fixture_stop(&f);
 }
 
+/* ---- --old-code forward: a callback held outside the block ------------------------------------- */
+
+/* tests/games/forward's other library, built on its own; its path goes to the game in the
+ * environment (the host passes it on). */
+static void forward_callee(fixture *f)
+{
+    char cmd[HARNESS_PATH * 4], path[HARNESS_PATH + 32];
+    snprintf(path, sizeof(path), "%s/libcallee.so", f->game.top);
+    snprintf(cmd, sizeof(cmd), "cc -shared -fPIC -O1 -o '%s' '%s/tests/games/forward/callee/callee.c'", path,
+             harness_root());
+    assert_int_equal(system(cmd), 0);
+    setenv("FORWARD_CALLEE", path, 1);
+}
+
+static void expect_forward_tick(fixture *f, int stage)
+{
+    char needle[64], line[LINE];
+    snprintf(needle, sizeof(needle), "forward stage=%d upd=", stage);
+    next_log(f, needle, line);
+    assert_int_equal(number(line, "cb"), 100 * number(line, "upd") + stage);
+}
+
+static void forward_start(fixture *f, const char *const *args)
+{
+    memset(f, 0, sizeof(*f));
+    assert_true(harness_game_copy("tests/games/forward", &f->game));
+    forward_callee(f);
+    build_with(f, "-DFORWARD_STAGE=1");
+    assert_true(harness_host_start(&f->host, f->game.lib, args));
+    expect_forward_tick(f, 1);
+}
+
+static void test_old_code_forward_keeps_a_callback_of_another_library_working(void **unused)
+{
+    fixture f;
+    const char *args[] = {"--old-code", "forward", NULL};
+    forward_start(&f, args);
+    build_with(&f, "-DFORWARD_STAGE=2");
+    char line[LINE];
+    wait_copy(&f, "reload", NULL, 0, line);
+    expect_in(line, "\"old_code\":{\"kept\":1,");
+    expect_in(line, "\"missing\":0,\"unpatchable\":0,");
+    assert_true(number(line, "bytes") > 0);
+    expect_forward_tick(&f, 2); /* the other library called version 1's entry: version 2's code ran */
+
+    build_with(&f, "-DFORWARD_STAGE=3 -DFORWARD_DROP=1"); /* the callback's function is gone */
+    wait_copy(&f, "reload", NULL, 1, line);
+    expect_in(line, "\"kept\":2,");
+    expect_in(line, "\"missing\":2,"); /* in both kept builds */
+    wait_copy(&f, "crash", NULL, 0, line);
+    expect_in(line, "stale pointer into game library version 1 (forward_callback + 0x0)");
+    wait_copy(&f, "rollback", NULL, 0, line);
+    expect_forward_tick(&f, 2);
+    fixture_stop(&f);
+
+    forward_start(&f, NULL); /* the default, fence: the kept callback is the stale-pointer crash */
+    build_with(&f, "-DFORWARD_STAGE=2");
+    wait_copy(&f, "crash", NULL, 0, line);
+    expect_in(line, "stale pointer into game library version 1 (forward_callback + 0x0)");
+    assert_null(strstr(harness_event(&f.host, "reload", NULL, 0), "old_code"));
+    fixture_stop(&f);
+}
+
 /* ---- many reloads ------------------------------------------------------------------------------ */
 
 typedef struct soak_sample {
@@ -230,6 +297,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_c_pointers_are_repaired_and_used_by_the_new_code),
         cmocka_unit_test(test_cpp_objects_survive_rebuilds_that_change_their_classes),
+        cmocka_unit_test(test_old_code_forward_keeps_a_callback_of_another_library_working),
         cmocka_unit_test(test_200_reloads_with_repairs_keep_resources_flat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
