@@ -54,6 +54,7 @@ typedef struct symbol_table {
     uint32_t section_count;
     char *strings;         /* the names, copied out of the file */
     uint64_t image_vaddr;  /* vaddr of the first loaded byte (the lowest segment) */
+    bool sizes_guessed;    /* the format gives no sizes (COFF): each symbol reaches to the next one */
 } symbol_table;
 
 /* Reads the symbols of a library image (per OS format: symbols_posix.c reads ELF). Never trusts the

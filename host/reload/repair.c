@@ -191,7 +191,8 @@ static REPAIR_UNPOISONED const uint8_t *repair_find_bytes(const uint8_t *hay, ui
 }
 
 /* The bytes (with their NUL) in the new build's anonymous read-only data: never inside a named
- * object, which a later reload would then repair as that object, not as text. */
+ * object, which a later reload would then repair as that object, not as text (where the sizes are
+ * only guessed, as on PE, anywhere: a later reload finds text inside an object too). */
 static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, uint64_t n)
 {
     const lib_version *v = p->new_version;
@@ -200,7 +201,7 @@ static const uint8_t *repair_find_text(const repair_pass *p, const uint8_t *s, u
         if (!repair_is_rodata(sec->name)) continue;
         const uint8_t *at = (const uint8_t *)lib_version_address(v, sec->vaddr), *end = at + sec->size;
         for (const uint8_t *hit; (hit = repair_find_bytes(at, (uint64_t)(end - at), s, n)); at = hit + 1)
-            if (!symbols_find(&v->symbols, lib_version_vaddr(v, (uintptr_t)hit))) return hit;
+            if (v->symbols.sizes_guessed || !symbols_find(&v->symbols, lib_version_vaddr(v, (uintptr_t)hit))) return hit;
     }
     return NULL;
 }
@@ -263,6 +264,12 @@ static bool repair_by_symbol(const repair_pass *p, const symbol *old, uint64_t o
         return repair_fail(a, "a declared function pointer points at %s+0x%llx, not at a function", old->name,
                            (unsigned long long)off);
     if (old->kind == SYMBOL_CONST && repair_starts(old->name, REPAIR_VTABLE_PREFIX)) return repair_vtable(p, old, off, a);
+    /* inside a read-only object, text is repaired as text: a pointer into a const char array, and
+     * on PE, whose symbols have no sizes, a literal after a named object seems to lie inside it */
+    if (old->kind == SYMBOL_CONST && off && repair_is_rodata(old->section)) {
+        const symbol_section *sec = symbols_section_at(&p->old_version->symbols, old->vaddr + off);
+        if (sec && repair_string(p, lib_version_address(p->old_version, old->vaddr + off), sec, rule, a)) return true;
+    }
     if (old->kind == SYMBOL_CONST) return repair_object(p, old, off, a);
     return repair_fail(a, "points into the writable global %s (+0x%llx), which the reload reset", old->name,
                        (unsigned long long)off);
