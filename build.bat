@@ -28,6 +28,8 @@ set "HEAP_SRC=arena\heap.c"
 set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_dirty os\test_watchdog os\test_command reload\test_layout reload\test_registry stats\test_report rebuild\test_rebuild test_cli"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
 set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
+rem A game's .cpp and .cc files: C++20 (designated initializers, as GAME_API_INIT uses), /TP.
+set "CXXFLAGS=/nologo /TP /std:c++20 /EHsc /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS"
 set "OPT=/O2"
 set "SYSLIBS=bcrypt.lib advapi32.lib dbghelp.lib"
 
@@ -84,8 +86,12 @@ call :need_tools
 if errorlevel 1 exit /b 1
 call :game_sources "%GAME_DIR%"
 if not exist "%GAME_DIR%\build\obj" mkdir "%GAME_DIR%\build\obj"
+set "GAME_OPT=!OPT! /DHOST_RELEASE"
+call :game_cxx "%GAME_DIR%"
+if errorlevel 1 exit /b 1
 set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /Ihost\api /Iarena /I"!GAME_DIR!" !GAME_SRC! ^
-  !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_static.c host\main.c /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
+  !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_static.c host\main.c !GAME_CXX_OBJ! /Fo"!GAME_DIR!\build\obj\\" ^
+  /Fd"!GAME_DIR!\build\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" !MI_LIB! !SYSLIBS!
 call :compile "%GAME_DIR%\build\game.exe"
 if errorlevel 1 exit /b 1
@@ -146,14 +152,14 @@ shift
 goto :args_rest
 :args_check
 if not exist "%GAME_DIR%\" (
-  echo build.bat: no game folder %GAME_DIR%; pass a folder that holds the game's .c files 1>&2
+  echo build.bat: no game folder %GAME_DIR%; pass a folder that holds the game's .c or .cpp files 1>&2
   exit /b 1
 )
-if not exist "%GAME_DIR%\*.c" (
-  echo build.bat: no .c files in %GAME_DIR%; a game folder holds its sources at the top 1>&2
-  exit /b 1
-)
-exit /b 0
+if exist "%GAME_DIR%\*.c" exit /b 0
+if exist "%GAME_DIR%\*.cpp" exit /b 0
+if exist "%GAME_DIR%\*.cc" exit /b 0
+echo build.bat: no .c or .cpp files in %GAME_DIR%; a game folder holds its sources at the top 1>&2
+exit /b 1
 
 rem ---- tools and libraries ----------------------------------------------------------------------------
 
@@ -264,10 +270,21 @@ copy /y "%MI_BIN%\mimalloc*.dll" "%BUILD%\" >nul
 echo built %BUILD%\host.exe
 exit /b 0
 
-rem GAME_SRC: the game's .c files, with their paths.
+rem GAME_SRC: the game's .c files, with their paths; GAME_CXX: its .cpp and .cc files.
 :game_sources
 set "GAME_SRC="
+set "GAME_CXX="
 for %%F in ("%~1\*.c") do set GAME_SRC=!GAME_SRC! "%%~fF"
+for %%F in ("%~1\*.cpp" "%~1\*.cc") do set GAME_CXX=!GAME_CXX! "%%~fF"
+exit /b 0
+
+rem GAME_CXX_OBJ: the game's C++ sources compiled (cl /TP) into DIR\build\obj, for the link.
+:game_cxx
+set "GAME_CXX_OBJ="
+if not defined GAME_CXX exit /b 0
+cl /c !CXXFLAGS! !GAME_OPT! !GAME_CFLAGS! /Ihost\api /Iarena /I"%~1" !GAME_CXX! /Fo"%~1\build\obj\\" /Fd"%~1\build\obj\\"
+if errorlevel 1 exit /b 1
+for %%F in (!GAME_CXX!) do set GAME_CXX_OBJ=!GAME_CXX_OBJ! "%~1\build\obj\%%~nF.obj"
 exit /b 0
 
 rem GAME_DIR\build\game.dll under game.dll.lock, which the host waits on; a PDB of its own name per
@@ -286,8 +303,11 @@ set CL_ARGS=!CFLAGS! !GAME_OPT! !GAME_CFLAGS! /LD /Ihost\api /Iarena /I"!DIR!" !
   /Fd"!DIR!\build\obj\\"
 set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
 rem the compiler's words go to the console and, with the outcome, to game.dll.result for the host
-call :compile "%DIR%\build\game.dll" > "%DIR%\build\game.dll.msgs" 2>&1
+call :game_cxx "%DIR%" > "%DIR%\build\game.dll.msgs" 2>&1
 set "RC=%errorlevel%"
+set CL_ARGS=!CL_ARGS! !GAME_CXX_OBJ!
+if "%RC%"=="0" call :compile "%DIR%\build\game.dll" >> "%DIR%\build\game.dll.msgs" 2>&1
+if "%RC%"=="0" set "RC=%errorlevel%"
 type "%DIR%\build\game.dll.msgs"
 set "RESULT=ok"
 if not "%RC%"=="0" set "RESULT=failed"
