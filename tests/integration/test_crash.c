@@ -23,8 +23,10 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
+
 #define WAIT_MS 15000
-#define LINE 16384 /* a copy of one event line (harness lines live until the next call) */
+#define LINE EXPECT_LINE
 
 typedef struct fixture {
     harness_game game;
@@ -81,9 +83,7 @@ static void fixture_stop(fixture *f)
 
 static void wait_copy(fixture *f, const char *name, const char *needle, int n, char *out)
 {
-    const char *line = harness_wait_event(&f->host, name, needle, n, WAIT_MS);
-    if (!line) fail_msg("no %s event #%d with '%s'", name, n, needle ? needle : "");
-    snprintf(out, LINE, "%s", line);
+    expect_event(&f->host, name, needle, n, WAIT_MS, out);
 }
 
 static uint64_t field(const char *line, const char *key)
@@ -93,10 +93,6 @@ static uint64_t field(const char *line, const char *key)
     return v;
 }
 
-static void expect_in(const char *line, const char *part)
-{
-    if (!strstr(line, part)) fail_msg("'%s' not in %s", part, line);
-}
 
 /* A tick logged by the build with `mark`, after everything logged so far. */
 static void expect_tick_of(fixture *f, int mark, char *out)

@@ -30,8 +30,10 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
+
 #define WAIT_MS 20000
-#define LINE 16384
+#define LINE EXPECT_LINE
 #define SOAK_RELOADS 200
 #define SOAK_SETTLE 20
 #define SOAK_RSS_SLACK 8192 /* KiB */
@@ -67,15 +69,9 @@ static void fixture_stop(fixture *f)
 
 static void wait_copy(fixture *f, const char *name, const char *needle, int n, char *out)
 {
-    const char *line = harness_wait_event(&f->host, name, needle, n, WAIT_MS);
-    if (!line) fail_msg("no %s event #%d with '%s'", name, n, needle ? needle : "");
-    snprintf(out, LINE, "%s", line);
+    expect_event(&f->host, name, needle, n, WAIT_MS, out);
 }
 
-static void expect_in(const char *line, const char *part)
-{
-    if (!strstr(line, part)) fail_msg("'%s' not in %s", part, line);
-}
 
 static int64_t number(const char *line, const char *key)
 {

@@ -31,18 +31,8 @@ trap cleanup EXIT
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
-
-# Polls a command every 0.1 s for up to WAIT_S seconds; once the host has died, one last look.
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=wine_host.sh
+source "$HERE/wine_host.sh" # winpath, host_alive, tail_of, wait_for
 
 count() { local n; n=$(grep -c "\"event\":\"$1\"" "$EV" 2>/dev/null); printf '%s' "${n:-0}"; }
 at_least() { [ "$(count "$1")" -ge "$2" ]; } # NAME N
@@ -58,9 +48,7 @@ field() { # LINE KEY
 }
 last_tick() { grep '"msg":"crashy tick ' "$EV" | tail -n 1; }
 ticks() { grep -c '"msg":"crashy tick ' "$EV"; }
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
 fails() { ! "$@"; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; } # a file's last lines for a message, if it exists yet
 
 # A new tick after the ones seen so far, showing build `mark` at the first root.
 tick_after() { [ "$(ticks)" -gt "$TICKS_SEEN" ] && [ "$(field "$(last_tick)" mark)" = "$TICK_MARK" ]; }

@@ -28,18 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; }
-host_alive() { kill -0 "$HOST_PID" 2>/dev/null; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; }
-wait_for() {
-  local i
-  for ((i = 0; i < WAIT_S * 10; i++)); do
-    "$@" && return 0
-    if [ -n "$HOST_PID" ] && ! host_alive; then "$@"; return; fi
-    sleep 0.1
-  done
-  return 1
-}
+# shellcheck source=wine_host.sh
+source "$HERE/wine_host.sh" # winpath, host_alive, tail_of, wait_for
 has_line() { grep -qF -- "$1" "$EV" 2>/dev/null; }
 event_line() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null | grep -F -- "${2:-}" | sed -n "${3:-1}p"; }
 build_stage() { GAME_CFLAGS="$1" "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
