@@ -73,6 +73,7 @@ ensure_deps() {
   has_header mimalloc.h || missing+=(libmimalloc-dev)
   has_header elfutils/libdw.h || missing+=(libdw-dev)
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
+  [ "${1:-}" = test ] && { command -v "$CXX" >/dev/null 2>&1 || missing+=(g++); } # the C++ test game
   need_packages "${missing[@]}"
 }
 

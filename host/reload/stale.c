@@ -37,7 +37,7 @@ static uint32_t stale_tracked(const stale *s, dirty_range *out, bool with_heap)
     return n;
 }
 
-#define STALE_USED_MAX 4
+#define STALE_TRACKED_MAX 4
 
 static const block_region_id stale_untracked[] = {BLOCK_REGION_FRAME0, BLOCK_REGION_FRAME1, BLOCK_REGION_SCRATCH0,
                                                   BLOCK_REGION_SCRATCH1};
@@ -97,7 +97,7 @@ static void stale_watch_scan(void *ctx, uintptr_t start, uint64_t size)
 
 static uint32_t stale_watch_ranges(void *ctx, dirty_range *out, uint32_t max)
 {
-    return max >= STALE_USED_MAX ? stale_tracked(ctx, out, true) : 0;
+    return max >= STALE_TRACKED_MAX ? stale_tracked(ctx, out, true) : 0;
 }
 
 void stale_follow(stale *s, const lib_version *running)
@@ -449,7 +449,7 @@ static void stale_scan_written(stale_walk *w)
 {
     stale *s = w->s;
     bool precise = dirty_method_of(s->dirty) != DIRTY_EVERYTHING;
-    dirty_range used[STALE_USED_MAX];
+    dirty_range used[STALE_TRACKED_MAX];
     uint32_t n = stale_tracked(s, used, precise);
     dirty_collect(s->dirty, used, n);
     if (s->hits.lost) /* the watch lost words: every used byte is looked at */
