@@ -28,7 +28,6 @@ const char *const repair_kind_names[REPAIR_KIND_COUNT] = {"functions", "vtables"
 
 typedef struct repair_entry {
     uintptr_t key; /* 0: empty */
-    bool repaired;
     repair_answer answer;
 } repair_entry;
 
@@ -300,18 +299,16 @@ static repair_entry *repair_slot(repair_pass *p, uintptr_t value)
     return NULL;
 }
 
-bool repair_resolve(repair_pass *p, uintptr_t value, repair_rule rule, repair_answer *a)
+const repair_answer *repair_resolve(repair_pass *p, uintptr_t value, repair_rule rule)
 {
-    if (rule != REPAIR_CONSERVATIVE) return repair_uncached(p, value, rule, a);
-    repair_entry *e = repair_slot(p, value);
-    if (e && e->key == value) {
-        *a = e->answer;
-        return e->repaired;
-    }
-    bool repaired = repair_uncached(p, value, rule, a);
+    repair_entry *e = rule == REPAIR_CONSERVATIVE ? repair_slot(p, value) : NULL;
+    if (e && e->key == value) return &e->answer;
+    repair_answer *a = &p->answer;
     if (e && p->cache->used < REPAIR_CACHE_SLOTS / 2) { /* half full at most: probes stay short */
-        *e = (repair_entry){value, repaired, *a};
+        e->key = value;
         p->cache->used++;
+        a = &e->answer;
     }
-    return repaired;
+    a->repaired = repair_uncached(p, value, rule, a);
+    return a;
 }

@@ -3,8 +3,8 @@
  *
  *     repair_pass p;
  *     repair_begin(&p, old_version, new_version, block->host);  // both builds still mapped
- *     repair_answer a;
- *     if (repair_resolve(&p, value, REPAIR_CONSERVATIVE, &a)) *word = a.value;   // else a.why
+ *     const repair_answer *a = repair_resolve(&p, value, REPAIR_CONSERVATIVE);
+ *     if (a->repaired) *word = a->value;                          // else a->why says why not
  *     repair_end(&p);
  *
  * A value inside the old build is resolved through the old symbol that covers it:
@@ -53,6 +53,7 @@ typedef enum repair_rule {
 } repair_rule;
 
 typedef struct repair_answer {
+    bool repaired;
     uintptr_t value;
     repair_kind kind;
     char why[200]; /* when not repaired */
@@ -65,13 +66,13 @@ typedef struct repair_pass {
     const lib_version *new_version;
     arena *copies;                  /* where literals the new build lacks are copied */
     repair_cache *cache;            /* host memory; NULL when out of memory (no caching) */
+    repair_answer answer;           /* the last answer that is not cached */
 } repair_pass;
 
 void repair_begin(repair_pass *p, const lib_version *old_version, const lib_version *new_version, arena *copies);
 void repair_end(repair_pass *p);
 
-/* The new value of `value` (a word inside the old build) under `rule`; false with a->why when it
- * has none. */
-bool repair_resolve(repair_pass *p, uintptr_t value, repair_rule rule, repair_answer *a);
+/* What `value` (a word inside the old build) becomes under `rule`: valid until the next call. */
+const repair_answer *repair_resolve(repair_pass *p, uintptr_t value, repair_rule rule);
 
 #endif

@@ -12,6 +12,7 @@
 
 #define STALE_WATCH_PERIOD_MS 16 /* about a frame: what is left for a pass is about a frame's writes */
 #define STALE_BATCH 1024 /* repairs written together, their pages unprotected in runs first */
+#define STALE_HUGE_PAGE MB(2) /* a full batch is written up to a huge page's edge (see stale_add) */
 
 /* ---- the block's used parts ------------------------------------------------------------------ */
 
@@ -246,17 +247,34 @@ static void stale_not_repaired(stale_walk *w, uintptr_t addr, uint64_t value, co
 }
 
 /* Writes the batched repairs, unprotecting their pages run by run first (dirty_before_write). */
-static void stale_flush(stale_walk *w)
+static void stale_flush_first(stale_walk *w, uint32_t count)
 {
     uintptr_t page = dirty_page_size(w->s->dirty);
-    for (uint32_t i = 0, j; i < w->batch_count; i = j) {
+    for (uint32_t i = 0, j; i < count; i = j) {
         uintptr_t start = w->batch[i].addr & ~(page - 1), end = start + page;
-        for (j = i + 1; j < w->batch_count && w->batch[j].addr >= start && w->batch[j].addr < end + page; j++)
+        for (j = i + 1; j < count && w->batch[j].addr >= start && w->batch[j].addr < end + page; j++)
             end = (w->batch[j].addr & ~(page - 1)) + page;
         dirty_before_write(w->s->dirty, start, end - start);
         for (uint32_t k = i; k < j; k++) scan_store(w->batch[k].addr, w->batch[k].value);
     }
-    w->batch_count = 0;
+    memmove(w->batch, w->batch + count, (w->batch_count - count) * sizeof(stale_write));
+    w->batch_count -= count;
+}
+
+static void stale_flush(stale_walk *w) { stale_flush_first(w, w->batch_count); }
+
+/* Batches a repair. A full batch is written up to the huge page its last repair is in, which the
+ * next batch then writes from its start: unprotecting part of a 2 MiB page makes the kernel split
+ * it into small ones, which every later walk and write of the tracker then pays for. */
+static void stale_add(stale_walk *w, uintptr_t addr, uint64_t value)
+{
+    if (w->batch_count == STALE_BATCH) {
+        uint32_t keep = w->batch_count;
+        uintptr_t huge = w->batch[keep - 1].addr & ~(uintptr_t)(STALE_HUGE_PAGE - 1);
+        while (keep && w->batch[keep - 1].addr >= huge && w->batch[keep - 1].addr - huge < STALE_HUGE_PAGE) keep--;
+        stale_flush_first(w, keep ? keep : w->batch_count);
+    }
+    w->batch[w->batch_count++] = (stale_write){addr, value};
 }
 
 static bool stale_declared_reported(const stale_walk *w, uintptr_t addr);
@@ -265,19 +283,18 @@ static bool stale_declared_reported(const stale_walk *w, uintptr_t addr);
 static void stale_word(stale_walk *w, uintptr_t addr, uint64_t value)
 {
     stale *s = w->s;
-    repair_answer a;
+    const repair_answer *a;
     if (stale_declared_reported(w, addr)) {
         s->last.found--; /* counted by the declared walk */
     } else if (s->mode == STALE_WARN) {
         stale_not_repaired(w, addr, value, "--stale-pointers warn");
     } else if (stale_skipped(s, addr)) {
         stale_not_repaired(w, addr, value, "the game turned the repair off for this range (host->stale_skip)");
-    } else if (repair_resolve(&w->repair, (uintptr_t)value, REPAIR_CONSERVATIVE, &a)) {
-        if (w->batch_count == STALE_BATCH) stale_flush(w);
-        w->batch[w->batch_count++] = (stale_write){addr, a.value};
-        s->last.repaired[a.kind]++;
+    } else if ((a = repair_resolve(&w->repair, (uintptr_t)value, REPAIR_CONSERVATIVE))->repaired) {
+        stale_add(w, addr, a->value);
+        s->last.repaired[a->kind]++;
     } else {
-        stale_not_repaired(w, addr, value, a.why);
+        stale_not_repaired(w, addr, value, a->why);
     }
 }
 
@@ -368,13 +385,16 @@ static bool stale_in_runs(const stale_walk *w, uintptr_t addr)
 static void stale_remembered(stale_walk *w)
 {
     stale *s = w->s;
-    stale_hits_compact(s); /* still for the old build: only words inside it stay */
+    stale_hits *h = &s->hits;
     if (w->run_count) qsort(w->runs, w->run_count, sizeof(stale_range), stale_compare_run);
-    for (uint64_t i = 0; i < s->hits.count; i++) {
-        uintptr_t addr = s->hits.at[i];
-        if (stale_in_runs(w, addr)) continue;
+    uint64_t n = 0; /* first, without reading them, the words this pass scanned anyway go */
+    for (uint64_t i = 0; i < h->count; i++)
+        if (!stale_in_runs(w, h->at[i])) h->at[n++] = h->at[i];
+    h->count = n;
+    stale_hits_compact(s); /* still for the old build: only words inside it stay */
+    for (uint64_t i = 0; i < h->count; i++) {
         s->last.found++;
-        stale_word(w, addr, scan_load(addr));
+        stale_word(w, h->at[i], scan_load(h->at[i]));
     }
     stale_flush(w);
     s->hits.count = s->hits.kept = 0;
@@ -422,16 +442,15 @@ static void stale_declared_field(void *ctx, void *field, game_field_kind kind)
     uint64_t value = scan_load(addr);
     const lib_version *old = w->scene->old_version;
     if (value - old->start >= old->end - old->start) return;
-    repair_answer a;
     w->s->last.found++;
-    if (!repair_resolve(&w->repair, value, kind == GAME_FIELD_FN ? REPAIR_FUNCTION : REPAIR_STRING, &a)) {
-        stale_not_repaired(w, addr, value, a.why);
+    const repair_answer *a = repair_resolve(&w->repair, value, kind == GAME_FIELD_FN ? REPAIR_FUNCTION : REPAIR_STRING);
+    if (!a->repaired) {
+        stale_not_repaired(w, addr, value, a->why);
         stale_remember_declared(w, addr);
         return;
     }
-    if (w->batch_count == STALE_BATCH) stale_flush(w);
-    w->batch[w->batch_count++] = (stale_write){addr, a.value};
-    w->s->last.repaired[a.kind]++;
+    stale_add(w, addr, a->value);
+    w->s->last.repaired[a->kind]++;
 }
 
 /* Precisely, before the conservative scan: a declared field it would leave alone is repaired too. */
