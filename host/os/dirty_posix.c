@@ -42,7 +42,8 @@ struct pm_scan_arg {
 
 #define DIRTY_REGIONS 512       /* page runs per PAGEMAP_SCAN call */
 #define DIRTY_PAGEMAP_BATCH 4096 /* pagemap entries per read (soft-dirty) */
-#define DIRTY_WATCH_TAX_US 25     /* a watch round waits this long per page it found written */
+#define DIRTY_WATCH_TAX_US 15     /* a watch round waits this long per page it found written */
+#define DIRTY_WATCH_WAIT_MAX_MS 1000
 #define DIRTY_PM_SOFT_DIRTY (1ull << 55)
 #define DIRTY_PM_PRESENT_OR_SWAPPED (3ull << 62)
 
@@ -261,13 +262,16 @@ struct dirty_watch {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     uint32_t wait_ms;
+    uint64_t rounds;
     bool kicked, paused, busy, stopping;
 };
 
 /* One round: the watcher's ranges collected, the consumer's runs handed to it. The next round
  * waits the period, or longer: ten times what this round took, and DIRTY_WATCH_TAX_US per page it
- * found written (each such page costs the game a write fault after the round: about a microsecond,
- * so the game pays at most a few percent for the watch). */
+ * found written (each such page costs the game a write fault after the round, about a microsecond:
+ * a game that rewrites many pages every frame pays about 5% for the watch, not a fault per page per
+ * period), at most DIRTY_WATCH_WAIT_MAX_MS. The first round finds everything the game touched
+ * before it, once, and sets no wait. */
 static void dirty_watch_round(dirty_watch *dw)
 {
     dirty_range ranges[DIRTY_WATCH_RANGES_MAX];
@@ -281,7 +285,8 @@ static void dirty_watch_round(dirty_watch *dw)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     uint64_t took_ms = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (uint64_t)(t1.tv_nsec - t0.tv_nsec) / 1000000;
     uint64_t tax_ms = bytes / dirty_os_page_size() * DIRTY_WATCH_TAX_US / 1000;
-    dw->wait_ms = (uint32_t)MAX(MAX((uint64_t)dw->w.period_ms, 10 * took_ms), tax_ms);
+    uint64_t wait = MAX(MAX((uint64_t)dw->w.period_ms, 10 * took_ms), tax_ms);
+    dw->wait_ms = dw->rounds++ ? (uint32_t)MIN(wait, (uint64_t)DIRTY_WATCH_WAIT_MAX_MS) : dw->w.period_ms;
 }
 
 /* Waits (holding the lock) for a kick, the end of the period, or the stop. */

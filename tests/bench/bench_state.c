@@ -17,7 +17,7 @@
 #define BIG_MB 4096
 #define SMALL_MB 4
 #define SCAN_MB 512
-#define SCAN_RELOADS 5
+#define SCAN_RELOADS 9
 
 typedef struct bench_host {
     const char *what;
