@@ -26,11 +26,13 @@ cd /d "%ROOT%"
 
 rem The modules of build.sh, with the _win32 half of each OS pair (tests\windows\test_scripts.sh checks).
 set "ARENA_SRC=arena\arena.c arena\arena_stats.c arena\pool.c arena\arena_os_win32.c"
-set "HOST_LIB_SRC=host\base\error.c host\base\units.c host\base\events.c host\base\block.c host\os\block_win32.c host\os\clock_win32.c host\os\command_win32.c host\os\crash.c host\os\crash_win32.c host\os\fs_common.c host\os\fs_win32.c host\os\lines_win32.c host\os\probe.c host\os\probe_win32.c host\os\signals_win32.c host\os\stats_input_win32.c host\os\symbols.c host\os\symbols_win32.c host\os\terminal_win32.c host\os\watch_win32.c host\os\watchdog_win32.c host\reload\candidate.c host\reload\functions.c host\reload\guard.c host\reload\layout.c host\reload\load.c host\reload\registry.c host\reload\reload.c host\reload\scan.c host\reload\stale.c host\reload\swap_layout.c host\reload\versions.c host\stats\heap_sites.c host\stats\json_read.c host\stats\report.c host\stats\report_diff.c host\stats\report_html.c host\stats\report_json.c host\stats\report_pprof.c host\stats\report_stream.c host\stats\report_text.c host\stats\stats.c host\stats\stats_collect.c host\stats\stats_diff.c host\stats\stats_leaks.c host\stats\stats_marks.c build\gen\profile.pb-c.c host\rebuild\rebuild.c host\platform\audio.c host\platform\audio_sdl.c host\platform\font.c host\platform\input.c host\platform\input_sdl.c host\platform\media.c host\platform\overlay.c host\platform\platform.c host\platform\screenshot.c host\platform\video_headless.c host\platform\video_sdl.c host\platform\video_terminal.c host\cli.c host\host.c host\services.c host\status.c host\os\util_win32.c"
+set "HOST_LIB_SRC=host\base\error.c host\base\units.c host\base\events.c host\base\block.c host\os\block_win32.c host\os\clock_win32.c host\os\code_win32.c host\os\command_win32.c host\os\crash.c host\os\crash_win32.c host\os\dirty.c host\os\dirty_win32.c host\os\fs_common.c host\os\fs_win32.c host\os\lines_win32.c host\os\probe.c host\os\probe_win32.c host\os\signals_win32.c host\os\stats_input_win32.c host\os\symbols.c host\os\symbols_win32.c host\os\terminal_win32.c host\os\watch_win32.c host\os\watchdog_win32.c host\reload\candidate.c host\reload\declared.c host\reload\forward.c host\reload\functions.c host\reload\guard.c host\reload\layout.c host\reload\load.c host\reload\registry.c host\reload\reload.c host\reload\repair.c host\reload\scan.c host\reload\stale.c host\reload\swap_layout.c host\reload\versions.c host\stats\heap_sites.c host\stats\json_read.c host\stats\report.c host\stats\report_diff.c host\stats\report_html.c host\stats\report_json.c host\stats\report_pprof.c host\stats\report_stream.c host\stats\report_text.c host\stats\stats.c host\stats\stats_collect.c host\stats\stats_diff.c host\stats\stats_leaks.c host\stats\stats_marks.c build\gen\profile.pb-c.c host\rebuild\rebuild.c host\platform\audio.c host\platform\audio_sdl.c host\platform\font.c host\platform\input.c host\platform\input_sdl.c host\platform\media.c host\platform\overlay.c host\platform\platform.c host\platform\screenshot.c host\platform\video_headless.c host\platform\video_sdl.c host\platform\video_terminal.c host\cli.c host\host.c host\services.c host\status.c host\os\util_win32.c"
 set "HEAP_SRC=arena\heap.c"
-set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_probe os\test_watchdog os\test_command reload\test_layout reload\test_registry stats\test_report stats\test_diff rebuild\test_rebuild platform\test_media platform\test_input platform\test_audio platform\test_font platform\test_screenshot platform\test_video test_cli"
+set "UNIT_TESTS=arena\test_arena arena\test_pool arena\test_arena_stats base\test_units base\test_events os\test_watch os\test_dirty os\test_probe os\test_watchdog os\test_command reload\test_layout reload\test_declared reload\test_registry stats\test_report stats\test_diff rebuild\test_rebuild platform\test_media platform\test_input platform\test_audio platform\test_font platform\test_screenshot platform\test_video test_cli"
 rem C11 with MSVC: _Thread_local is spelled __declspec(thread) there.
 set "CFLAGS=/nologo /std:c11 /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS /D_Thread_local=__declspec(thread)"
+rem A game's .cpp and .cc files: C++20 (designated initializers, as GAME_API_INIT uses), /TP.
+set "CXXFLAGS=/nologo /TP /std:c++20 /EHsc /W4 /wd4100 /Zi /MD /utf-8 /D_CRT_SECURE_NO_WARNINGS"
 set "OPT=/O2"
 set "SYSLIBS=bcrypt.lib advapi32.lib dbghelp.lib"
 set "PROTO=host\stats\profile.proto"
@@ -90,9 +92,12 @@ call :need_tools
 if errorlevel 1 exit /b 1
 call :game_sources "%GAME_DIR%"
 if not exist "%GAME_DIR%\build\obj" mkdir "%GAME_DIR%\build\obj"
+set "GAME_OPT=!OPT! /DHOST_RELEASE"
+call :game_cxx "%GAME_DIR%"
+if errorlevel 1 exit /b 1
 set CL_ARGS=!CFLAGS! !OPT! !GAME_CFLAGS! /DHOST_RELEASE /DMI_SHARED_LIB /I"!MI_INC!" /I"!PBC_INC!" /Ibuild\gen !PLATFORM_INC! ^
   /Ihost\api /Iarena /I"!GAME_DIR!" !GAME_SRC! !ARENA_SRC! !HEAP_SRC! !HOST_LIB_SRC! host\os\loader_static.c host\main.c ^
-  /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
+  !GAME_CXX_OBJ! /Fo"!GAME_DIR!\build\obj\\" /Fd"!GAME_DIR!\build\obj\\"
 set LINK_ARGS=/LIBPATH:"!MI_LIBDIR!" /LIBPATH:"!PBC_LIBDIR!" /LIBPATH:"!SDL_LIBDIR!" !MI_LIB! protobuf-c.lib !PLATFORM_LIBS! !SYSLIBS!
 call :compile "%GAME_DIR%\build\game.exe"
 if errorlevel 1 exit /b 1
@@ -155,14 +160,14 @@ shift
 goto :args_rest
 :args_check
 if not exist "%GAME_DIR%\" (
-  echo build.bat: no game folder %GAME_DIR%; pass a folder that holds the game's .c files 1>&2
+  echo build.bat: no game folder %GAME_DIR%; pass a folder that holds the game's .c or .cpp files 1>&2
   exit /b 1
 )
-if not exist "%GAME_DIR%\*.c" (
-  echo build.bat: no .c files in %GAME_DIR%; a game folder holds its sources at the top 1>&2
-  exit /b 1
-)
-exit /b 0
+if exist "%GAME_DIR%\*.c" exit /b 0
+if exist "%GAME_DIR%\*.cpp" exit /b 0
+if exist "%GAME_DIR%\*.cc" exit /b 0
+echo build.bat: no .c or .cpp files in %GAME_DIR%; a game folder holds its sources at the top 1>&2
+exit /b 1
 
 rem ---- tools and libraries ----------------------------------------------------------------------------
 
@@ -308,10 +313,21 @@ copy /y "%SDL_BIN%\SDL2.dll" "%BUILD%\" >nul
 echo built %BUILD%\host.exe
 exit /b 0
 
-rem GAME_SRC: the game's .c files, with their paths.
+rem GAME_SRC: the game's .c files, with their paths; GAME_CXX: its .cpp and .cc files.
 :game_sources
 set "GAME_SRC="
+set "GAME_CXX="
 for %%F in ("%~1\*.c") do set GAME_SRC=!GAME_SRC! "%%~fF"
+for %%F in ("%~1\*.cpp" "%~1\*.cc") do set GAME_CXX=!GAME_CXX! "%%~fF"
+exit /b 0
+
+rem GAME_CXX_OBJ: the game's C++ sources compiled (cl /TP) into DIR\build\obj, for the link.
+:game_cxx
+set "GAME_CXX_OBJ="
+if not defined GAME_CXX exit /b 0
+cl /c !CXXFLAGS! !GAME_OPT! !GAME_CFLAGS! /Ihost\api /Iarena /I"%~1" !GAME_CXX! /Fo"%~1\build\obj\\" /Fd"%~1\build\obj\\"
+if errorlevel 1 exit /b 1
+for %%F in (!GAME_CXX!) do set GAME_CXX_OBJ=!GAME_CXX_OBJ! "%~1\build\obj\%%~nF.obj"
 exit /b 0
 
 rem GAME_DIR\build\game.dll under game.dll.lock, which the host waits on; a PDB of its own name per
@@ -330,8 +346,11 @@ set CL_ARGS=!CFLAGS! !GAME_OPT! !GAME_CFLAGS! /LD /Ihost\api /Iarena /I"!DIR!" !
   /Fd"!DIR!\build\obj\\"
 set LINK_ARGS=/PDB:"!DIR!\build\!PDB!" /IMPLIB:"!DIR!\build\obj\game.lib"
 rem the compiler's words go to the console and, with the outcome, to game.dll.result for the host
-call :compile "%DIR%\build\game.dll" > "%DIR%\build\game.dll.msgs" 2>&1
+call :game_cxx "%DIR%" > "%DIR%\build\game.dll.msgs" 2>&1
 set "RC=%errorlevel%"
+set CL_ARGS=!CL_ARGS! !GAME_CXX_OBJ!
+if "%RC%"=="0" call :compile "%DIR%\build\game.dll" >> "%DIR%\build\game.dll.msgs" 2>&1
+if "%RC%"=="0" set "RC=%errorlevel%"
 type "%DIR%\build\game.dll.msgs"
 set "RESULT=ok"
 if not "%RC%"=="0" set "RESULT=failed"

@@ -19,6 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
 CC="${CC:-gcc}"
+CXX="${CXX:-g++}" # for a game's .cpp and .cc files
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
 OPT=(-O2)
@@ -28,11 +29,13 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
-              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
-              host/os/fs_posix.c host/os/lines_posix.c host/os/probe.c host/os/probe_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
-              host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/candidate.c host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
-              host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/code_posix.c host/os/command_posix.c host/os/crash.c
+              host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c host/os/fs_posix.c
+              host/os/lines_posix.c host/os/probe.c host/os/probe_posix.c host/os/signals_posix.c host/os/stats_input_posix.c
+              host/os/symbols.c host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
+              host/reload/candidate.c host/reload/declared.c host/reload/forward.c host/reload/functions.c host/reload/guard.c
+              host/reload/layout.c host/reload/load.c host/reload/registry.c host/reload/reload.c host/reload/repair.c
+              host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
               host/stats/heap_sites.c host/stats/json_read.c host/stats/report.c host/stats/report_diff.c
               host/stats/report_html.c host/stats/report_json.c host/stats/report_pprof.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c host/stats/stats_collect.c host/stats/stats_diff.c
@@ -96,6 +99,7 @@ ensure_deps() {
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
   # the tests read the pprof files the host writes with Debian's python3 and its protobuf module
   [ "${1:-}" = test ] && { /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf); }
+  [ "${1:-}" = test ] && { command -v "$CXX" >/dev/null 2>&1 || missing+=(g++); } # the C++ test game
   need_packages "${missing[@]}"
 }
 
@@ -127,12 +131,30 @@ obj_fresh() { # OBJ SRC
   done
 }
 
-# One object and its dependency file; the compiler's messages are printed in one piece.
+# The C flags for a C++ source: C++20 (designated initializers, as GAME_API_INIT uses) for -std=c11,
+# no C-only warnings, no warning for the members a designated initializer leaves zero (C gives
+# none), and with g++ -fno-gnu-unique (g++ marks the statics of inline functions and templates
+# STB_GNU_UNIQUE, which keeps every unloaded copy of a game mapped for the life of the process).
+cxx_flags() { # FLAG...
+  local f
+  for f; do
+    case "$f" in
+      -std=c11) printf '%s\n' -std=c++20 ;;
+      -Wstrict-prototypes) printf '%s\n' -Wno-missing-field-initializers ;;
+      *) printf '%s\n' "$f" ;;
+    esac
+  done
+  case "$CXX" in g++ | *-g++ | */g++) printf '%s\n' -fno-gnu-unique ;; esac
+}
+
+# One object and its dependency file; the compiler's messages are printed in one piece. A .cpp or
+# .cc source is compiled by $CXX.
 compile_obj() { # SRC OBJ FLAGS...
-  local src="$1" obj="$2"; shift 2
+  local src="$1" obj="$2" cc="$CC" flags; shift 2
+  case "$src" in *.cpp | *.cc) cc="$CXX"; mapfile -t flags < <(cxx_flags "$@"); set -- "${flags[@]}" ;; esac
   mkdir -p "$(dirname "$obj")"
   local rc=0
-  (cd "$ROOT" && "$CC" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
+  (cd "$ROOT" && "$cc" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
   [ -s "$obj.msg" ] && cat "$obj.msg" >&2
   rm -f "$obj.msg"
   if [ $rc != 0 ]; then rm -f "$obj.tmp" "$obj.d.tmp"; return $rc; fi
@@ -216,19 +238,40 @@ build_host_variant() { # VARIANT OUT FLAGS...
 
 build_host() { build_host_variant host "$BUILD/host" "${OPT[@]}" || die "host build failed (see above)"; }
 
-# The folder of a game: the argument, or game_template. Must hold .c files.
+# The folder of a game: the argument, or game_template. Must hold .c, .cpp or .cc files.
 game_dir() {
   local dir="${1:-$ROOT/game_template}"
-  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c files"
+  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c or .cpp files"
   dir="$(cd "$dir" && pwd)"
-  compgen -G "$dir/*.c" >/dev/null || die "no .c files in $dir; a game folder holds its sources at the top"
+  [ -n "$(game_sources "$dir")" ] || die "no .c or .cpp files in $dir; a game folder holds its sources at the top"
   printf '%s' "$dir"
+}
+
+# A game's sources, one a line: its .c files, then its .cpp and .cc files.
+game_sources() { # GAME_DIR
+  compgen -G "$1/*.c" || true
+  compgen -G "$1/*.cpp" || true
+  compgen -G "$1/*.cc" || true
+}
+
+# The linker driver of a game: $CXX when it has C++ sources (for the C++ runtime), else $CC; with
+# C++ sources, $CXX is installed if missing.
+game_linker() { # GAME_DIR
+  if game_sources "$1" | grep -qvE '\.c$'; then
+    command -v "$CXX" >/dev/null 2>&1 || need_packages g++
+    printf '%s' "$CXX"
+  else
+    printf '%s' "$CC"
+  fi
 }
 
 # How games are optimised: a debug build by default (no inlining, frame pointers, so a crash or a
 # breakpoint names the line it is on); GAME_OPT, or --release (-O2), says otherwise.
 GAME_OPT_DEFAULT="-O0 -fno-omit-frame-pointer"
 GAME_OPT_RELEASE="-O2"
+# Room at every function entry for the jump that --old-code forward writes there (reload/forward.h):
+# 14 bytes of nops before the entry, 2 at it.
+GAME_PATCHABLE=(-fpatchable-function-entry=16,14)
 
 # The result of a game build, beside the library, written whole (temporary name, rename) so that a
 # running host reads either the last result or this one: "ok" or "failed" on the first line, then
@@ -245,13 +288,15 @@ build_game() { # GAME_DIR
   local dir="$1" extra=() opt=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
-  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs"
+  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs" srcs linker
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
-      -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
-      link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
+  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${GAME_PATCHABLE[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
+      -I"$ROOT/arena" -I"$dir" -- "${srcs[@]}" "${ARENA_SRC[@]}" &&
+      CC="$linker" link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
   cat "$msgs" >&2
   write_build_result "$lib" "$([ $ok = 0 ] && echo ok || echo failed)" "$msgs"
   rm -f "$lock" "$msgs"
@@ -260,13 +305,15 @@ build_game() { # GAME_DIR
 }
 
 build_release() { # GAME_DIR
-  local dir="$1" extra=()
+  local dir="$1" extra=() srcs linker
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
   gen_proto || die "protoc-c failed on $PROTO"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    "${PLATFORM_CFLAGS[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    "${PLATFORM_CFLAGS[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "${srcs[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
-    link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
+    CC="$linker" link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
@@ -324,10 +371,10 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_probe os/test_symbols os/test_watchdog
-            os/test_command reload/test_layout reload/test_scan reload/test_registry stats/test_report stats/test_diff
-            rebuild/test_rebuild platform/test_media platform/test_input platform/test_audio platform/test_font
-            platform/test_screenshot platform/test_video
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_dirty os/test_probe os/test_symbols
+            os/test_watchdog os/test_command reload/test_layout reload/test_declared reload/test_scan reload/test_registry
+            stats/test_report stats/test_diff rebuild/test_rebuild platform/test_media platform/test_input
+            platform/test_audio platform/test_font platform/test_screenshot platform/test_video
             test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
@@ -345,7 +392,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash probe threads layout stats terminal workflow window)
+INTEGRATION_TESTS=(reload crash probe threads layout repair stats terminal workflow window)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" "${PLATFORM_CFLAGS[@]}" -I. -- \
@@ -435,7 +482,7 @@ cmd_test() {
   say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
   local t
   # the longest first, so that the last to finish is a short one
-  for t in crash reload layout; do
+  for t in crash reload repair layout; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
@@ -474,6 +521,7 @@ cmd_bench() {
     tests/integration/harness.c -ldl -lpthread
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
+  compile "$BUILD/bench/bench_state" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_state.c tests/integration/harness.c
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   host_objects host "${OPT[@]}" || die "host build failed (see above)"
   compile "$BUILD/bench/bench_present" "${CFLAGS[@]}" -O2 -DNDEBUG "${PLATFORM_CFLAGS[@]}" -I. tests/bench/bench_present.c \
@@ -496,6 +544,7 @@ cmd_bench() {
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_present"
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_state"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

@@ -24,6 +24,10 @@
 
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ARENA_NAME_MAX 32
 #define ARENA_DEFAULT_ALIGN 16
 #define ARENA_BASE_ALIGN 64 /* alignment of every arena's base */
@@ -102,7 +106,7 @@ typedef struct arena_params {
 } arena_params;
 
 typedef struct arena_temp {
-    arena *arena;
+    struct arena *arena; /* `struct`: C++ would read a member named like its type as a new meaning */
     uint64_t pos;
 } arena_temp;
 
@@ -222,7 +226,7 @@ uint64_t arena_stats_frame_high_water(const arena *a);
  * tag costs nothing per push; an edge sums the arena's site counters (about a nanosecond per site
  * in use): tag a system's work per frame, not each object. No-ops without a stats table. */
 typedef struct arena_tag_scope {
-    arena *arena;
+    struct arena *arena;
     uint32_t outer; /* the tag to go back to */
 } arena_tag_scope;
 
@@ -274,5 +278,9 @@ static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int f
     if (flags & ARENA_PUSH_ZERO) memset(start, 0, (size_t)size);
     return start;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

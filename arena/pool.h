@@ -11,13 +11,17 @@
 
 #include "arena.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct arena_pool_slot {
     struct arena_pool_slot *next;
 } arena_pool_slot;
 
 typedef struct arena_pool {
     char name[ARENA_NAME_MAX];
-    arena *arena;
+    struct arena *arena; /* `struct`: C++ would read a member named like its type as a new meaning */
     uint64_t slot_size;
     uint64_t slot_align;
     arena_pool_slot *free_list;
@@ -44,5 +48,9 @@ void *arena_pool_try_alloc(arena_pool *p);
 void arena_pool_free(arena_pool *p, void *slot);
 
 #define pool_create(a, T, name) arena_pool_create((a), sizeof(T), BASE_ALIGNOF(T), (name))
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -65,7 +65,7 @@
 
 typedef int snake_turns[SNAKE_TURN_QUEUE];
 
-#define SNAKE_CELL_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define SNAKE_CELL_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int, x)                                        \
     X(int, y)
 GAME_STRUCT(snake_cell, SNAKE_CELL_FIELDS);
@@ -75,14 +75,14 @@ typedef enum snake_dir { SNAKE_UP, SNAKE_RIGHT, SNAKE_DOWN, SNAKE_LEFT } snake_d
 typedef enum snake_food_kind { SNAKE_FOOD_PLAIN, SNAKE_FOOD_BONUS } snake_food_kind;
 
 /* Food and sparks come and go one by one, so each kind has a pool and a list. */
-#define SNAKE_FOOD_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define SNAKE_FOOD_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X_PTR(snake_food, next)                          \
     X(snake_cell, at)                                \
     X(int, kind)   /* snake_food_kind */             \
     X(double, ttl) /* seconds a bonus has left; plain food stays until eaten */
 GAME_STRUCT(snake_food, SNAKE_FOOD_FIELDS);
 
-#define SNAKE_SPARK_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define SNAKE_SPARK_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X_PTR(snake_spark, next)                          \
     X(float, x)                                       \
     X(float, y)    /* in cells, on the board */       \
@@ -93,7 +93,7 @@ GAME_STRUCT(snake_spark, SNAKE_SPARK_FIELDS);
 
 /* One finished round. The history of rounds grows for as long as the game runs, so it lives in the
  * block's heap (host->heap_realloc): its address survives reloads like the arenas'. */
-#define SNAKE_ROUND_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define SNAKE_ROUND_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int, points)                                    \
     X(int, segments)
 GAME_STRUCT(snake_round, SNAKE_ROUND_FIELDS);
@@ -102,7 +102,7 @@ typedef enum snake_sound { SNAKE_SOUND_NONE, SNAKE_SOUND_EAT, SNAKE_SOUND_BONUS,
                            SNAKE_SOUND_START } snake_sound;
 
 /* A sound effect being played: where it is in its sound, so it goes on across frames and reloads. */
-#define SNAKE_VOICE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define SNAKE_VOICE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int, sound)   /* snake_sound; NONE: the voice is free */ \
     X(double, time) /* seconds since it started */    \
     X(double, phase) /* of its oscillator, 0..1 */    \
@@ -110,7 +110,7 @@ typedef enum snake_sound { SNAKE_SOUND_NONE, SNAKE_SOUND_EAT, SNAKE_SOUND_BONUS,
 GAME_STRUCT(snake_voice, SNAKE_VOICE_FIELDS);
 
 /* The snake is a ring of cells: body[head] is the head, the `length` cells before it the rest. */
-#define SNAKE_STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL)                                  \
+#define SNAKE_STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR)                     \
     X(bool, started)      /* the first update began a round */                         \
     X(int, board_w)                                                                    \
     X(int, board_h)       /* the board in cells, as last fitted to SNAKE_BOARD_W/H */  \

@@ -68,8 +68,12 @@ static const cli_option cli_options[] = {
     CLI_OPT("--watchdog", "SECONDS", CLI_COUNT, watchdog,
             "warn, naming the game function it is in, when one call into the game runs SECONDS or longer (default 0: "
             "off)", .max = 86400),
-    CLI_OPT("--no-stale-scan", NULL, CLI_FLAG, no_stale_scan,
-            "after a reload, skip the scan of the block for pointers into the unloaded library", .reload = true),
+    CLI_OPT("--stale-pointers", "repair|warn|off", CLI_ENUM, stale_pointers,
+            "after a reload, pointers into the old build kept in the block: repaired by name (default), only "
+            "reported, or not looked for", .reload = true),
+    CLI_OPT("--old-code", "fence|forward", CLI_ENUM, old_code,
+            "an old build after a reload: unloaded, its range fenced (default), or kept with each function jumping "
+            "to the new build's (x86-64; for callbacks other libraries keep)", .reload = true),
     CLI_OPT("--probe-timeout", "SECONDS", CLI_COUNT, probe_timeout,
             "longest a new build's constructors and entry point may run in the probe process (default 5)", .min = 1,
             .max = 3600, .reload = true),

@@ -33,7 +33,8 @@ typedef struct host_options {
     bool version;
     uint32_t on_layout_change; /* a layout_policy (layout.h) */
     uint64_t watchdog;         /* seconds one game call may run before a warning; 0 = no watchdog */
-    bool no_stale_scan;        /* skip the stale-pointer scan after reloads */
+    uint32_t stale_pointers;   /* a stale_mode (stale.h): repair, warn or off */
+    uint32_t old_code;         /* a reload_old_code (reload.h): fence or forward */
     const char *stats_path;     /* --stats: JSON snapshots of the allocation stats */
     const char *stats_csv_path; /* --stats-csv: a row per frame per arena */
     const char *trace_path;     /* --trace: Chrome/Perfetto trace */

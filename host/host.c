@@ -3,6 +3,7 @@
 #include "base/units.h"
 #include "os/block_os.h"
 #include "os/clock.h"
+#include "os/dirty.h"
 #include "os/signals.h"
 #include "platform/screenshot.h"
 
@@ -41,6 +42,8 @@ static void host_event_start(host *h)
     event_uint(&e, "reserve", c->reserve);
     event_uint(&e, "heap", c->heap_size);
     event_uint(&e, "heap_offset", h->block->regions[BLOCK_REGION_HEAP].offset);
+    event_str(&e, "dirty_pages", dirty_method_name(dirty_method_of(h->dirty)));
+    if (*dirty_fallback_reason(h->dirty)) event_str(&e, "dirty_pages_fallback", dirty_fallback_reason(h->dirty));
     event_uint(&e, "abi", GAME_API_VERSION);
     event_str(&e, "host_version", HOST_VERSION);
     event_end(&h->events, &e);
@@ -56,6 +59,9 @@ static bool host_open_block(host *h, host_error *err)
         block_release(c->base, c->reserve);
         return false;
     }
+    block_advise_huge((uint64_t)(uintptr_t)h->block->memory.persistent, h->block->regions[BLOCK_REGION_PERSISTENT].size);
+    h->dirty = dirty_start(c->base, c->reserve, DIRTY_PAGEMAP_SCAN, err);
+    if (!h->dirty) return false;
     heap_status hs = heap_region_init(&h->heap, block_region_start(h->block, BLOCK_REGION_HEAP), c->heap_size,
                                       block_reserve_is_committed, "heap");
     if (hs != HEAP_OK)
@@ -85,9 +91,10 @@ static bool host_open_stats(host *h, host_error *err)
 static bool host_open_library(host *h, host_error *err)
 {
     const host_options *o = &h->opts;
-    reload_config cfg = {o->library,  (layout_policy)o->on_layout_change, o->no_stale_scan, o->poll, o->watchdog,
-                         o->no_probe, o->probe_timeout * 1000};
-    reload_world world = {h->block, &h->heap, &h->events, host_services(h), &h->input, stats_table(h->stats)};
+    reload_config cfg = {o->library, (layout_policy)o->on_layout_change, (stale_mode)o->stale_pointers,
+                         (reload_old_code)o->old_code, o->poll, o->watchdog, o->no_probe, o->probe_timeout * 1000};
+    reload_world world = {h->block, &h->heap, h->dirty, &h->events, host_services(h), &h->input,
+                          stats_table(h->stats)};
     return reload_start(&h->reload, &cfg, &world, err);
 }
 
@@ -215,6 +222,7 @@ int host_stop(host *h)
     event_end(&h->events, &e);
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
+    dirty_stop(h->dirty);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
     return status;

@@ -182,6 +182,11 @@ static void services_stats_request(void) { stats_request(services_host->stats); 
 
 static void services_stats_mark(const char *name) { stats_mark(services_host->stats, name); }
 
+static bool services_stale_skip(const void *start, uint64_t size)
+{
+    return stale_skip(&services_host->reload.stale, start, size);
+}
+
 const host_api *host_services(host *h)
 {
     static host_api api;
@@ -210,6 +215,7 @@ const host_api *host_services(host *h)
         .stats_tag = services_stats_tag,
         .stats_request = services_stats_request,
         .stats_mark = services_stats_mark,
+        .stale_skip = services_stale_skip,
     };
     services_note_heap_sites(&api, stats_heap_sites(h->stats));
     services_host = h;

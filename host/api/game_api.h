@@ -27,8 +27,9 @@
  * Rules that keep hot reload safe (see DESIGN.md):
  *  - all state lives in the arenas (mem->persistent for what lasts, mem->frame for this frame);
  *    a writable global of the library is reset on every reload;
- *  - never store a function pointer or a string literal of the library in the block; copy strings
- *    (arena_push_str) and look functions up again after a reload;
+ *  - a function pointer, a string literal or a C++ object's vtable kept in the block is repaired
+ *    by name at every reload (declare such fields X_FN / X_STR in game_layout.h to have them
+ *    repaired whatever they hold); a function registry handle or a copied string needs no repair;
  *  - before_reload stops anything that runs library code (threads, callbacks); after_reload starts
  *    it again with the new code. A thread still running the old code after a reload crashes at the
  *    first old instruction it runs (the old range is fenced); the host ends that thread and says so;
@@ -38,6 +39,10 @@
 
 #include "../../arena/arena.h"
 #include "../../arena/pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
@@ -322,6 +327,14 @@ typedef struct host_api {
      * set counts; also "mark NAME" typed on stdin when headless). Set at the start of the next
      * frame, with a `mark` event; the name is copied.                                             */
     void (*stats_mark)(const char *name);
+
+    /* Stale pointers (README): after every reload the host repairs the pointers into the old build
+     * that the block keeps (functions, vtables, string literals), by the conservative rules where a
+     * word only looks like one. A range that holds no pointers but may hold such look-alikes
+     * (hashes, random numbers, packed data) can be left alone: its words are never rewritten, only
+     * reported; fields declared X_FN / X_STR in it are still repaired. size 0 forgets the range that
+     * starts at `start`. false when the host has no room for another range (64). */
+    bool (*stale_skip)(const void *start, uint64_t size);
 } host_api;
 
 /* Registers a function under its own name, the name the host looks for after a reload. */
@@ -368,5 +381,9 @@ typedef struct game_api {
 typedef const game_api *game_get_api_fn(uint32_t host_abi_version);
 
 GAME_EXPORT const game_api *game_get_api(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -31,3 +31,5 @@ bool block_reserve(uint64_t base, uint64_t size, host_error *err)
 }
 
 void block_release(uint64_t base, uint64_t size) { munmap((void *)(uintptr_t)base, (size_t)size); }
+
+void block_advise_huge(uint64_t start, uint64_t size) { madvise((void *)(uintptr_t)start, (size_t)size, MADV_HUGEPAGE); }

@@ -54,6 +54,7 @@ typedef struct symbol_table {
     uint32_t section_count;
     char *strings;         /* the names, copied out of the file */
     uint64_t image_vaddr;  /* vaddr of the first loaded byte (the lowest segment) */
+    bool sizes_guessed;    /* the format gives no sizes (COFF): each symbol reaches to the next one */
 } symbol_table;
 
 /* Reads the symbols of a library image (per OS format: symbols_posix.c reads ELF). Never trusts the
@@ -75,6 +76,8 @@ typedef struct symbols_self_image {
 } symbols_self_image;
 
 bool symbols_self(symbols_self_image *out, host_error *err);
+/* The allocated section that holds `vaddr`, or NULL. */
+const symbol_section *symbols_section_at(const symbol_table *t, uint64_t vaddr);
 
 /* The one symbol named `name` of `kind`; NULL when there is none, or when `*matches` (if given)
  * says there are several (two static functions of the same name in different files). */

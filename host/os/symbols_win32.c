@@ -262,6 +262,7 @@ static int pe_compare_u64(const void *a, const void *b)
 static void pe_size_symbols(pe_builder *b)
 {
     symbol_table *t = b->t;
+    t->sizes_guessed = true;
     qsort(b->starts, b->start_count, sizeof(uint64_t), pe_compare_u64);
     for (uint32_t i = 0; i < t->count; i++) {
         symbol *s = &t->symbols[i];

@@ -96,12 +96,13 @@ static candidate_scene reload_candidate_scene(const reload *r)
     return (candidate_scene){r->cfg.library, r->copy_dir, r->probe, r->cfg.probe_timeout_ms};
 }
 
-/* After a library was closed: warn if the OS kept it mapped, and delete its copy. Outside the swap,
+/* After a library was closed: warn if the OS kept it mapped, and delete its copy (a build kept by
+ * --old-code forward is still open: only its copy goes, where the OS allows). Outside the swap,
  * because nothing here blocks the new code from running. */
 static void reload_retire(reload *r, const loader_lib *lib)
 {
     host_error err;
-    if (!loader_verify_unloaded(lib, &err)) event_warn(r->w.events, "%s", err.msg);
+    if (!lib->handle && !loader_verify_unloaded(lib, &err)) event_warn(r->w.events, "%s", err.msg);
     if (r->cfg.library) fs_remove(lib->path);
 }
 
@@ -123,18 +124,49 @@ static void reload_retire_waiting(reload *r)
 /* The pending version runs now (its registered functions are looked up separately). */
 static void reload_swapped(reload *r, bool retire_running)
 {
-    versions_swapped(&r->versions, retire_running, r->cfg.library != NULL);
+    versions_swapped(&r->versions, retire_running);
     r->version = r->versions.running.number;
     r->paused = false;
 }
 
-/* After the old library was unloaded: the block scanned for pointers into it. */
-static void reload_scan_stale(reload *r, const loader_lib *old)
+/* Every kept build's functions jump to the running build's (forward.h). */
+static void reload_forward(reload *r)
 {
-    memset(&r->scan, 0, sizeof(r->scan));
+    memset(&r->forwarded, 0, sizeof(r->forwarded));
+    for (uint32_t i = 0; i < VERSIONS_RETIRED_MAX; i++) {
+        const lib_version *v = &r->versions.retired[i];
+        if (!v->kept.handle) continue;
+        forward_counts c = forward_patch(v, &r->versions.running);
+        r->forwarded.forwarded += c.forwarded;
+        r->forwarded.missing += c.missing;
+        r->forwarded.unpatchable += c.unpatchable;
+        r->forwarded.ambiguous += c.ambiguous;
+    }
+}
+
+/* The swapped-out build, still mapped: pointers into it repaired or reported; then it is unloaded
+ * and its range fenced, or kept (--old-code forward). */
+/* The swapped-out build, still mapped: pointers into it repaired or reported; then it is unloaded
+ * and its range fenced, or kept (--old-code forward). Each part's time goes to `b`. */
+static void reload_leave(reload *r, loader_lib *old, candidate_budget *b)
+{
     const lib_version *v = versions_at(&r->versions, old->image_start);
-    if (r->cfg.no_stale_scan || !r->cfg.library || !v || v == &r->versions.running) return;
-    stale_scan_block(&r->scan, r->w.block, r->w.heap, v, r->w.events);
+    r->stale.last.done = false;
+    if (r->cfg.library && v && v != &r->versions.running) {
+        stale_scene scene = {v, &r->versions.running, r->w.events};
+        stale_pass(&r->stale, &scene);
+    }
+    candidate_lap(b, &b->scan_ms);
+    if (!r->cfg.library) {
+        loader_close(old);
+    } else if (r->cfg.old_code == RELOAD_OLD_CODE_FORWARD) {
+        versions_keep_retired(&r->versions, old);
+        reload_forward(r);
+    } else {
+        loader_close(old);
+        versions_fence_retired(&r->versions);
+    }
+    candidate_lap(b, &b->unload_ms);
 }
 
 /* ---- the swap ------------------------------------------------------------------------------------- */
@@ -153,9 +185,6 @@ static void reload_event_restart(reload *r, const char *cause)
     event_end(r->w.events, &e);
 }
 
-/* before_reload on the running code, `next` in, the old code unloaded (returned in *old), the layout
- * step around it, after_reload on the new code; false when a hook crashed (rolled back or paused).
- * Each part's time goes to `b`. */
 /* before_reload on the running code, once: it stops the game's threads. */
 static void reload_stop_threads(reload *r)
 {
@@ -163,6 +192,9 @@ static void reload_stop_threads(reload *r)
     r->threads_stopped = true;
 }
 
+/* before_reload on the running code, `next` in, the layout step around it, the old code left
+ * (reload_leave: repaired, unloaded; returned in *old), after_reload on the new code; false when a
+ * hook crashed (rolled back or paused). Each part's time goes to `b`. */
 static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_budget *b)
 {
     reload_stop_threads(r);
@@ -177,10 +209,8 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_
     }
     *old = r->lib;
     r->lib = *next;
-    loader_close(old);
     reload_swapped(r, true);
     r->threads_stopped = false; /* the new code's after_reload starts them */
-    candidate_lap(b, &b->unload_ms);
     functions_resolve(&r->functions);
     candidate_lap(b, &b->registry_ms);
     r->w.block->memory.reloads++;
@@ -189,6 +219,7 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_
     swap_layout_adopt(&scene, r->lib.api, &sw);
     if (sw.restart) reload_event_restart(r, "layout");
     candidate_lap(b, &b->layout_ms);
+    reload_leave(r, old, b);
     bool migrated = true;
     if (sw.migration && r->lib.api->migrate) {
         r->migration = sw.migration;
@@ -217,13 +248,12 @@ static bool reload_rollback(reload *r)
     candidate_budget b = {.mark_ns = clock_now_ns()};
     reload_swap(r, &next, &old, &b);
     reload_retire(r, &old);
-    reload_scan_stale(r, &old);
     event e = event_begin(r->w.events, "rollback");
     event_uint(&e, "from", from);
     event_uint(&e, "version", r->version);
     event_bool(&e, "paused", r->paused);
-    if (r->scan.done) event_num(&e, "scan_ms", r->scan.ms);
-    stale_event(&r->scan, &e);
+    if (r->stale.last.done) event_num(&e, "scan_ms", b.scan_ms);
+    stale_event(&r->stale, &e);
     event_end(r->w.events, &e);
     return true;
 }
@@ -269,6 +299,25 @@ static void reload_event_budget(const candidate_budget *b, event *e)
                                 b->unload_ms);
 }
 
+/* --old-code forward: the builds kept, what they cost, and what their entries do now. */
+static void reload_event_old_code(const reload *r, event *e)
+{
+    if (r->cfg.old_code != RELOAD_OLD_CODE_FORWARD) return;
+    uint64_t kept = 0, bytes = 0;
+    for (uint32_t i = 0; i < VERSIONS_RETIRED_MAX; i++) {
+        const lib_version *v = &r->versions.retired[i];
+        if (!v->kept.handle) continue;
+        kept++;
+        bytes += v->end - v->start;
+    }
+    char json[256];
+    snprintf(json, sizeof(json),
+             "{\"kept\":%llu,\"bytes\":%llu,\"forwarded\":%u,\"missing\":%u,\"unpatchable\":%u,\"ambiguous\":%u}",
+             (unsigned long long)kept, (unsigned long long)bytes, r->forwarded.forwarded, r->forwarded.missing,
+             r->forwarded.unpatchable, r->forwarded.ambiguous);
+    event_raw(e, "old_code", json);
+}
+
 static void reload_event_done(reload *r, const candidate_budget *b)
 {
     event e = event_begin(r->w.events, "reload");
@@ -277,7 +326,8 @@ static void reload_event_done(reload *r, const candidate_budget *b)
     reload_event_budget(b, &e);
     if (r->next_has_change) event_uint(&e, "stale_frames", r->next_stale_frames);
     event_str(&e, "cause", r->next_has_change ? "rebuild" : "request");
-    stale_event(&r->scan, &e);
+    stale_event(&r->stale, &e);
+    reload_event_old_code(r, &e);
     event_end(r->w.events, &e);
 }
 
@@ -300,9 +350,6 @@ static void reload_swap_in(reload *r)
     if (!admitted) return reload_refuse(r, &next, err.msg);
     bool swapped = reload_swap(r, &next, &old, &b);
     reload_retire_later(r, &old);
-    candidate_lap(&b, &b.unload_ms);
-    reload_scan_stale(r, &old);
-    candidate_lap(&b, &b.scan_ms);
     if (!swapped) { /* after_reload crashed; the guard said so and the core rolled back or paused */
         reload_event_failed(r, r->versions.newest, r->guard.crash_line);
         return;
@@ -330,6 +377,7 @@ static void reload_begin(reload *r, const watch_change *change, uint64_t stale_f
     candidate_scene scene = reload_candidate_scene(r);
     r->next_has_change = change != NULL;
     r->next_stale_frames = stale_frames;
+    stale_prepare(&r->stale); /* the watch's last round runs while the build loads */
     candidate_begin(&r->next, &scene, ++r->copies, change ? change->noticed_ns : clock_now_ns(),
                     change ? change->detect_ms : 0);
 }
@@ -341,6 +389,7 @@ void reload_restart(reload *r)
     reload_call(r, RELOAD_HOOK_INIT, NULL);
     swap_layout_scene scene = reload_layout_scene(r);
     swap_layout_store(&scene, r->lib.api, false);
+    stale_skip_clear(&r->stale);
     reload_event_restart(r, NULL);
 }
 
@@ -485,11 +534,16 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     guard_scene scene = {&r->versions, w->block, w->heap, w->events};
     if (!guard_start(&r->guard, &scene, cfg->watchdog, err)) return false;
     if (cfg->library && !reload_prepare(r, err)) return false;
+    if (cfg->library && !stale_start(&r->stale, cfg->stale_pointers, w->dirty, w->block, w->heap, err)) return false;
+    if (cfg->old_code == RELOAD_OLD_CODE_FORWARD && !forward_supported())
+        return host_fail(err, "--old-code forward writes x86-64 jumps; this host is built for another CPU: use "
+                              "--old-code fence");
     /* watched before the first load: a build that lands while it loads is the next reload */
     if (cfg->library && !(r->watch = watch_start(cfg->library, cfg->poll, err))) return false;
     if (!reload_load_first(r, err)) return false;
     reload_swapped(r, false);
     functions_resolve(&r->functions);
+    stale_follow(&r->stale, &r->versions.running);
     reload_event_load(r);
     return true;
 }
@@ -515,6 +569,7 @@ void reload_stop(reload *r)
         reload_retire(r, &r->lib);
     }
     guard_stop(&r->guard);
+    stale_stop(&r->stale);
     versions_free(&r->versions);
     functions_stop(&r->functions);
     if (r->copy_dir[0]) fs_private_dir_remove(r->copy_dir);

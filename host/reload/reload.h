@@ -17,15 +17,15 @@
  *     2. at the top of a frame, its layouts are compared with the state's: a refused build stops
  *        here (swap_layout.h);
  *     3. before_reload on the old code; the state migrated to the new layouts (or started over);
- *     4. the tables swapped, the old copy unloaded, its range fenced; registered functions looked up
- *        again in the new build (functions.h);
- *     5. the game's migrate hook, then after_reload, on the new code;
- *     6. the block scanned for pointers into the old copy (stale.h); the old copy is deleted at the
- *        next frame;
+ *     4. the tables swapped; registered functions looked up again in the new build (functions.h);
+ *     5. the block's written pages scanned for pointers into the old build, each repaired by name
+ *        or reported (stale.h), while both builds are mapped; then the old copy unloaded and its
+ *        range fenced (with --old-code forward: kept, its functions jumping to the new build's);
+ *     6. the game's migrate hook, then after_reload, on the new code;
  *     7. a `reload` event with the time of each step (or `reload_failed` with the reason, the old
- *        code still running).
- * A crash in step 5 rolls back: the fallback's bytes go through steps 1 (without the probe: they
- * ran here before) to 6 as a swap.
+ *        code still running); the old copy is deleted at the next frame.
+ * A crash in step 6 rolls back: the fallback's bytes go through steps 1 (without the probe: they
+ * ran here before) to 7 as a swap.
  *
  * Everything the core works on (the block, the heap, the event log, the services table handed to
  * the game, the input of the frame) belongs to the host, which hands it over at reload_start. */
@@ -38,12 +38,18 @@
 #include "functions.h"
 #include "guard.h"
 #include "layout.h"
+#include "forward.h"
 #include "stale.h"
+
+/* --old-code, in this order: an old build is unloaded and fenced, or kept with its functions
+ * forwarded to the new build (forward.h). */
+typedef enum reload_old_code { RELOAD_OLD_CODE_FENCE, RELOAD_OLD_CODE_FORWARD, RELOAD_OLD_CODE_COUNT } reload_old_code;
 
 typedef struct reload_config {
     const char *library;       /* the game library the user named; NULL: linked in (release build) */
     layout_policy on_layout_change;
-    bool no_stale_scan;
+    stale_mode stale_pointers;
+    reload_old_code old_code;
     bool poll;                 /* watch the library by polling */
     uint64_t watchdog;         /* seconds; 0: no watchdog */
     bool no_probe;             /* open new builds without probing them first (their constructors unguarded) */
@@ -53,6 +59,7 @@ typedef struct reload_config {
 typedef struct reload_world {
     block_header *block;
     heap_region *heap;
+    dirty_tracker *dirty;
     event_log *events;
     const host_api *services;
     const game_input *input;
@@ -70,7 +77,8 @@ typedef struct reload {
     versions versions;
     guard guard;
     functions functions;
-    stale_scan scan;             /* of the last reload */
+    stale stale;                 /* the pointers into the old build after each reload */
+    forward_counts forwarded;    /* --old-code forward: the entries of the kept builds, at the last reload */
     bool initialized;            /* init returned on the current state */
     bool paused;                 /* no version to run: updates wait for the next build */
     bool threads_stopped;        /* before_reload ran on the running code (a game thread crashed) */

@@ -22,6 +22,8 @@ bool lib_version_holds(const lib_version *v, uintptr_t addr) { return v->number 
 
 uint64_t lib_version_vaddr(const lib_version *v, uintptr_t addr) { return addr - v->start + v->symbols.image_vaddr; }
 
+uintptr_t lib_version_address(const lib_version *v, uint64_t vaddr) { return v->start + (vaddr - v->symbols.image_vaddr); }
+
 const lib_version *versions_at(const versions *vs, uintptr_t addr)
 {
     if (lib_version_holds(&vs->running, addr)) return &vs->running;
@@ -184,9 +186,9 @@ void versions_reloaded_fallback(versions *vs, const loader_lib *lib, const event
     versions_publish(vs, &vs->pending);
 }
 
-/* The running version leaves: it may become the fallback; its range is fenced and its symbols kept
- * to name stale pointers. */
-static void versions_retire(versions *vs, bool fence)
+/* The running version leaves: it may become the fallback; its symbols are kept to name stale
+ * pointers. */
+static void versions_retire(versions *vs)
 {
     lib_version *r = &vs->running;
     versions_unpublish(vs, r);
@@ -197,10 +199,10 @@ static void versions_retire(versions *vs, bool fence)
     }
     lib_version *slot = &vs->retired[vs->retired_next++ % VERSIONS_RETIRED_MAX];
     if (slot->fenced) crash_unfence(slot->start, slot->end);
+    if (slot->kept.handle) loader_close(&slot->kept);
     lib_version_free(slot);
     *slot = *r; /* its symbols, lines and bytes name stale pointers into it */
     lines_release_file(slot->lines); /* its copy is deleted next */
-    slot->fenced = fence && slot->end > slot->start && crash_fence(slot->start, slot->end);
     memset(r, 0, sizeof(*r));
 }
 
@@ -213,9 +215,20 @@ static void versions_publish_code(const versions *vs)
         crash_code_range(1 + i, vs->retired[i].number ? vs->retired[i].start : 0, vs->retired[i].end);
 }
 
-void versions_swapped(versions *vs, bool retire_running, bool fence)
+void versions_fence_retired(versions *vs)
 {
-    if (retire_running) versions_retire(vs, fence);
+    lib_version *slot = &vs->retired[(vs->retired_next - 1) % VERSIONS_RETIRED_MAX];
+    if (!slot->fenced && slot->end > slot->start) slot->fenced = crash_fence(slot->start, slot->end);
+}
+
+void versions_keep_retired(versions *vs, const loader_lib *lib)
+{
+    vs->retired[(vs->retired_next - 1) % VERSIONS_RETIRED_MAX].kept = *lib;
+}
+
+void versions_swapped(versions *vs, bool retire_running)
+{
+    if (retire_running) versions_retire(vs);
     vs->running = vs->pending;
     memset(&vs->pending, 0, sizeof(vs->pending));
     versions_publish_code(vs);
@@ -257,6 +270,7 @@ void versions_free(versions *vs)
     lib_version_free(&vs->fallback);
     for (int i = 0; i < VERSIONS_RETIRED_MAX; i++) {
         if (vs->retired[i].fenced) crash_unfence(vs->retired[i].start, vs->retired[i].end);
+        if (vs->retired[i].kept.handle) loader_close(&vs->retired[i].kept);
         lib_version_free(&vs->retired[i]);
     }
 }

@@ -4,9 +4,9 @@
  * and rolled back to the last good version with the state intact; with no good version the game
  * pauses until a fixed build, with not one update meanwhile; an init that crashes pauses, and the
  * fixed build runs init; an after_reload that crashes is a reload_failed with the old code running
- * on; a before_reload that crashes does not stop the reload; pointers into an unloaded build are
- * found by the scan after the reload and named when they are used; --no-stale-scan turns the scan
- * off; a function registry handle (registered with the function or by name alone) follows reloads,
+ * on; a before_reload that crashes does not stop the reload; with --stale-pointers warn, pointers
+ * into an unloaded build are found by the scan after the reload (not repaired) and named when they
+ * are used; --stale-pointers off turns the scan off; a function registry handle (registered with the function or by name alone) follows reloads,
  * and a vanished name stops the call naming it;
  * writable globals are listed at load; the watchdog names the function a stuck update is in; and a
  * SIGSEGV sent from outside still ends the host. */
@@ -23,8 +23,10 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
+
 #define WAIT_MS 15000
-#define LINE 16384 /* a copy of one event line (harness lines live until the next call) */
+#define LINE EXPECT_LINE
 
 typedef struct fixture {
     harness_game game;
@@ -289,13 +291,16 @@ static const char *const keep_pointers[] = {"#define CRASHY_KEEP_POINTERS 0", "#
 static void test_stale_pointers_are_found_after_a_reload_and_named_when_used(void **unused)
 {
     fixture f;
-    fixture_start(&f, "CRASHY_NONE", keep_pointers, NULL);
+    const char *args[] = {"--stale-pointers", "warn", NULL};
+    fixture_start(&f, "CRASHY_NONE", keep_pointers, args);
     char line[LINE], tick[LINE];
     expect_tick_of(&f, 1, tick);
     set_build(&f, "CRASHY_NONE");
     build(&f);
     expect_event(&f.host, "reload", NULL, 0, line);
     assert_int_equal(field(line, "stale_pointers"), 2 + 40); /* CRASHY_KEPT_TABLE */
+    assert_int_equal(field(line, "stale_left"), 2 + 40);
+    assert_null(strstr(line, "\"repaired\""));
     assert_true(field(line, "scan_bytes") > 0);
     expect_in(line, "\"scan_ms\":");
     expect_event(&f.host, "warning", "crashy_kept+0x0", 0, line);
@@ -326,10 +331,10 @@ static void test_stale_pointers_are_found_after_a_reload_and_named_when_used(voi
     fixture_stop(&f, EXIT_CRASHED);
 }
 
-static void test_no_stale_scan_turns_the_scan_off(void **unused)
+static void test_stale_pointers_off_turns_the_scan_off(void **unused)
 {
     fixture f;
-    const char *args[] = {"--no-stale-scan", NULL};
+    const char *args[] = {"--stale-pointers", "off", NULL};
     fixture_start(&f, "CRASHY_NONE", keep_pointers, args);
     char line[LINE];
     set_build(&f, "CRASHY_NONE");
@@ -457,7 +462,7 @@ int main(void)
         cmocka_unit_test(test_entry_point_crash_is_refused_and_the_old_code_runs_on),
         cmocka_unit_test(test_entry_point_crash_at_the_start_is_one_line),
         cmocka_unit_test(test_stale_pointers_are_found_after_a_reload_and_named_when_used),
-        cmocka_unit_test(test_no_stale_scan_turns_the_scan_off),
+        cmocka_unit_test(test_stale_pointers_off_turns_the_scan_off),
         cmocka_unit_test(test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_call),
         cmocka_unit_test(test_writable_globals_are_listed_at_load),
         cmocka_unit_test(test_watchdog_names_the_function_an_update_is_stuck_in),
