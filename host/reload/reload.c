@@ -543,7 +543,7 @@ bool reload_start(reload *r, const reload_config *cfg, const reload_world *w, ho
     if (!reload_load_first(r, err)) return false;
     reload_swapped(r, false);
     functions_resolve(&r->functions);
-    stale_follow(&r->stale, &r->versions.running);
+    if (cfg->library) stale_follow(&r->stale, &r->versions.running); /* a linked-in game is never swapped */
     reload_event_load(r);
     return true;
 }
