@@ -64,7 +64,9 @@ win_build_game_cxx() { # GAME_DIR FLAGS...
   mapfile -t cxx < <(game_sources "$dir" | grep -vE '\.c$')
   [ ${#cxx[@]} -gt 0 ] || return 0
   command -v "$WIN_CXX" >/dev/null 2>&1 || need_packages g++-mingw-w64-x86-64
-  mapfile -t flags < <(CXX=$WIN_CXX cxx_flags "$@")
+  # no patchable entries in C++: MinGW's g++ then calls template functions (COMDAT sections) at
+  # wrong addresses; --old-code forward counts such a build's functions as unpatchable
+  mapfile -t flags < <(CXX=$WIN_CXX cxx_flags "$@" | grep -v '^-fpatchable-function-entry')
   for src in "${cxx[@]}"; do
     obj="$dir/build/obj-win/$(basename "${src%.*}").o"
     mkdir -p "$(dirname "$obj")"
@@ -88,8 +90,11 @@ win_build_game() { # GAME_DIR
   local flags=("${CFLAGS[@]}" -gdwarf-4 "${opt[@]}" "${GAME_PATCHABLE[@]}" "${extra[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir")
   win_build_game_cxx "$dir" "${flags[@]}" 2>"$dir/build/game.dll.msgs" || ok=$?
   [ ${#WIN_CXX_OBJECTS[@]} -gt 0 ] && { linker="$WIN_CXX"; static+=(-static-libstdc++); }
-  [ $ok = 0 ] && CC="$linker" compile "$dir/build/game.dll" "${flags[@]}" -shared "${static[@]}" -x c "${csrcs[@]}" \
-    $(win_sources ARENA_SRC) -x none "${WIN_CXX_OBJECTS[@]}" 2>>"$dir/build/game.dll.msgs" || ok=$?
+  local c_args=() f
+  # "-x c" before every C file: after the first, MinGW's g++ driver takes a .c file as C++ again
+  for f in "${csrcs[@]}" $(win_sources ARENA_SRC); do c_args+=(-x c "$f"); done
+  [ $ok = 0 ] && CC="$linker" compile "$dir/build/game.dll" "${flags[@]}" -shared "${static[@]}" "${c_args[@]}" \
+    -x none "${WIN_CXX_OBJECTS[@]}" 2>>"$dir/build/game.dll.msgs" || ok=$?
   cat "$dir/build/game.dll.msgs" >&2
   write_build_result "$dir/build/game.dll" "$([ $ok = 0 ] && echo ok || echo failed)" "$dir/build/game.dll.msgs"
   rm -f "$lock" "$dir/build/game.dll.msgs"

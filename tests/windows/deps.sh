@@ -33,10 +33,11 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok instal
 src_dir() { local d; for d in "$OUT/src/$1-$2"*/; do [ -d "$d" ] && echo "${d%/}" && return; done; return 1; }
 
 # 1. Packages. dpkg-dev provides dpkg-source, which `apt-get source` needs to unpack; make builds SDL2;
-#    libstb-dev holds the stb headers the host uses (header-only: the same files serve MinGW).
-STEP="installing Debian packages" HINT="Try 'apt-get install gcc-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev' as root."
+#    libstb-dev holds the stb headers the host uses (header-only: the same files serve MinGW);
+#    g++-mingw-w64-x86-64 builds the C++ test game.
+STEP="installing Debian packages" HINT="Try 'apt-get install gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev' as root."
 missing=()
-for p in gcc-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev; do installed "$p" || missing+=("$p"); done
+for p in gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev; do installed "$p" || missing+=("$p"); done
 if ((${#missing[@]})); then
     say "installing ${missing[*]} ..."
     apt update

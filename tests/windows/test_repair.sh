@@ -25,6 +25,7 @@ trap cleanup EXIT
 has_line() { grep -qF -- "$1" "$EV" 2>/dev/null; }
 event_line() { grep "\"event\":\"$1\"" "$EV" 2>/dev/null | grep -F -- "${2:-}" | sed -n "${3:-1}p"; }
 build_stage() { GAME_CFLAGS="$1" "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
+stop_host() { [ -n "$HOST_PID" ] && kill -9 "$HOST_PID" 2>/dev/null; wait "$HOST_PID" 2>/dev/null; HOST_PID=; }
 
 # ---- the scenario ----------------------------------------------------------------------------------
 
@@ -59,6 +60,28 @@ pointers_are_repaired_by_name_and_used_by_the_new_code() {
   t_check "the stale_skip range was not reported" has_line 'host->stale_skip' || return 1
 }
 
+# A C++ game (MinGW g++: its vtables, typeinfo and COFF symbols): objects with virtual methods in the
+# arena and the heap, single and multiple inheritance, keep working across a rebuild that adds
+# virtual methods in front of the old ones and moves every function.
+cpp_objects_survive_a_rebuild_that_moves_their_vtables() {
+  stop_host
+  rm -rf "$GAME" && mkdir -p "$GAME" && cp "$ROOT/tests/games/zoo/zoo.cpp" "$GAME/"
+  : >"$EV"
+  t_check "./build.sh windows game of zoo.cpp failed: $(tail_of "$WORK/build.log")" build_stage -DZOO_STAGE=1 || return 1
+  (cd "$ROOT/build/win" && exec wine "$HOST_EXE" --headless --fps 30 --events "$(winpath "$EV")" "$(winpath "$LIB")" \
+    >"$OUT" 2>&1 </dev/null) &
+  HOST_PID=$!
+  t_check "no tick of stage 1 within $WAIT_S s: $(tail_of "$OUT")" wait_for has_line 'zoo stage=1 upd=' || return 1
+  t_check "the rebuild failed: $(tail_of "$WORK/build.log")" build_stage -DZOO_STAGE=2 || return 1
+  t_check "no tick of stage 2 within $WAIT_S s: $(tail_of "$OUT")" wait_for has_line 'zoo stage=2 upd=' || return 1
+  t_check "a crash after the rebuild: $(event_line crash)" [ -z "$(event_line crash)" ] || return 1
+  local tick; tick=$(grep -o 'zoo stage=2 upd=[^"]*' "$EV" | tail -n 1)
+  t_check "the objects did not reach the new build's overrides: $tick" \
+    grep -qE 'sounds=410 moves=80 weights=16 names=390$' <<<"$tick" || return 1
+  t_check "no vtable repaired: $(event_line reload)" grep -q '"vtables":[1-9]' <<<"$(event_line reload)" || return 1
+}
+
 t_run the_host_tracks_written_pages_with_the_write_watch
 t_run pointers_are_repaired_by_name_and_used_by_the_new_code
+t_run cpp_objects_survive_a_rebuild_that_moves_their_vtables
 t_summary
