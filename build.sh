@@ -20,7 +20,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
 CC="${CC:-gcc}"
 CXX="${CXX:-g++}" # for a game's .cpp and .cc files
-WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
+# a pointer of the wrong type or an undeclared function is an error: both are bugs that still link
+WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Werror=incompatible-pointer-types
+      -Werror=implicit-function-declaration)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
 OPT=(-O2)
 SAN=(-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
@@ -141,6 +143,7 @@ cxx_flags() { # FLAG...
     case "$f" in
       -std=c11) printf '%s\n' -std=c++20 ;;
       -Wstrict-prototypes) printf '%s\n' -Wno-missing-field-initializers ;;
+      -Werror=incompatible-pointer-types | -Werror=implicit-function-declaration) ;; # C only (C++ has no such leniency)
       *) printf '%s\n' "$f" ;;
     esac
   done

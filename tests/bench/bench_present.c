@@ -74,12 +74,13 @@ static double floor_round(floor_window *f)
 static double host_round(void *state, const overlay_view *view)
 {
     game_framebuffer fb = {picture, WIDTH, HEIGHT, WIDTH * 4};
+    video_frame frame = {.picture = &fb};
     uint64_t spent = 0;
     for (int i = 0; i < FRAMES; i++) {
         picture_step(i);
         SDL_PumpEvents();
         uint64_t t0 = bench_now_ns();
-        video_sdl_backend.present(state, &fb, view);
+        video_sdl_backend.present(state, &frame, view);
         spent += bench_now_ns() - t0;
     }
     return (double)spent / FRAMES / 1000.0;
