@@ -77,7 +77,7 @@ static void status_pause(status_line *s, const char *line)
     status_field(line, "signal", sig, sizeof(sig));
     status_field(line, "location", where, sizeof(where));
     if (status_field(line, "thread", thread, sizeof(thread))[0]) snprintf(hook, sizeof(hook), "thread %.30s", thread);
-    snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %.120s; %sq quits", hook, version,
+    snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %s; %sq quits", hook, version,
              sig, where, s->release ? "" : "fix the game and rebuild, ");
 }
 

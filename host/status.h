@@ -46,7 +46,7 @@ typedef struct status_line {
     double news_ms;              /* when the text last changed */
     double hold_until_ms;        /* an alert in `text` holds the line until then */
     bool paused;                 /* a crash paused the game: `pause` shows until code runs again */
-    char pause[STATUS_MAX];
+    char pause[STATUS_MAX * 2];  /* the crash's whole place; the line is cut to the screen */
     bool redraw;                 /* the game's screen needs drawing again (a crash); the host clears it */
     status_notice notices[OVERLAY_NOTICES_MAX]; /* a ring, the next to write at `notice_next` */
     int notice_next;

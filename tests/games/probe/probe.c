@@ -36,7 +36,8 @@ static void probe_init(game_memory *mem, const host_api *host)
     s->nested = push_array(mem->persistent, int, PROBE_NESTED);
     for (int i = 0; i < PROBE_NESTED; i++) s->nested[i] = (i + 1) * 100;
     strcpy(s->name, "probe-state");
-    if (PROBE_STATE_BYTES) memset(push_array_no_zero(mem->persistent, uint8_t, PROBE_STATE_BYTES), 0x5a, PROBE_STATE_BYTES);
+    uint64_t extra = PROBE_STATE_BYTES; /* a variable: a build with none would memset 0 bytes */
+    if (extra) memset(push_array_no_zero(mem->persistent, uint8_t, extra), 0x5a, extra);
     mem->root = s;
     mem->root_size = sizeof(*s);
     probe_report("init", mem, host);

@@ -235,7 +235,11 @@ static void child_fatal_after_try(void)
     heap_alloc(GB(1), 4096, HEAP_FATAL);
 }
 
-static void child_fatal_impossible_size(void) { heap_alloc(UINT64_MAX, 0, HEAP_FATAL); }
+static void child_fatal_impossible_size(void)
+{
+    volatile uint64_t impossible = UINT64_MAX; /* from a variable: the compiler warns about the constant */
+    heap_alloc(impossible, 0, HEAP_FATAL);
+}
 
 static void child_fatal_unbound(void)
 {
