@@ -10,6 +10,7 @@
 #endif
 
 _Thread_local heap_binding heap_this_thread;
+heap_watch heap_watching;
 
 /* mimalloc calls this where it is about to return NULL for want of memory (ENOMEM) or for an
  * impossible size (EOVERFLOW). On a bound thread outside a try_ call that is the fatal line. */
@@ -37,7 +38,10 @@ heap_status heap_region_init(heap_region *r, void *start, uint64_t size, bool co
     r->arena_id = id;
     mi_register_error(heap_on_error, NULL);
     r->main = heap_thread_bind(r);
-    return r->main ? HEAP_OK : HEAP_REFUSED;
+    if (!r->main) return HEAP_REFUSED;
+    r->heaps[r->heap_count++] = r->main;
+    heap_this_thread.main = true;
+    return HEAP_OK;
 }
 
 const char *heap_status_text(heap_status s)
@@ -65,6 +69,7 @@ void heap_thread_unbind(void)
 {
     mi_heap_set_default(mi_heap_get_backing());
     heap_this_thread.region = NULL;
+    heap_this_thread.main = false;
 }
 
 BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags)
@@ -114,6 +119,12 @@ static void *heap_call_end(heap_binding *t, void *p, int flags)
 
 void *heap_alloc_checked(uint64_t size, uint64_t align, int flags)
 {
+    if (heap_watching.alloc) return heap_watching.alloc(size, align, flags);
+    return heap_alloc_direct(size, align, flags);
+}
+
+void *heap_alloc_direct(uint64_t size, uint64_t align, int flags)
+{
     heap_binding *t = heap_call_begin(size, align, flags);
     void *p;
     if (align)
@@ -136,9 +147,15 @@ void *heap_realloc(void *p, uint64_t size, int flags)
 {
     if (!p) return heap_alloc(size, 0, flags);
     if (size == 0) {
-        mi_free(p);
+        heap_free(p);
         return NULL;
     }
+    if (heap_watching.realloc) return heap_watching.realloc(p, size, flags);
+    return heap_realloc_direct(p, size, flags);
+}
+
+void *heap_realloc_direct(void *p, uint64_t size, int flags)
+{
     /* the bound thread's default heap is a region heap, so mi_realloc stays in the region */
     heap_binding *t = heap_call_begin(size, 0, flags);
     return heap_call_end(t, mi_realloc(p, (size_t)size), flags);
@@ -152,7 +169,7 @@ bool heap_contains(const heap_region *r, const void *p)
     return b >= r->start && b < r->start + r->size;
 }
 
-static bool heap_visit(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t block_size, void *arg)
+static bool heap_stats_visit(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t block_size, void *arg)
 {
     (void)h;
     (void)block_size;
@@ -172,7 +189,51 @@ heap_stats heap_collect_stats(const heap_region *r)
 {
     heap_stats s = {0};
     s.reserved = r->size;
-    mi_heap_visit_blocks(mi_heap_get_default(), true, heap_visit, &s);
+    heap_visit(r, true, heap_stats_visit, &s);
     s.fragmentation = s.committed ? 1.0 - (double)s.used / (double)s.committed : 0.0;
     return s;
+}
+
+bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg)
+{
+    for (uint32_t i = 0; i < r->heap_count; i++)
+        if (!mi_heap_visit_blocks(r->heaps[i], all_blocks, fn, arg)) return false;
+    return true;
+}
+
+/* ---- epochs ------------------------------------------------------------------------------------ */
+
+bool heap_epoch_begin(heap_region *r)
+{
+    if (r->heap_count == HEAP_HEAPS_MAX) return false;
+    mi_heap_t *h = mi_heap_new_in_arena(r->arena_id);
+    if (!h) return false;
+    mi_heap_set_default(h);
+    r->heaps[r->heap_count++] = h;
+    return true;
+}
+
+bool heap_epoch_destroy_from(heap_region *r, uint32_t i)
+{
+    while (r->heap_count > i) mi_heap_destroy(r->heaps[--r->heap_count]);
+    bool ok = heap_epoch_begin(r);
+    r->main = r->heaps[0];
+    return ok;
+}
+
+void heap_epoch_drop(heap_region *r, uint32_t i)
+{
+    if (i + 1 >= r->heap_count) return;
+    mi_heap_destroy(r->heaps[i]);
+    memmove(&r->heaps[i], &r->heaps[i + 1], (r->heap_count - i - 1) * sizeof(r->heaps[0]));
+    r->heap_count--;
+    r->main = r->heaps[0];
+}
+
+int heap_epoch_of(const heap_region *r, const void *p)
+{
+    if (!heap_contains(r, p)) return -1;
+    for (uint32_t i = r->heap_count; i-- > 0;)
+        if (mi_heap_contains_block(r->heaps[i], p)) return (int)i;
+    return -1;
 }

@@ -71,6 +71,8 @@ static void *services_heap_realloc(void *p, uint64_t size)
     return heap_realloc(p, size, HEAP_FATAL);
 }
 
+static void services_heap_free(void *p) { heap_free(p); }
+
 static void *services_heap_try_alloc(uint64_t size)
 {
     return heap_alloc(size, 0, 0);
@@ -88,7 +90,7 @@ static bool services_heap_thread_begin(void)
 
 static void services_heap_thread_end(void)
 {
-    if (heap_thread_region() && mi_heap_get_default() != services_host->heap.main) heap_thread_unbind();
+    if (heap_thread_region() && !heap_this_thread.main) heap_thread_unbind();
 }
 
 static void services_draw(const char *text, uint64_t size)
@@ -126,7 +128,7 @@ const host_api *host_services(host *h)
         .heap_alloc_aligned = services_heap_alloc_aligned,
         .heap_calloc = services_heap_calloc,
         .heap_realloc = services_heap_realloc,
-        .heap_free = mi_free,
+        .heap_free = services_heap_free,
         .heap_try_alloc = services_heap_try_alloc,
         .heap_try_realloc = services_heap_try_realloc,
         .heap_thread_begin = services_heap_thread_begin,

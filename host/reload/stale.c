@@ -70,7 +70,7 @@ void stale_scan_block(stale_scan *out, const block_header *block, const heap_reg
         stale_scan_range(&s, a->base, a->pos);
     }
     s.region = BLOCK_REGION_HEAP;
-    if (heap->main) mi_heap_visit_blocks(heap->main, true, stale_scan_heap_block, &s);
+    heap_visit(heap, true, stale_scan_heap_block, &s);
     out->ms = (double)(clock_now_ns() - t0) / 1e6;
     out->done = true;
     if (out->found)

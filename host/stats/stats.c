@@ -172,7 +172,7 @@ static report_snapshot stats_collect(host_stats *st, const char *reason, uint64_
     stats_collect_tags(t, &s);
     stats_collect_pools(t, &s);
     s.has_heap = true;
-    s.heap = heap_collect_stats(st->heap); /* the main thread's heap: this runs on the main thread */
+    s.heap = heap_collect_stats(st->heap); /* the main thread's heaps: this runs on the main thread */
     return s;
 }
 
@@ -319,7 +319,7 @@ static void stats_frame_row(host_stats *st, report_frame *fr, double now_us)
         if (a == st->block->memory.frame) fr->current = (int)i;
     }
     uint64_t heap[2] = {0, 0};
-    mi_heap_visit_blocks(mi_heap_get_default(), false, stats_heap_area, heap);
+    heap_visit(st->heap, false, stats_heap_area, heap);
     fr->has_heap = true;
     fr->heap_used = heap[0];
     fr->heap_committed = heap[1];
