@@ -36,7 +36,9 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
               host/rebuild/rebuild.c
-              host/cli.c host/host.c host/services.c host/status.c)
+              host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c host/checkpoint/heap_log.c
+              host/checkpoint/recording.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
+              host/cli.c host/host.c host/services.c host/status.c host/timeline.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.

@@ -194,11 +194,25 @@ heap_stats heap_collect_stats(const heap_region *r)
     return s;
 }
 
+/* mimalloc's visit also answers false for a heap with no pages: the visitor's own answer is kept. */
+typedef struct heap_visitor {
+    mi_block_visit_fun *fn;
+    void *arg;
+    bool stopped;
+} heap_visitor;
+
+static bool heap_visit_one(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
+{
+    heap_visitor *v = arg;
+    v->stopped = !v->fn(h, area, block, size, v->arg);
+    return !v->stopped;
+}
+
 bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg)
 {
-    for (uint32_t i = 0; i < r->heap_count; i++)
-        if (!mi_heap_visit_blocks(r->heaps[i], all_blocks, fn, arg)) return false;
-    return true;
+    heap_visitor v = {fn, arg, false};
+    for (uint32_t i = 0; i < r->heap_count && !v.stopped; i++) mi_heap_visit_blocks(r->heaps[i], all_blocks, heap_visit_one, &v);
+    return !v.stopped;
 }
 
 /* ---- epochs ------------------------------------------------------------------------------------ */

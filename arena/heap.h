@@ -144,8 +144,8 @@ void *heap_calloc(uint64_t count, uint64_t size, int flags);
 void *heap_realloc(void *p, uint64_t size, int flags);
 static inline void heap_free(void *p)
 {
-    heap_free_fn *watch = heap_watching.free;
-    if (BASE_UNLIKELY(watch != NULL)) watch(p);
+    heap_free_fn *watcher = heap_watching.free;
+    if (BASE_UNLIKELY(watcher != NULL)) watcher(p);
     else mi_free(p);
 }
 uint64_t heap_usable_size(const void *p);

@@ -46,6 +46,20 @@ static const cli_option cli_options[] = {
      "rebuild the game when one of its source files is saved (the folder above the library's build/ folder)"},
     {"--build-command", "CMD", CLI_TEXT, CLI_AT(build_command), 0,
      "the build --watch runs, through the shell (default: SOURCES/build.sh)"},
+    {"--save-state", "FILE", CLI_TEXT, CLI_AT(save_state_path), 0,
+     "write the whole state to FILE at exit and on the save key, to continue with --load-state"},
+    {"--load-state", "FILE", CLI_TEXT, CLI_AT(load_state_path), 0, "start from the state in FILE instead of init"},
+    {"--record", "FILE", CLI_TEXT, CLI_AT(record_path), 0,
+     "record every frame's input from the start (with the --load-state state) to FILE at exit"},
+    {"--replay", "FILE", CLI_TEXT, CLI_AT(replay_path), 0, "run a recording's frames instead of live input, then exit"},
+    {"--expect-checksum", "HEX", CLI_TEXT, CLI_AT(expect_checksum), 0,
+     "exit with status 3 when the state's checksum at exit (the exit event's) is not HEX"},
+    {"--rewind", "SECONDS", CLI_COUNT, CLI_AT(rewind_seconds), 3600,
+     "keep checkpoints of the last SECONDS to step back to with the rewind key (default 0: off)"},
+    {"--rewind-every", "N", CLI_COUNT, CLI_AT(rewind_every), 100000, "frames between rewind checkpoints (default 10)"},
+    {"--loop-key", "KEY", CLI_TEXT, CLI_AT(loop_key), 0, "the live loop's key: record, replay in a loop, leave (default l)"},
+    {"--rewind-key", "KEY", CLI_TEXT, CLI_AT(rewind_key), 0, "step back to the previous rewind checkpoint (default b)"},
+    {"--save-key", "KEY", CLI_TEXT, CLI_AT(save_key), 0, "write the --save-state file now (default k)"},
     {"--help", NULL, CLI_FLAG, CLI_AT(help), 0, "print this help and exit"},
     {"--version", NULL, CLI_FLAG, CLI_AT(version), 0, "print the host version and game ABI version and exit"},
 };
@@ -139,6 +153,10 @@ cli_result cli_parse(int argc, char **argv, bool library_required, host_options 
 {
     memset(opts, 0, sizeof(*opts));
     opts->fps = 60;
+    opts->rewind_every = 10;
+    opts->loop_key = "l";
+    opts->rewind_key = "b";
+    opts->save_key = "k";
     opts->block = block_config_default();
 
     for (int i = 1; i < argc; i++) {

@@ -28,6 +28,16 @@ typedef struct host_options {
     const char *report_path;    /* --report: HTML report at exit */
     bool watch;                 /* --watch: run the game's build when a source file is saved */
     const char *build_command;  /* --build-command: what --watch runs (default SOURCES/build.sh) */
+    const char *save_state_path; /* --save-state: the state written at exit and on the save key */
+    const char *load_state_path; /* --load-state: the state read at the start, instead of init */
+    const char *record_path;     /* --record: every frame's input from the start, written at exit */
+    const char *replay_path;     /* --replay: a recording's frames instead of live input */
+    const char *expect_checksum; /* --expect-checksum: exit 3 when the state ends with another checksum */
+    uint64_t rewind_seconds;     /* --rewind: how far back the rewind ring reaches; 0 = off */
+    uint64_t rewind_every;       /* --rewind-every: frames between the ring's checkpoints */
+    const char *loop_key;        /* --loop-key: starts, replays and ends the live loop (default l) */
+    const char *rewind_key;      /* --rewind-key: steps back through the ring (default b) */
+    const char *save_key;        /* --save-key: writes --save-state now (default k) */
 } host_options;
 
 typedef enum cli_result {

@@ -123,8 +123,8 @@ bool host_start(host *h, const host_options *opts, host_error *err)
     if (!host_open_events(h, err) || !host_open_block(h, err) || !host_open_stats(h, err) ||
         !host_open_library(h, err) || !host_open_rebuild(h, err))
         return false;
+    if (!timeline_begin(h, err)) return false;
     h->terminal = !opts->headless && terminal_open();
-    reload_init(&h->reload);
     h->start_ns = clock_now_ns();
     return true;
 }
@@ -133,14 +133,21 @@ void host_stop(host *h)
 {
     stats_stop(h->stats, h->frame, h->reload.version); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
     h->stats = NULL;
+    timeline_end(h); /* the checksum and the saved state are of the last frame's state, not shutdown's */
     if (h->reload.lib.api) reload_call(&h->reload, RELOAD_HOOK_SHUTDOWN, NULL);
     terminal_restore();
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
+    if (h->timeline.has_checksum) {
+        char sum[20];
+        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)h->timeline.checksum);
+        event_str(&e, "checksum", sum);
+    }
     event_end(&h->events, &e);
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
+    timeline_free(h);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
 }
@@ -185,9 +192,9 @@ static void host_pace(host *h)
 {
     if (!h->opts.fps) return;
     uint64_t period = 1000000000ull / h->opts.fps;
-    uint64_t deadline = h->start_ns + h->frame * period;
+    uint64_t deadline = h->start_ns + h->frames_run * period;
     uint64_t now = clock_now_ns();
-    if (deadline + 4 * period < now) h->start_ns = now - h->frame * period; /* fell far behind: do not sprint */
+    if (deadline + 4 * period < now) h->start_ns = now - h->frames_run * period; /* fell far behind: do not sprint */
     else clock_sleep_until(deadline);
 }
 
@@ -206,6 +213,7 @@ bool host_frame(host *h)
     stats_frame(h->stats, h->frame, h->reload.version, h->terminal); /* ends the last frame's counts while its frame arena still holds them */
     block_frame_begin(h->block);
     host_gather_input(h);
+    if (!timeline_input(h)) return false;
     game_status status = GAME_CONTINUE;
     if (h->reload.paused) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* no update to run: do not spin */
     else reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
@@ -214,7 +222,8 @@ bool host_frame(host *h)
         status_draw(&h->status, h->reload.version, h->input.width, h->input.height);
     }
     h->frame++;
-    if (status == GAME_QUIT || (h->opts.frames && h->frame >= h->opts.frames)) return false;
+    h->frames_run++;
+    if (status == GAME_QUIT || (h->opts.frames && h->frames_run >= h->opts.frames)) return false;
     host_pace(h);
     return true;
 }

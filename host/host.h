@@ -15,6 +15,7 @@
 #include "rebuild/rebuild.h"
 #include "reload/reload.h"
 #include "stats/stats.h"
+#include "timeline.h"
 
 typedef struct host {
     host_options opts;
@@ -23,7 +24,9 @@ typedef struct host {
     event_log events;
     FILE *events_file;
     uint64_t start_ns;
-    uint64_t frame;              /* frames run so far */
+    uint64_t frame;              /* frames run so far (in a loaded state: by the host that saved it too) */
+    uint64_t frames_run;         /* frames this process ran: what --frames counts */
+    int exit_status;             /* the process's: 3 when --expect-checksum differs */
     int64_t frame_start_wall_ns; /* when the current frame began, comparable with file mtimes */
     reload reload;               /* the game library and everything that swaps it */
     host_stats *stats;           /* allocation stats and their outputs */
@@ -35,6 +38,7 @@ typedef struct host {
     bool terminal;               /* the host draws to a terminal in raw mode */
     game_input input;
     status_line status;          /* the host's line at the bottom of the screen */
+    timeline timeline;           /* state files, recordings, the checksum at exit */
 } host;
 
 bool host_start(host *h, const host_options *opts, host_error *err);

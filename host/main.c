@@ -34,5 +34,5 @@ int main(int argc, char **argv)
     while (host_frame(&h)) {
     }
     host_stop(&h);
-    return 0;
+    return h.exit_status;
 }

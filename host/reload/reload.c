@@ -278,6 +278,28 @@ void reload_restart(reload *r)
     reload_event_restart(r, NULL);
 }
 
+bool reload_adopt(reload *r, host_error *err)
+{
+    r->initialized = true;
+    swap_layout_scene scene = reload_layout_scene(r);
+    if (!swap_layout_admit(&scene, r->lib.api, err)) return false;
+    swap_layout sw;
+    swap_layout_begin(&scene, r->lib.api, &sw);
+    if (sw.restart) {
+        block_reset_state(r->w.block);
+        reload_call(r, RELOAD_HOOK_INIT, NULL);
+    }
+    scene = reload_layout_scene(r);
+    swap_layout_adopt(&scene, r->lib.api, &sw);
+    bool migrated = true;
+    if (sw.migration && r->lib.api->migrate) {
+        r->migration = sw.migration;
+        migrated = reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
+    }
+    swap_layout_end(&scene, &sw, migrated);
+    return true;
+}
+
 /* A change is loaded once the build has released its lock (or held it too long). */
 void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested)
 {

@@ -86,5 +86,9 @@ void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested);
 bool reload_now(reload *r, const watch_change *change, uint64_t stale_frames);
 /* Throws the game state away and runs init again on the current code. */
 void reload_restart(reload *r);
+/* The state in the block was put there whole (a state file, a checkpoint) with the layouts in
+ * block->layouts: it becomes the running code's state, migrated to its layouts like a reload
+ * would (the migrate hook runs), or refused (false with the reason; the block is left as it is). */
+bool reload_adopt(reload *r, host_error *err);
 
 #endif

@@ -1,0 +1,69 @@
+/* epochs.h - the heap's side of checkpoints (and of the heap log): what arena/heap.h's watch calls
+ * do while either needs them.
+ *
+ * A checkpoint starts a new epoch: a new heap of the main thread becomes its default (heap.h), so
+ * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live
+ * a free of a block older than the newest epoch is deferred (the block stays allocated, remembered
+ * in order), and a realloc of one allocates anew and defers the free; a block of the newest epoch
+ * is freed at once. Frees of worker threads wait in a queue for the main thread, so that every call
+ * into the main thread's heaps happens on it (the heap log's order is then mimalloc's order).
+ *
+ *     epochs_mark m;
+ *     epochs_checkpoint(&e, &m, &err);   // a new epoch
+ *     ... frames ...
+ *     epochs_restore(&e, m);             // heaps born since destroyed, frees since forgotten
+ *     epochs_release(&e, m, ...);        // m's checkpoint dropped: its deferred frees carried out
+ *
+ * Blocks of worker threads: their frees are deferred like any older block's, but a restore cannot
+ * take back what a worker allocated since (mimalloc destroys a heap only on its own thread), and
+ * checkpoints do not capture their bytes (see snapshot.h). */
+#ifndef EPOCHS_H
+#define EPOCHS_H
+
+#include "heap_log.h"
+
+#include <stdatomic.h>
+
+/* Where the heap stood at a checkpoint. */
+typedef struct epochs_mark {
+    uint32_t heap;     /* the index of the epoch's heap (heap_region.heaps) */
+    uint64_t deferred; /* frees deferred before the checkpoint */
+} epochs_mark;
+
+typedef struct epochs {
+    heap_region *region;
+    heap_log *log;            /* NULL: calls are not logged */
+    uint32_t live;            /* live checkpoints */
+    void **deferred;          /* frees the game made that a live checkpoint still needs, oldest first */
+    uint64_t deferred_count;
+    uint64_t deferred_cap;
+    void **queued;            /* frees of worker threads, for the main thread */
+    uint64_t queued_count;
+    uint64_t queued_cap;
+    atomic_flag lock;         /* guards queued */
+    atomic_uint_fast64_t worker_allocs; /* allocations of worker threads while watched */
+    bool out_of_memory;       /* a deferred free found no room: the block leaks (never a double free) */
+} epochs;
+
+/* One per process (the watch calls find it here); nothing is watched until a checkpoint or a log. */
+void epochs_start(epochs *e, heap_region *r);
+void epochs_stop(epochs *e);
+/* From now on every main-thread call is logged into `log` (NULL: no longer). */
+void epochs_log(epochs *e, heap_log *log);
+
+/* Main thread, game threads stopped: the queued frees of worker threads are made (or deferred). */
+void epochs_drain(epochs *e);
+
+/* A new epoch; false when mimalloc cannot make a heap (nothing changed). */
+bool epochs_checkpoint(epochs *e, epochs_mark *m, host_error *err);
+/* Back to m: the heaps born since are destroyed (with every block in them) and a new one started,
+ * and the frees deferred since are forgotten (those blocks are back). m stays usable. */
+void epochs_restore(epochs *e, epochs_mark m);
+/* Called with each block whose deferred free is carried out, just after mimalloc freed it. */
+typedef void epochs_freed_fn(void *ctx, void *block, uint64_t size);
+/* The oldest live checkpoint (at m) is dropped and `next` is the next oldest (NULL: none left): the
+ * frees deferred before next are carried out, and heaps older than next's epoch that hold no block
+ * are destroyed. Returns how many heaps went, all below next->heap (shift the live marks down). */
+uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn, void *ctx);
+
+#endif
