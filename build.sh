@@ -28,7 +28,7 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
-              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/fs_common.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c
               host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
               host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
               host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
@@ -288,7 +288,7 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_symbols os/test_watchdog os/test_command
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_dirty os/test_symbols os/test_watchdog os/test_command
             reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.

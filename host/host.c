@@ -3,6 +3,7 @@
 #include "base/units.h"
 #include "os/block_os.h"
 #include "os/clock.h"
+#include "os/dirty.h"
 #include "os/signals.h"
 #include "os/terminal.h"
 #include "stats/report.h"
@@ -42,6 +43,8 @@ static void host_event_start(host *h)
     event_uint(&e, "reserve", c->reserve);
     event_uint(&e, "heap", c->heap_size);
     event_uint(&e, "heap_offset", h->block->regions[BLOCK_REGION_HEAP].offset);
+    event_str(&e, "dirty_pages", dirty_method_name(dirty_method_of(h->dirty)));
+    if (*dirty_fallback_reason(h->dirty)) event_str(&e, "dirty_pages_fallback", dirty_fallback_reason(h->dirty));
     event_uint(&e, "abi", GAME_API_VERSION);
     event_str(&e, "host_version", HOST_VERSION);
     event_end(&h->events, &e);
@@ -57,6 +60,8 @@ static bool host_open_block(host *h, host_error *err)
         block_release(c->base, c->reserve);
         return false;
     }
+    h->dirty = dirty_start(c->base, c->reserve, DIRTY_PAGEMAP_SCAN, err);
+    if (!h->dirty) return false;
     heap_status hs = heap_region_init(&h->heap, block_region_start(h->block, BLOCK_REGION_HEAP), c->heap_size,
                                       block_reserve_is_committed, "heap");
     if (hs != HEAP_OK)
@@ -148,6 +153,7 @@ void host_stop(host *h)
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
     timeline_free(h);
+    dirty_stop(h->dirty);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
 }

@@ -11,6 +11,7 @@
 
 #include "../arena/heap.h"
 #include "cli.h"
+#include "os/dirty.h"
 #include "status.h"
 #include "rebuild/rebuild.h"
 #include "reload/reload.h"
@@ -21,6 +22,7 @@ typedef struct host {
     host_options opts;
     block_header *block;
     heap_region heap; /* mimalloc's view of the block's heap region: host memory, not the block */
+    dirty_tracker *dirty; /* which pages of the block were written */
     event_log events;
     FILE *events_file;
     uint64_t start_ns;

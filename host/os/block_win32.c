@@ -3,7 +3,9 @@
  * Only address space is reserved; arenas commit it in steps as they grow (arena_os_win32.c,
  * 64 KiB at a time by default) and mimalloc commits the heap region itself, which is why
  * block_reserve_is_committed is false here. Windows reserves in 64 KiB units (the allocation
- * granularity), which block_plan already requires of every size. */
+ * granularity), which block_plan already requires of every size. MEM_WRITE_WATCH makes Windows
+ * record which pages are written, for the dirty-page tracker (dirty_win32.c); the heap region is
+ * inside this one reservation, so mimalloc's pages are tracked too. */
 #include "block_os.h"
 #include "../base/units.h"
 #include "util_win32.h"
@@ -26,7 +28,7 @@ bool block_reserve(uint64_t base, uint64_t size, host_error *err)
 {
     void *want = (void *)(uintptr_t)base;
     /* read/write, never executable; VirtualAlloc at an explicit address fails rather than move */
-    void *got = VirtualAlloc(want, (SIZE_T)size, MEM_RESERVE, PAGE_READWRITE);
+    void *got = VirtualAlloc(want, (SIZE_T)size, MEM_RESERVE | MEM_WRITE_WATCH, PAGE_READWRITE);
     if (got == want) return true;
     DWORD code = GetLastError();
     if (got) VirtualFree(got, 0, MEM_RELEASE); /* cannot happen for an aligned base; never keep another address */

@@ -1,0 +1,126 @@
+/* dirty.h - which pages of the block were written since a consumer last asked.
+ *
+ * Two parts of the host want to know what changed in the block: the stale-pointer scan of a reload
+ * (pages written since the previous reload) and checkpoints (pages written since the previous
+ * checkpoint). The OS keeps one record of written pages and clears it when it is read, so the
+ * consumers cannot each read it: a collection gets and clears the OS's record and adds it to the
+ * page set of every consumer, and each consumer takes and clears only its own set. Nothing is
+ * lost between two consumers with different epochs:
+ *
+ *     dirty_tracker *t = dirty_start(base, size, DIRTY_PAGEMAP_SCAN, &err); // best first, falls back
+ *     dirty_consumer scan;
+ *     dirty_consumer_add(t, &scan, &err);            // once per consumer, before its first collection
+ *     ...                                            // the game writes
+ *     dirty_range used[] = {{arena->base, arena->pos, false}, {heap_start, heap_size, true}};
+ *     dirty_collect(t, used, 2);                     // the OS's record of these ranges, into every set
+ *     dirty_take(t, scan, arena->base, arena->pos, on_run, ctx); // scan's written runs, then cleared
+ *
+ * A consumer collects before it takes (a collection is cheap when little was written), with the
+ * ranges that hold anything it cares about: pages outside them keep the OS's record until a later
+ * collection covers them (but see soft-dirty). A page is dirty from its first write after the
+ * tracker started; at the first collection that means every page touched so far.
+ *
+ * Mechanisms, best first (dirty_method_name names the one in use, dirty_fallback_reason why the
+ * better ones were not available; the host's `start` event shows both):
+ *  - DIRTY_PAGEMAP_SCAN (Linux 6.7+): the block is registered with userfaultfd in write-protect
+ *    async mode (UFFD_FEATURE_WP_ASYNC: the kernel resolves the write fault itself and clears the
+ *    page's write-protect bit), and the PAGEMAP_SCAN ioctl on /proc/self/pagemap reports the written
+ *    pages and protects them again in one atomic step, so writes of other threads are never lost.
+ *    The cost is a walk of the range's page tables (skipping holes) plus one minor fault on the
+ *    first write to each page after a collection.
+ *  - DIRTY_SOFT_DIRTY (Linux with CONFIG_MEM_SOFT_DIRTY): pagemap's bit 55, read for each page of
+ *    the ranges, then cleared for the whole process by writing 4 to /proc/self/clear_refs. Reading
+ *    and clearing are two steps: a write between them by another thread is lost, so collect while
+ *    the game's threads are stopped (a reload and a checkpoint do), and name every range that
+ *    matters in each collection (the clear reaches pages outside the ranges too).
+ *  - DIRTY_WRITE_WATCH (Windows): GetWriteWatch with WRITE_WATCH_FLAG_RESET on the block, which
+ *    block_win32.c reserves with MEM_WRITE_WATCH (the heap region too: the host reserves it and
+ *    mimalloc only commits inside it).
+ *  - DIRTY_EVERYTHING: every page of the collected ranges, as if all were written.
+ *
+ * Ranges are `dense` (every page was touched: an arena up to its position) or `sparse` (parts may
+ * never have been touched: the heap region). In a sparse range an untouched page stays untracked
+ * until written; in a dense one a page that lost its contents (MADV_DONTNEED, a decommit) counts as
+ * written, since it now reads as zeros. DIRTY_EVERYTHING reports every page of both.
+ *
+ * Interactions: arenas commit on first touch (a new page is a written page); mimalloc resets and
+ * decommits pages inside the heap region (madvise, mprotect: the registration follows the split
+ * mappings; a mapping laid over part of the block drops it, which the next collection notices:
+ * it reports its ranges whole and registers the block again); ASan poisons shadow memory outside
+ * the block. A forked child does not inherit the registration.
+ *
+ * One thread at a time: collections and takes happen on the host's main thread. */
+#ifndef DIRTY_H
+#define DIRTY_H
+
+#include "../base/error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum dirty_method {
+    DIRTY_PAGEMAP_SCAN,
+    DIRTY_SOFT_DIRTY,
+    DIRTY_WRITE_WATCH,
+    DIRTY_EVERYTHING,
+    DIRTY_METHOD_COUNT
+} dirty_method;
+
+#define DIRTY_CONSUMERS_MAX 4
+
+typedef struct dirty_tracker dirty_tracker;
+typedef uint32_t dirty_consumer;
+
+typedef struct dirty_range {
+    uintptr_t start;
+    uint64_t size;
+    bool sparse; /* may hold pages never touched (see above) */
+} dirty_range;
+
+/* Tracks [base, base + size) (page aligned, the whole block), trying `first` and then each weaker
+ * method; DIRTY_EVERYTHING always works, so this fails only when out of memory. */
+dirty_tracker *dirty_start(uintptr_t base, uint64_t size, dirty_method first, host_error *err);
+void dirty_stop(dirty_tracker *t);
+
+dirty_method dirty_method_of(const dirty_tracker *t);
+/* "pagemap_scan", "soft_dirty", "write_watch", "everything". */
+const char *dirty_method_name(dirty_method m);
+/* Why the better methods were not used ("" when the best one of this OS is in use). */
+const char *dirty_fallback_reason(const dirty_tracker *t);
+uint64_t dirty_page_size(const dirty_tracker *t);
+
+/* A new consumer, its set empty: it gets what every collection from now on reports (the tracker's
+ * first collection reports every page touched so far). DIRTY_CONSUMERS_MAX at most. */
+bool dirty_consumer_add(dirty_tracker *t, dirty_consumer *out, host_error *err);
+
+/* Gets and clears the OS's record of written pages in the ranges and adds them to every
+ * consumer's set. */
+void dirty_collect(dirty_tracker *t, const dirty_range *ranges, uint32_t count);
+
+/* Called with each run of dirty pages, clipped to the range taken. */
+typedef void dirty_run_fn(void *ctx, uintptr_t start, uint64_t size);
+
+/* Hands the consumer's dirty pages in [start, start + size) to fn, run by run, and clears them from
+ * its set (a page the range covers only in part is handed out clipped and cleared whole). Returns
+ * the bytes handed out. */
+uint64_t dirty_take(dirty_tracker *t, dirty_consumer c, uintptr_t start, uint64_t size, dirty_run_fn *fn, void *ctx);
+
+/* ---- for the per-OS halves (dirty_posix.c, dirty_win32.c) ------------------------------------ */
+
+typedef struct dirty_os dirty_os;
+
+/* Sets `method` up for [base, base + size); NULL with err when this OS or kernel cannot (err left
+ * empty when the method is not one of this OS's). */
+dirty_os *dirty_os_start(dirty_method method, uintptr_t base, uint64_t size, host_error *err);
+/* Gets and clears the OS's record of written pages of one range, calling dirty_mark for them;
+ * false when the OS failed (the caller then marks the whole range). */
+bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r);
+/* After every range of one collection. */
+void dirty_os_collected(dirty_os *os);
+void dirty_os_stop(dirty_os *os);
+uint64_t dirty_os_page_size(void);
+
+/* Adds [start, end) (page aligned) to every consumer's set. */
+void dirty_mark(dirty_tracker *t, uintptr_t start, uintptr_t end);
+
+#endif
