@@ -37,7 +37,7 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/report_text.c host/stats/stats.c
               host/rebuild/rebuild.c
               host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c host/checkpoint/heap_log.c
-              host/checkpoint/recording.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
+              host/checkpoint/recording.c host/checkpoint/snapshot.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
               host/cli.c host/host.c host/services.c host/status.c host/timeline.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would

@@ -215,6 +215,7 @@ bool host_frame(host *h)
         h->restart_requested = false;
         reload_restart(&h->reload);
     }
+    timeline_frame(h); /* after a reload: a loop's pass starts on the newest code */
     h->frame_start_wall_ns = clock_wall_ns();
     stats_frame(h->stats, h->frame, h->reload.version, h->terminal); /* ends the last frame's counts while its frame arena still holds them */
     block_frame_begin(h->block);

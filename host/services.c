@@ -112,6 +112,8 @@ static uint32_t services_stats_tag(const char *name) { return stats_tag(services
 
 static void services_stats_request(void) { stats_request(services_host->stats); }
 
+static void services_request_rewind(uint64_t frames) { timeline_request_rewind(services_host, frames); }
+
 const host_api *host_services(host *h)
 {
     static const host_api api = {
@@ -137,6 +139,7 @@ const host_api *host_services(host *h)
         .fn_get = services_fn_get,
         .stats_tag = services_stats_tag,
         .stats_request = services_stats_request,
+        .request_rewind = services_request_rewind,
     };
     services_host = h;
     return &api;

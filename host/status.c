@@ -4,6 +4,7 @@
 #include "../arena/base.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The news an event makes, or nothing (false) for events the status line does not show. */
@@ -31,6 +32,11 @@ static bool status_news(const char *name, const char *line, char *out, size_t ca
             return snprintf(out, cap, "build failed: %s", b), true;
         return snprintf(out, cap, "built; loading the new code"), true;
     }
+    if (strcmp(name, "loop") == 0 && event_field(line, "seconds", a, sizeof(a)) && event_field(line, "pass", b, sizeof(b)))
+        return snprintf(out, cap, "LOOP %.1f s, pass %s", atof(a), b), true;
+    if (strcmp(name, "restore") == 0 && event_field(line, "to_frame", a, sizeof(a)))
+        return snprintf(out, cap, "rewound to frame %s", a), true;
+    if (strcmp(name, "rewind_offer") == 0 && event_field(line, "msg", a, sizeof(a))) return snprintf(out, cap, "%s", a), true;
     if (strcmp(name, "log") == 0 && event_field(line, "msg", a, sizeof(a)))
         return snprintf(out, cap, "game: %s", a), true;
     return false;

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void timeline_save(host *h, const char *path);
+static void timeline_on_event(void *ctx, const char *line, size_t len);
+
 /* ---- loading ------------------------------------------------------------------------------------- */
 
 static void timeline_free_deferred(void *p) { heap_free(p); }
@@ -107,6 +110,9 @@ bool timeline_begin(host *h, host_error *err)
     if (t->logging && !o->load_state_path && !o->replay_path) epochs_log(&t->epochs, &t->log);
     if (!timeline_start_state(h, err)) return false;
     if (t->logging) epochs_log(&t->epochs, &t->log);
+    uint64_t fps = o->fps ? o->fps : 60;
+    t->ring = o->rewind_seconds && o->rewind_every ? MAX(1, o->rewind_seconds * fps / o->rewind_every) : 0;
+    event_observe(&h->events, timeline_on_event, h);
     if (o->record_path) {
         t->recording = true;
         t->record.start_frame = h->frame;
@@ -117,15 +123,217 @@ bool timeline_begin(host *h, host_error *err)
     return true;
 }
 
+
+/* ---- checkpoints ---------------------------------------------------------------------------------- */
+
+static bool timeline_snap_on(host *h)
+{
+    timeline *t = &h->timeline;
+    host_error err;
+    if (t->snap_on) return true;
+    if (!snapshot_start(&t->snap, h->block, &h->heap, &t->epochs, h->dirty, &err)) {
+        event_warn(&h->events, "checkpoints are off: %s", err.msg);
+        return false;
+    }
+    return t->snap_on = true;
+}
+
+static void timeline_event_cost(host *h, const char *name, uint64_t to_frame, uint64_t t0)
+{
+    const snapshot *s = &h->timeline.snap;
+    event e = event_begin(&h->events, name);
+    event_uint(&e, "to_frame", to_frame);
+    event_uint(&e, "bytes", s->last_bytes);
+    event_uint(&e, "pages", s->last_pages);
+    event_num(&e, "ms", (double)(clock_now_ns() - t0) / 1e6);
+    event_uint(&e, "checkpoints", s->count);
+    event_end(&h->events, &e);
+}
+
+static bool timeline_checkpoint(host *h)
+{
+    timeline *t = &h->timeline;
+    host_error err;
+    uint64_t t0 = clock_now_ns();
+    if (!timeline_snap_on(h)) return false;
+    if (!snapshot_take(&t->snap, h->frame, &err)) {
+        event_warn(&h->events, "no checkpoint: %s", err.msg);
+        return false;
+    }
+    timeline_event_cost(h, "checkpoint", h->frame, t0);
+    return true;
+}
+
+/* Back to checkpoint i: the block as it was, the state adopted by the running code. */
+static void timeline_restore(host *h, uint32_t i)
+{
+    timeline *t = &h->timeline;
+    uint64_t t0 = clock_now_ns();
+    snapshot_restore(&t->snap, i);
+    h->frame = t->snap.points[i].frame;
+    host_error err;
+    if (!reload_adopt(&h->reload, &err)) event_warn(&h->events, "the restored state does not fit the running code: %s", err.msg);
+    timeline_event_cost(h, "restore", h->frame, t0);
+}
+
+/* ---- the live loop ----------------------------------------------------------------------------- */
+
+static void timeline_event_loop(host *h, const char *phase, bool with_sum)
+{
+    timeline *t = &h->timeline;
+    uint64_t fps = h->opts.fps ? h->opts.fps : 60;
+    event e = event_begin(&h->events, "loop");
+    event_str(&e, "phase", phase);
+    event_uint(&e, "pass", t->pass);
+    event_uint(&e, "frames", t->loop_input.frames);
+    event_num(&e, "seconds", (double)t->loop_input.frames / (double)fps);
+    event_uint(&e, "version", h->reload.version);
+    if (with_sum) {
+        char sum[20];
+        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)t->pass_checksum);
+        event_str(&e, "checksum", sum);
+    }
+    event_end(&h->events, &e);
+}
+
+static void timeline_loop_begin(host *h)
+{
+    timeline *t = &h->timeline;
+    snapshot_drop_all(&t->snap);
+    if (!timeline_checkpoint(h)) return;
+    t->loop_input.frames = 0;
+    t->pass = 0;
+    t->pass_version = 0;
+    t->loop = TIMELINE_LOOP_RECORDING;
+    timeline_event_loop(h, "begin", false);
+}
+
+/* A pass ends (or the recording does): its checksum against the last pass on the same code, then
+ * the next pass starts from the checkpoint on the newest code. */
+static void timeline_loop_pass(host *h)
+{
+    timeline *t = &h->timeline;
+    uint64_t sum = checksum_state(h->block, &h->heap), previous = t->pass_checksum;
+    bool compare = t->pass > 0 && t->pass_version == h->reload.version;
+    t->pass_checksum = sum;
+    if (t->loop == TIMELINE_LOOP_PLAYING) timeline_event_loop(h, "pass", true);
+    if (compare && sum != previous) timeline_event_loop(h, "divergence", true);
+    t->loop = TIMELINE_LOOP_PLAYING;
+    timeline_restore(h, 0);
+    t->loop_at = 0;
+    t->pass++;
+    t->pass_version = h->reload.version;
+}
+
+static void timeline_loop_end(host *h)
+{
+    timeline *t = &h->timeline;
+    t->loop = TIMELINE_LOOP_OFF;
+    snapshot_drop_all(&t->snap);
+    timeline_event_loop(h, "end", false);
+}
+
+static void timeline_loop_key(host *h)
+{
+    switch (h->timeline.loop) {
+    case TIMELINE_LOOP_OFF: timeline_loop_begin(h); break;
+    case TIMELINE_LOOP_RECORDING: timeline_loop_pass(h); break;
+    case TIMELINE_LOOP_PLAYING: timeline_loop_end(h); break;
+    }
+}
+
+/* ---- the rewind ring ----------------------------------------------------------------------------- */
+
+static void timeline_rewind(host *h)
+{
+    timeline *t = &h->timeline;
+    snapshot *s = &t->snap;
+    if (!t->snap_on || !s->count) {
+        event_warn(&h->events, "nothing to rewind to: run with --rewind SECONDS to keep checkpoints");
+        return;
+    }
+    uint32_t i = s->count - 1;
+    if (t->rewind_frames == 0) { /* the key: one checkpoint back, or the newest when it is older than this frame */
+        if (i > 0 && s->points[i].frame + 1 >= h->frame) i--;
+    } else {
+        uint64_t want = h->frame > t->rewind_frames ? h->frame - t->rewind_frames : 0;
+        while (i > 0 && s->points[i].frame > want) i--;
+    }
+    timeline_restore(h, i);
+}
+
+static void timeline_ring(host *h)
+{
+    timeline *t = &h->timeline;
+    if (!t->ring || t->loop != TIMELINE_LOOP_OFF || h->reload.paused || h->frame % h->opts.rewind_every) return;
+    if (!timeline_checkpoint(h)) return;
+    while (t->snap.count > t->ring) snapshot_drop_oldest(&t->snap);
+}
+
+void timeline_request_rewind(host *h, uint64_t frames)
+{
+    h->timeline.rewind_asked = true;
+    h->timeline.rewind_frames = frames;
+}
+
+/* After a crash rolled the code back, the state may be half-updated: the last checkpoint before the
+ * crashing frame is offered (the rewind key takes it). */
+static void timeline_on_event(void *ctx, const char *line, size_t len)
+{
+    host *h = ctx;
+    (void)len;
+    char name[32];
+    timeline *t = &h->timeline;
+    if (!event_field(line, "event", name, sizeof(name)) || strcmp(name, "rollback") != 0 || !t->snap.count) return;
+    char msg[160];
+    snprintf(msg, sizeof(msg), "crash: press %c to rewind to frame %llu, the last checkpoint before it", t->keys[1],
+             (unsigned long long)t->snap.points[t->snap.count - 1].frame);
+    event e = event_begin(&h->events, "rewind_offer");
+    event_uint(&e, "to_frame", t->snap.points[t->snap.count - 1].frame);
+    event_str(&e, "msg", msg);
+    event_end(&h->events, &e);
+    t->offered_crashes++;
+}
+
 /* ---- frames -------------------------------------------------------------------------------------- */
+
+void timeline_frame(host *h)
+{
+    timeline *t = &h->timeline;
+    if (t->key_save && h->opts.save_state_path) timeline_save(h, h->opts.save_state_path);
+    if (t->key_loop) timeline_loop_key(h);
+    if (t->rewind_asked) timeline_rewind(h);
+    t->key_save = t->key_loop = t->rewind_asked = false;
+    if (t->loop == TIMELINE_LOOP_PLAYING && t->loop_at >= t->loop_input.frames) timeline_loop_pass(h);
+    timeline_ring(h);
+}
+
+/* The host's keys, taken out of the frame's input: the game never sees them. */
+static void timeline_keys(host *h)
+{
+    timeline *t = &h->timeline;
+    game_input *in = &h->input;
+    int kept = 0;
+    for (int i = 0; i < in->key_count; i++) {
+        int k = in->keys[i], lower = k >= 'A' && k <= 'Z' ? k + 32 : k;
+        if (lower == t->keys[0]) t->key_loop = true;
+        else if (lower == t->keys[1]) t->rewind_asked = true, t->rewind_frames = 0;
+        else if (lower == t->keys[2]) t->key_save = true;
+        else in->keys[kept++] = k;
+    }
+    in->key_count = kept;
+}
 
 bool timeline_input(host *h)
 {
     timeline *t = &h->timeline;
+    timeline_keys(h);
     if (t->replaying) {
         if (t->replay_at >= t->replay.frames) return false;
         recording_get(&t->replay, t->replay_at++, &h->input);
     }
+    if (t->loop == TIMELINE_LOOP_RECORDING) recording_add(&t->loop_input, &h->input);
+    if (t->loop == TIMELINE_LOOP_PLAYING) recording_get(&t->loop_input, t->loop_at++, &h->input);
     if (t->recording) recording_add(&t->record, &h->input);
     return true;
 }
@@ -190,6 +398,8 @@ void timeline_end(host *h)
 void timeline_free(host *h)
 {
     timeline *t = &h->timeline;
+    if (t->snap_on) snapshot_stop(&t->snap);
+    recording_free(&t->loop_input);
     epochs_stop(&t->epochs);
     heap_log_free_all(&t->log);
     recording_free(&t->record);

@@ -3,8 +3,17 @@
  * that act on them. The mechanisms are in host/checkpoint/; this decides when they run.
  *
  *     timeline_begin    (host_start) the heap watched, a state or recording loaded, or init
+ *     timeline_frame    (top of every frame, after a reload) what the keys asked for last frame:
+ *                       the live loop's steps, a rewind, a save; the rewind ring's checkpoint
  *     timeline_input    (every frame, after the input is gathered) host keys taken out, the
  *                       recording's frame replayed or the live one recorded
+ *
+ * The live loop (the loop key): a checkpoint and every frame's input recorded; again: the
+ * checkpoint restored and the input replayed in a loop, each pass on the newest code, with a `loop`
+ * event per pass (its checksum; `divergence` when two passes on the same code end differently);
+ * again: play goes on from where the loop is. The rewind ring (--rewind): a checkpoint every
+ * --rewind-every frames for the last SECONDS; the rewind key, or host->request_rewind, goes back.
+ *
  *     timeline_end      (host_stop, before shutdown) the checksum, the state saved, the recording
  *                       written, the checksum compared */
 #ifndef TIMELINE_H
@@ -12,6 +21,7 @@
 
 #include "checkpoint/epochs.h"
 #include "checkpoint/recording.h"
+#include "checkpoint/snapshot.h"
 
 typedef struct timeline {
     epochs epochs;
@@ -27,12 +37,30 @@ typedef struct timeline {
     uint64_t checksum;      /* at exit */
     bool has_checksum;
     int keys[3];            /* loop, rewind, save */
+    snapshot snap;          /* checkpoints of this process: the loop's, or the rewind ring */
+    bool snap_on;
+    int loop;               /* TIMELINE_LOOP_... */
+    recording loop_input;   /* the loop's frames */
+    uint64_t loop_at;       /* the next frame of a pass */
+    uint64_t pass;          /* passes begun */
+    uint64_t pass_checksum; /* at the end of the last pass */
+    uint64_t pass_version;  /* the code it ran on, 0 when a reload happened during it */
+    bool key_loop, key_save;
+    uint64_t rewind_frames; /* asked for by the key (1: one checkpoint) or host->request_rewind */
+    bool rewind_asked;
+    uint64_t ring;          /* checkpoints the ring keeps */
+    uint64_t offered_crashes; /* crashes already answered with a rewind offer */
 } timeline;
+
+enum { TIMELINE_LOOP_OFF, TIMELINE_LOOP_RECORDING, TIMELINE_LOOP_PLAYING };
 
 struct host;
 bool timeline_begin(struct host *h, host_error *err);
+void timeline_frame(struct host *h);
 /* False when a replay has run out of frames: the run ends. */
 bool timeline_input(struct host *h);
+/* host->request_rewind: back `frames` frames (to the newest checkpoint at or before), next frame. */
+void timeline_request_rewind(struct host *h, uint64_t frames);
 void timeline_end(struct host *h);
 void timeline_free(struct host *h);
 

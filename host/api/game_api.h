@@ -35,7 +35,7 @@
 
 /* Bump on any change to a struct in this header, in game_layout.h or in arena/. The fingerprint
  * below catches a size change that forgot the bump. */
-#define GAME_API_VERSION 4
+#define GAME_API_VERSION 5
 
 #define GAME_ABI_FINGERPRINT                                                                       \
     ((uint64_t)sizeof(arena) | (uint64_t)sizeof(arena_pool) << 12 | (uint64_t)sizeof(game_memory) << 24 | \
@@ -158,6 +158,10 @@ typedef struct host_api {
     /* The live stats summary: printed when headless, toggled as an overlay in a terminal; also a
      * --stats snapshot and a "stats" event. Answered at the start of the next frame. */
     void (*stats_request)(void);
+    /* Back `frames` frames, to the newest checkpoint of the rewind ring at or before that frame
+     * (--rewind), at the start of the next frame: the block as it was then. A warning when the ring
+     * is off or empty. */
+    void (*request_rewind)(uint64_t frames);
 } host_api;
 
 /* Registers a function under its own name, the name the host looks for after a reload. */

@@ -168,6 +168,12 @@ void epochs_restore(epochs *e, epochs_mark m)
     e->deferred_count = m.deferred;
 }
 
+void epochs_release_newest(epochs *e)
+{
+    e->live--;
+    epochs_watch_update(e);
+}
+
 /* Heap i holds no block (its pages, not its blocks, are walked). */
 static bool epochs_heap_used(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
 {

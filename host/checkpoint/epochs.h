@@ -59,6 +59,8 @@ bool epochs_checkpoint(epochs *e, epochs_mark *m, host_error *err);
 /* Back to m: the heaps born since are destroyed (with every block in them) and a new one started,
  * and the frees deferred since are forgotten (those blocks are back). m stays usable. */
 void epochs_restore(epochs *e, epochs_mark m);
+/* The newest live checkpoint is dropped by a restore to an older one (call before epochs_restore). */
+void epochs_release_newest(epochs *e);
 /* Called with each block whose deferred free is carried out, just after mimalloc freed it. */
 typedef void epochs_freed_fn(void *ctx, void *block, uint64_t size);
 /* The oldest live checkpoint (at m) is dropped and `next` is the next oldest (NULL: none left): the
