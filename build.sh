@@ -431,6 +431,11 @@ cmd_bench() {
     tests/integration/harness.c -ldl
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
+  compile "$BUILD/bench/bench_checkpoint" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_checkpoint.c \
+    "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/block.c host/base/error.c host/base/units.c host/os/block_posix.c \
+    host/os/dirty.c host/os/dirty_posix.c host/os/fs_posix.c host/os/fs_common.c host/checkpoint/snapshot.c \
+    host/checkpoint/epochs.c host/checkpoint/heap_log.c host/checkpoint/bytes.c host/checkpoint/checksum.c \
+    host/checkpoint/recording.c "${HOST_LIBS[@]}"
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
@@ -442,6 +447,8 @@ cmd_bench() {
   "$BUILD/bench/bench_stats"
   echo
   "$BUILD/bench/bench_heap"
+  echo
+  "$BUILD/bench/bench_checkpoint"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
   echo
