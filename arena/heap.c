@@ -58,18 +58,20 @@ const char *heap_status_text(heap_status s)
 struct mi_heap_s *heap_thread_bind(heap_region *r)
 {
     mi_heap_t *h = mi_heap_new_in_arena(r->arena_id);
-    if (h) {
-        mi_heap_set_default(h);
-        heap_this_thread.region = r;
+    if (!h) return NULL;
+    if (heap_this_thread.main) {
+        if (r->heap_count == HEAP_HEAPS_MAX) return mi_heap_destroy(h), NULL;
+        r->heaps[r->heap_count++] = h;
     }
+    mi_heap_set_default(h);
+    heap_this_thread.region = r;
     return h;
 }
 
 void heap_thread_unbind(void)
 {
     mi_heap_set_default(mi_heap_get_backing());
-    heap_this_thread.region = NULL;
-    heap_this_thread.main = false;
+    heap_this_thread.region = NULL; /* main stays: bound again, the thread's new heap is the region's newest */
 }
 
 BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags)
