@@ -36,8 +36,8 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
               host/stats/report_text.c host/stats/stats.c
               host/rebuild/rebuild.c
-              host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c host/checkpoint/heap_log.c
-              host/checkpoint/recording.c host/checkpoint/snapshot.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
+              host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c
+              host/checkpoint/heap_log.c host/checkpoint/recording.c host/checkpoint/snapshot.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
               host/cli.c host/host.c host/services.c host/status.c host/timeline.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
@@ -435,7 +435,7 @@ cmd_bench() {
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/block.c host/base/error.c host/base/units.c host/os/block_posix.c \
     host/os/dirty.c host/os/dirty_posix.c host/os/fs_posix.c host/os/fs_common.c host/checkpoint/snapshot.c \
     host/checkpoint/epochs.c host/checkpoint/heap_log.c host/checkpoint/bytes.c host/checkpoint/checksum.c \
-    host/checkpoint/recording.c "${HOST_LIBS[@]}"
+    host/checkpoint/blockset.c host/checkpoint/recording.c "${HOST_LIBS[@]}"
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \

@@ -62,6 +62,8 @@ struct mi_heap_s *heap_thread_bind(heap_region *r)
     if (heap_this_thread.main) {
         if (r->heap_count == HEAP_HEAPS_MAX) return mi_heap_destroy(h), NULL;
         r->heaps[r->heap_count++] = h;
+    } else if (!heap_this_thread.region && r->heaps[0]) {
+        atomic_fetch_add(&r->workers, 1); /* heaps[0] is set once the main thread is bound */
     }
     mi_heap_set_default(h);
     heap_this_thread.region = r;
@@ -70,6 +72,8 @@ struct mi_heap_s *heap_thread_bind(heap_region *r)
 
 void heap_thread_unbind(void)
 {
+    heap_region *r = heap_this_thread.region;
+    if (r && !heap_this_thread.main) atomic_fetch_sub(&r->workers, 1);
     mi_heap_set_default(mi_heap_get_backing());
     heap_this_thread.region = NULL; /* main stays: bound again, the thread's new heap is the region's newest */
 }
@@ -237,7 +241,7 @@ bool heap_epoch_destroy_from(heap_region *r, uint32_t i)
     return ok;
 }
 
-void heap_epoch_drop(heap_region *r, uint32_t i)
+void heap_epoch_destroy(heap_region *r, uint32_t i)
 {
     if (i + 1 >= r->heap_count) return;
     mi_heap_destroy(r->heaps[i]);

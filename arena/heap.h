@@ -39,7 +39,9 @@
  *
  * Epochs: the main thread may own several heaps in the region, oldest first (heap_region.heaps); the
  * newest is its default heap, the only one it allocates from. A checkpoint starts a new one, so the
- * older heaps' pages stop changing; a restore destroys the heaps born after its checkpoint.
+ * older heaps' pages stop changing; a restore destroys the heaps born after its checkpoint. mimalloc
+ * may hand a heap pages of an exited worker thread's heap (an abandoned segment of the same arena,
+ * with live blocks) when it needs a new page: host/checkpoint/epochs.c never destroys such a heap.
  *
  * Watching: heap_watching's calls, when set, take the allocations, reallocations and frees of every
  * thread (host/checkpoint/ sets them while checkpoints or the heap log need to see them); the
@@ -53,6 +55,7 @@
 #include "arena.h"
 
 #include <mimalloc.h>
+#include <stdatomic.h>
 
 #define HEAP_REGION_ALIGN MB(32)
 #define HEAP_HEAPS_MAX 1024 /* heaps of the main thread at once: the epochs of live checkpoints */
@@ -66,6 +69,7 @@ typedef struct heap_region {
     arena_failure failure;   /* the last request the region could not satisfy */
     struct mi_heap_s *heaps[HEAP_HEAPS_MAX]; /* the main thread's heaps, oldest first; the last is its default */
     uint32_t heap_count;
+    atomic_uint workers;     /* threads bound by heap_thread_bind and not unbound since, but the main one */
 } heap_region;
 
 typedef enum heap_status {
@@ -174,8 +178,8 @@ bool heap_epoch_begin(heap_region *r);
 /* Destroys heap i and every heap after it (their blocks are gone), then starts a new default heap;
  * false when that cannot be made (the region then has no default heap: a fatal state for callers). */
 bool heap_epoch_destroy_from(heap_region *r, uint32_t i);
-/* Destroys heap i, which holds no live block, unless it is the default. */
-void heap_epoch_drop(heap_region *r, uint32_t i);
+/* Destroys heap i with every block in it, unless it is the default; the heaps after it move down. */
+void heap_epoch_destroy(heap_region *r, uint32_t i);
 /* The index of the main thread's heap that holds p, or -1 (a worker's block, or not a block). */
 int heap_epoch_of(const heap_region *r, const void *p);
 

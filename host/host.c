@@ -144,11 +144,7 @@ void host_stop(host *h)
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
-    if (h->timeline.has_checksum) {
-        char sum[20];
-        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)h->timeline.checksum);
-        event_str(&e, "checksum", sum);
-    }
+    if (h->timeline.has_checksum) timeline_event_checksum(&e, "checksum", h->timeline.checksum);
     event_end(&h->events, &e);
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
@@ -220,7 +216,7 @@ bool host_frame(host *h)
     stats_frame(h->stats, h->frame, h->reload.version, h->terminal); /* ends the last frame's counts while its frame arena still holds them */
     block_frame_begin(h->block);
     host_gather_input(h);
-    if (!timeline_input(h)) return false;
+    timeline_input(h);
     game_status status = GAME_CONTINUE;
     if (h->reload.paused) clock_sleep_until(clock_now_ns() + HOST_PAUSED_SLEEP_NS); /* no update to run: do not spin */
     else reload_call(&h->reload, RELOAD_HOOK_UPDATE, &status);
@@ -230,7 +226,7 @@ bool host_frame(host *h)
     }
     h->frame++;
     h->frames_run++;
-    if (status == GAME_QUIT || (h->opts.frames && h->frames_run >= h->opts.frames)) return false;
+    if (status == GAME_QUIT || (h->opts.frames && h->frames_run >= h->opts.frames) || timeline_replayed(h)) return false;
     host_pace(h);
     return true;
 }

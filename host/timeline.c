@@ -10,6 +10,7 @@
 
 static void timeline_save(host *h, const char *path);
 static void timeline_on_event(void *ctx, const char *line, size_t len);
+static void timeline_snap_start(host *h);
 
 /* ---- loading ------------------------------------------------------------------------------------- */
 
@@ -50,6 +51,8 @@ static bool timeline_load(host *h, const char *path, uint8_t *data, uint64_t siz
         heap_log_adopt(&h->timeline.log, img.sections[STATE_SEC_HEAP_LOG], img.section_sizes[STATE_SEC_HEAP_LOG]);
         ok = timeline_adopt(h, &img, err);
     }
+    /* like a reload: the state goes on with this code, which starts what the saving code stopped */
+    if (ok) reload_call(&h->reload, RELOAD_HOOK_AFTER_RELOAD, NULL);
     if (ok) {
         h->timeline.loaded = malloc((size_t)size);
         if (h->timeline.loaded) memcpy(h->timeline.loaded, data, (size_t)size), h->timeline.loaded_size = size;
@@ -68,6 +71,7 @@ static bool timeline_start_state(host *h, host_error *err)
     timeline *t = &h->timeline;
     if (o->replay_path) {
         if (!recording_read(o->replay_path, &o->block, &t->replay, err)) return false;
+        if (!t->replay.frames) return host_fail(err, "recording %s has no frames to replay", o->replay_path);
         t->replaying = true;
         if (!t->replay.state_size) {
             reload_init(&h->reload);
@@ -113,6 +117,7 @@ bool timeline_begin(host *h, host_error *err)
     uint64_t fps = o->fps ? o->fps : 60;
     t->ring = o->rewind_seconds && o->rewind_every ? MAX(1, o->rewind_seconds * fps / o->rewind_every) : 0;
     event_observe(&h->events, timeline_on_event, h);
+    timeline_snap_start(h);
     if (o->record_path) {
         t->recording = true;
         t->record.start_frame = h->frame;
@@ -124,18 +129,51 @@ bool timeline_begin(host *h, host_error *err)
 }
 
 
+/* ---- the game's threads ---------------------------------------------------------------------------- */
+
+/* A checkpoint, a restore and a save happen with the game's threads stopped the way a reload stops
+ * them: before_reload on the running code first, after_reload when done. Only for a game that has
+ * threads; this is the one place that says so: the worker threads bound to the heap (the host's
+ * registry of game threads, when there is one, answers here). */
+static bool timeline_threads_stop(host *h)
+{
+    if (!atomic_load(&h->heap.workers) || !h->reload.initialized) return false;
+    reload_call(&h->reload, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    return true;
+}
+
+static void timeline_threads_start(host *h, bool stopped)
+{
+    if (stopped) reload_call(&h->reload, RELOAD_HOOK_AFTER_RELOAD, NULL);
+}
+
+void timeline_event_checksum(event *e, const char *key, uint64_t sum)
+{
+    char text[20];
+    snprintf(text, sizeof(text), "%016llx", (unsigned long long)sum);
+    event_str(e, key, text);
+}
+
+static uint64_t timeline_checksum(host *h)
+{
+    return checksum_state(h->block, &h->heap, h->timeline.epochs.deferred, h->timeline.epochs.deferred_count);
+}
+
 /* ---- checkpoints ---------------------------------------------------------------------------------- */
 
-static bool timeline_snap_on(host *h)
+/* The checkpoints' buffers from the start, so that they are touched ahead of the first one. */
+static void timeline_snap_start(host *h)
 {
     timeline *t = &h->timeline;
     host_error err;
-    if (t->snap_on) return true;
-    if (!snapshot_start(&t->snap, h->block, &h->heap, &t->epochs, h->dirty, &err)) {
-        event_warn(&h->events, "checkpoints are off: %s", err.msg);
-        return false;
-    }
-    return t->snap_on = true;
+    if (snapshot_start(&t->snap, h->block, &h->heap, &t->epochs, h->dirty, &err)) t->snap_on = true;
+    else event_warn(&h->events, "checkpoints are off: %s", err.msg);
+}
+
+static bool timeline_snap_on(host *h)
+{
+    if (!h->timeline.snap_on) event_warn(&h->events, "checkpoints are off (see the warning at the start)");
+    return h->timeline.snap_on;
 }
 
 static void timeline_event_cost(host *h, const char *name, uint64_t to_frame, uint64_t t0)
@@ -156,7 +194,10 @@ static bool timeline_checkpoint(host *h)
     host_error err;
     uint64_t t0 = clock_now_ns();
     if (!timeline_snap_on(h)) return false;
-    if (!snapshot_take(&t->snap, h->frame, &err)) {
+    bool stopped = timeline_threads_stop(h);
+    bool ok = snapshot_take(&t->snap, h->frame, &err);
+    timeline_threads_start(h, stopped);
+    if (!ok) {
         event_warn(&h->events, "no checkpoint: %s", err.msg);
         return false;
     }
@@ -168,16 +209,23 @@ static bool timeline_checkpoint(host *h)
 static void timeline_restore(host *h, uint32_t i)
 {
     timeline *t = &h->timeline;
-    uint64_t t0 = clock_now_ns();
+    uint64_t t0 = clock_now_ns(), adopted = t->epochs.adopted;
+    bool stopped = timeline_threads_stop(h);
     snapshot_restore(&t->snap, i);
     h->frame = t->snap.points[i].frame;
     host_error err;
     if (!reload_adopt(&h->reload, &err)) event_warn(&h->events, "the restored state does not fit the running code: %s", err.msg);
+    timeline_threads_start(h, stopped);
+    if (t->epochs.adopted > adopted)
+        event_warn(&h->events, "the restore kept %llu heap blocks of exited worker threads that mimalloc had moved into "
+                               "the main thread's newer heaps",
+                   (unsigned long long)(t->epochs.adopted - adopted));
     timeline_event_cost(h, "restore", h->frame, t0);
 }
 
 /* ---- the live loop ----------------------------------------------------------------------------- */
 
+/* with_sum: the pass's checksums, at its end and (start) at its start. */
 static void timeline_event_loop(host *h, const char *phase, bool with_sum)
 {
     timeline *t = &h->timeline;
@@ -188,11 +236,8 @@ static void timeline_event_loop(host *h, const char *phase, bool with_sum)
     event_uint(&e, "frames", t->loop_input.frames);
     event_num(&e, "seconds", (double)t->loop_input.frames / (double)fps);
     event_uint(&e, "version", h->reload.version);
-    if (with_sum) {
-        char sum[20];
-        snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)t->pass_checksum);
-        event_str(&e, "checksum", sum);
-    }
+    if (with_sum) timeline_event_checksum(&e, "checksum", t->pass_checksum);
+    if (with_sum || t->loop == TIMELINE_LOOP_RECORDING) timeline_event_checksum(&e, "start", t->start_checksum);
     event_end(&h->events, &e);
 }
 
@@ -203,23 +248,28 @@ static void timeline_loop_begin(host *h)
     if (!timeline_checkpoint(h)) return;
     t->loop_input.frames = 0;
     t->pass = 0;
-    t->pass_version = 0;
+    t->pass_version = h->reload.version;
+    t->clean_version = 0;
+    t->start_checksum = timeline_checksum(h);
     t->loop = TIMELINE_LOOP_RECORDING;
     timeline_event_loop(h, "begin", false);
 }
 
-/* A pass ends (or the recording does): its checksum against the last pass on the same code, then
- * the next pass starts from the checkpoint on the newest code. */
+/* A pass ends (or the recording does): its checksum against the last pass when both ran wholly on
+ * this code, then the next pass starts from the checkpoint on the newest code. */
 static void timeline_loop_pass(host *h)
 {
     timeline *t = &h->timeline;
-    uint64_t sum = checksum_state(h->block, &h->heap), previous = t->pass_checksum;
-    bool compare = t->pass > 0 && t->pass_version == h->reload.version;
+    uint64_t sum = timeline_checksum(h), previous = t->pass_checksum;
+    uint64_t clean = t->pass_version == h->reload.version ? h->reload.version : 0;
+    bool compare = clean && clean == t->clean_version;
     t->pass_checksum = sum;
+    t->clean_version = clean;
     if (t->loop == TIMELINE_LOOP_PLAYING) timeline_event_loop(h, "pass", true);
     if (compare && sum != previous) timeline_event_loop(h, "divergence", true);
     t->loop = TIMELINE_LOOP_PLAYING;
     timeline_restore(h, 0);
+    t->start_checksum = timeline_checksum(h);
     t->loop_at = 0;
     t->pass++;
     t->pass_version = h->reload.version;
@@ -306,6 +356,7 @@ void timeline_frame(host *h)
     t->key_save = t->key_loop = t->rewind_asked = false;
     if (t->loop == TIMELINE_LOOP_PLAYING && t->loop_at >= t->loop_input.frames) timeline_loop_pass(h);
     timeline_ring(h);
+    if (t->snap_on) snapshot_ahead(&t->snap);
 }
 
 /* The host's keys, taken out of the frame's input: the game never sees them. */
@@ -324,18 +375,16 @@ static void timeline_keys(host *h)
     in->key_count = kept;
 }
 
-bool timeline_input(host *h)
+bool timeline_replayed(const host *h) { return h->timeline.replaying && h->timeline.replay_at >= h->timeline.replay.frames; }
+
+void timeline_input(host *h)
 {
     timeline *t = &h->timeline;
     timeline_keys(h);
-    if (t->replaying) {
-        if (t->replay_at >= t->replay.frames) return false;
-        recording_get(&t->replay, t->replay_at++, &h->input);
-    }
+    if (t->replaying) recording_get(&t->replay, t->replay_at++, &h->input);
     if (t->loop == TIMELINE_LOOP_RECORDING) recording_add(&t->loop_input, &h->input);
     if (t->loop == TIMELINE_LOOP_PLAYING) recording_get(&t->loop_input, t->loop_at++, &h->input);
     if (t->recording) recording_add(&t->record, &h->input);
-    return true;
 }
 
 /* ---- the end ------------------------------------------------------------------------------------- */
@@ -352,10 +401,13 @@ static void timeline_save(host *h, const char *path)
                                           "thread's heap only");
         return;
     }
+    bool stopped = timeline_threads_stop(h);
     epochs_drain(&t->epochs);
     state_parts p = {h->block, &h->heap, &t->log, t->epochs.deferred, t->epochs.deferred_count, h->frame,
-                     t->checksum, HOST_VERSION};
-    if (!state_write(path, &p, &bytes, &err)) {
+                     timeline_checksum(h), HOST_VERSION};
+    bool ok = state_write(path, &p, &bytes, &err);
+    timeline_threads_start(h, stopped);
+    if (!ok) {
         event_warn(&h->events, "state not saved: %s", err.msg);
         return;
     }
@@ -364,6 +416,7 @@ static void timeline_save(host *h, const char *path)
     event_uint(&e, "bytes", bytes);
     event_num(&e, "ms", (double)(clock_now_ns() - t0) / 1e6);
     event_uint(&e, "heap_calls", t->log.calls);
+    timeline_event_checksum(&e, "checksum", p.checksum);
     event_end(&h->events, &e);
 }
 
@@ -383,7 +436,7 @@ void timeline_end(host *h)
     timeline *t = &h->timeline;
     if (!h->block || !h->reload.initialized) return;
     epochs_drain(&t->epochs);
-    t->checksum = checksum_state(h->block, &h->heap);
+    t->checksum = timeline_checksum(h);
     t->has_checksum = true;
     if (h->opts.save_state_path) timeline_save(h, h->opts.save_state_path);
     if (t->recording) {

@@ -44,7 +44,9 @@ typedef struct timeline {
     uint64_t loop_at;       /* the next frame of a pass */
     uint64_t pass;          /* passes begun */
     uint64_t pass_checksum; /* at the end of the last pass */
-    uint64_t pass_version;  /* the code it ran on, 0 when a reload happened during it */
+    uint64_t start_checksum; /* at the start of this pass: the checkpoint's */
+    uint64_t pass_version;  /* the code this pass started on */
+    uint64_t clean_version; /* the code the last pass ran on wholly (0: a reload happened during it) */
     bool key_loop, key_save;
     uint64_t rewind_frames; /* asked for by the key (1: one checkpoint) or host->request_rewind */
     bool rewind_asked;
@@ -57,11 +59,14 @@ enum { TIMELINE_LOOP_OFF, TIMELINE_LOOP_RECORDING, TIMELINE_LOOP_PLAYING };
 struct host;
 bool timeline_begin(struct host *h, host_error *err);
 void timeline_frame(struct host *h);
-/* False when a replay has run out of frames: the run ends. */
-bool timeline_input(struct host *h);
+void timeline_input(struct host *h);
+/* A replay's last frame has run: the run ends. */
+bool timeline_replayed(const struct host *h);
 /* host->request_rewind: back `frames` frames (to the newest checkpoint at or before), next frame. */
 void timeline_request_rewind(struct host *h, uint64_t frames);
 void timeline_end(struct host *h);
+/* A checksum as events carry it: 16 hex digits. */
+void timeline_event_checksum(event *e, const char *key, uint64_t sum);
 void timeline_free(struct host *h);
 
 #endif

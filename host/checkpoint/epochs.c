@@ -36,15 +36,16 @@ static void epochs_unlock(epochs *e) { atomic_flag_clear_explicit(&e->lock, memo
 
 /* ---- the main thread's calls ------------------------------------------------------------------ */
 
-/* A block of the newest epoch, which no checkpoint needs. */
+/* A block the main thread allocated in the newest epoch, which no checkpoint needs. */
 static bool epochs_young(const epochs *e, const void *p)
 {
     const heap_region *r = e->region;
-    return r->heap_count && mi_heap_contains_block(r->heaps[r->heap_count - 1], p);
+    return blockset_has(&e->young, p) && mi_heap_contains_block(r->heaps[r->heap_count - 1], p);
 }
 
 static void epochs_free_now(epochs *e, void *p)
 {
+    blockset_remove(&e->young, p);
     mi_free(p);
     if (e->log) heap_log_free(e->log, e->region, p);
 }
@@ -72,23 +73,26 @@ static void epochs_watch_free(void *p)
 static void *epochs_watch_alloc(uint64_t size, uint64_t align, int flags)
 {
     epochs *e = epochs_active;
-    void *p = heap_alloc_direct(size, align, flags);
-    if (!heap_this_thread.main) {
+    bool main = heap_this_thread.main;
+    void *p = heap_alloc_direct(size, align, main && e->live ? flags | HEAP_ZERO : flags);
+    if (!main) {
         atomic_fetch_add(&e->worker_allocs, 1);
         if (e->log) e->log->broken = true;
-    } else if (e->log) {
-        heap_log_alloc(e->log, e->region, size, align, p);
+        return p;
     }
+    /* not remembered (out of memory): the block counts as older, so it is never taken back */
+    if (p && e->live && !blockset_add(&e->young, p)) e->out_of_memory = true;
+    if (e->log) heap_log_alloc(e->log, e->region, size, align, p);
     return p;
 }
 
 /* mimalloc's realloc keeps a block in place when the new size is between half its usable size and
- * all of it; an older block elsewhere moves, so that its epoch's pages do not change. */
+ * all of it, and otherwise allocates, copies and frees: the same here, through the watch calls, so
+ * that an older block's free is deferred and a new block is zeroed and remembered. */
 static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
 {
     epochs *e = epochs_active;
-    bool main = heap_this_thread.main;
-    if (main && !(e->live && !epochs_young(e, p))) {
+    if (heap_this_thread.main && !e->live) {
         void *q = heap_realloc_direct(p, size, flags);
         if (e->log) heap_log_realloc(e->log, e->region, p, size, q);
         return q;
@@ -105,7 +109,7 @@ static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
 static void epochs_watch_update(epochs *e)
 {
     bool on = e->live || e->log;
-    heap_watching.alloc = e->log ? epochs_watch_alloc : NULL;
+    heap_watching.alloc = on ? epochs_watch_alloc : NULL;
     heap_watching.realloc = on ? epochs_watch_realloc : NULL;
     heap_watching.free = on ? epochs_watch_free : NULL;
 }
@@ -123,6 +127,7 @@ void epochs_start(epochs *e, heap_region *r)
 void epochs_stop(epochs *e)
 {
     memset(&heap_watching, 0, sizeof(heap_watching));
+    blockset_free(&e->young);
     free(e->deferred);
     free(e->queued);
     epochs_active = NULL;
@@ -154,18 +159,60 @@ bool epochs_checkpoint(epochs *e, epochs_mark *m, host_error *err)
                          e->region->heap_count);
     if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_BEGIN, 0);
     m->heap = e->region->heap_count - 1;
-    m->deferred = e->deferred_count;
+    m->deferred = e->deferred_done + e->deferred_count;
     e->live++;
     epochs_watch_update(e);
     return true;
 }
 
+/* The blocks of one heap. */
+typedef struct epochs_blocks {
+    void **p;
+    uint64_t count, cap;
+    bool failed;
+} epochs_blocks;
+
+static bool epochs_collect(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
+{
+    (void)h;
+    (void)area;
+    (void)size;
+    epochs_blocks *b = arg;
+    if (block && !epochs_push(&b->p, &b->count, &b->cap, block)) b->failed = true;
+    return !b->failed;
+}
+
+/* Heap i, born since the checkpoint a restore goes back to: every block allocated since is freed,
+ * the whole heap at once when that is all it holds (and it is not the default), else one by one. */
+static void epochs_take_back(epochs *e, uint32_t i)
+{
+    heap_region *r = e->region;
+    epochs_blocks b = {0};
+    mi_heap_visit_blocks(r->heaps[i], true, epochs_collect, &b);
+    uint64_t adopted = 0;
+    for (uint64_t k = 0; k < b.count; k++) adopted += !blockset_has(&e->young, b.p[k]);
+    if (!b.failed && !adopted && i + 1 < r->heap_count) {
+        for (uint64_t k = 0; k < b.count; k++) blockset_remove(&e->young, b.p[k]);
+        heap_epoch_destroy(r, i);
+        if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_DESTROY, i);
+    } else {
+        for (uint64_t k = 0; k < b.count; k++)
+            if (blockset_has(&e->young, b.p[k])) epochs_free_now(e, b.p[k]);
+        e->adopted += adopted;
+    }
+    free(b.p);
+}
+
 void epochs_restore(epochs *e, epochs_mark m)
 {
+    heap_region *r = e->region;
     epochs_drain(e);
-    heap_epoch_destroy_from(e->region, m.heap);
-    if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_DESTROY_FROM, m.heap);
-    e->deferred_count = m.deferred;
+    e->deferred_count = m.deferred - e->deferred_done;
+    for (uint32_t i = r->heap_count - 1; i-- > m.heap;) epochs_take_back(e, i);
+    /* the default last: a heap is destroyed only once another one is the default */
+    bool fresh = heap_epoch_begin(r);
+    if (fresh && e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_BEGIN, 0);
+    epochs_take_back(e, r->heap_count - (fresh ? 2 : 1));
 }
 
 void epochs_release_newest(epochs *e)
@@ -194,7 +241,7 @@ static bool epochs_heap_empty(const heap_region *r, uint32_t i)
 uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn, void *ctx)
 {
     epochs_drain(e);
-    uint64_t upto = next ? next->deferred : e->deferred_count;
+    uint64_t upto = next ? next->deferred - e->deferred_done : e->deferred_count;
     for (uint64_t i = 0; i < upto; i++) {
         void *p = e->deferred[i];
         uint64_t size = mi_usable_size(p);
@@ -203,15 +250,16 @@ uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn,
     }
     memmove(e->deferred, e->deferred + upto, (size_t)(e->deferred_count - upto) * sizeof(void *));
     e->deferred_count -= upto;
-    e->live--;
+    e->deferred_done += upto;
+    if (--e->live == 0) blockset_clear(&e->young); /* every block is older than any checkpoint to come */
     uint32_t below = next ? next->heap : e->region->heap_count - 1, dropped = 0;
     for (uint32_t i = 0; i + dropped < below;) {
         if (!epochs_heap_empty(e->region, i)) {
             i++;
             continue;
         }
-        heap_epoch_drop(e->region, i);
-        if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_DROP, i);
+        heap_epoch_destroy(e->region, i);
+        if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_DESTROY, i);
         dropped++;
     }
     epochs_watch_update(e);

@@ -2,24 +2,32 @@
  * do while either needs them.
  *
  * A checkpoint starts a new epoch: a new heap of the main thread becomes its default (heap.h), so
- * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live
- * a free of a block older than the newest epoch is deferred (the block stays allocated, remembered
- * in order), and a realloc of one allocates anew and defers the free; a block of the newest epoch
- * is freed at once. Frees of worker threads wait in a queue for the main thread, so that every call
- * into the main thread's heaps happens on it (the heap log's order is then mimalloc's order).
+ * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live:
+ *  - the main thread's allocations are zeroed (bytes a game leaves unwritten are the same in every
+ *    pass of a loop) and remembered (`young`), so that a restore knows which blocks it may take back;
+ *  - a free of a block not allocated in the newest epoch is deferred (the block stays allocated,
+ *    remembered in order), a realloc of one allocates anew and defers the free; a block of the
+ *    newest epoch is freed at once;
+ *  - frees of worker threads wait in a queue for the main thread, so that every call into the main
+ *    thread's heaps happens on it (the heap log's order is then mimalloc's order).
  *
  *     epochs_mark m;
  *     epochs_checkpoint(&e, &m, &err);   // a new epoch
  *     ... frames ...
- *     epochs_restore(&e, m);             // heaps born since destroyed, frees since forgotten
+ *     epochs_restore(&e, m);             // blocks allocated since gone, frees since forgotten
  *     epochs_release(&e, m, ...);        // m's checkpoint dropped: its deferred frees carried out
  *
- * Blocks of worker threads: their frees are deferred like any older block's, but a restore cannot
- * take back what a worker allocated since (mimalloc destroys a heap only on its own thread), and
- * checkpoints do not capture their bytes (see snapshot.h). */
+ * A restore destroys each heap born since the checkpoint, with its blocks, when every block in it
+ * is one the main thread allocated since. mimalloc can hand a heap pages of an exited worker
+ * thread's heap (with that worker's live blocks) when it needs a page; such a heap is kept, only the
+ * blocks allocated since are freed (one by one), and the restore counts the adopted blocks
+ * (`adopted`). Blocks of worker threads: their frees are deferred like any older block's, but a
+ * restore cannot take back what a worker allocated since (mimalloc frees a heap only on its own
+ * thread), and checkpoints do not capture their bytes (see snapshot.h). */
 #ifndef EPOCHS_H
 #define EPOCHS_H
 
+#include "blockset.h"
 #include "heap_log.h"
 
 #include <stdatomic.h>
@@ -27,22 +35,25 @@
 /* Where the heap stood at a checkpoint. */
 typedef struct epochs_mark {
     uint32_t heap;     /* the index of the epoch's heap (heap_region.heaps) */
-    uint64_t deferred; /* frees deferred before the checkpoint */
+    uint64_t deferred; /* frees deferred before the checkpoint, counted from the first ever */
 } epochs_mark;
 
 typedef struct epochs {
     heap_region *region;
     heap_log *log;            /* NULL: calls are not logged */
     uint32_t live;            /* live checkpoints */
+    blockset young;           /* blocks the main thread allocated while a checkpoint was live, still allocated */
     void **deferred;          /* frees the game made that a live checkpoint still needs, oldest first */
     uint64_t deferred_count;
     uint64_t deferred_cap;
+    uint64_t deferred_done;   /* deferred frees carried out so far (they left the front of the list) */
     void **queued;            /* frees of worker threads, for the main thread */
     uint64_t queued_count;
     uint64_t queued_cap;
     atomic_flag lock;         /* guards queued */
     atomic_uint_fast64_t worker_allocs; /* allocations of worker threads while watched */
-    bool out_of_memory;       /* a deferred free found no room: the block leaks (never a double free) */
+    uint64_t adopted;         /* blocks of exited workers that restores found in heaps born since (kept) */
+    bool out_of_memory;       /* a list found no room: blocks leak (never a double free) */
 } epochs;
 
 /* One per process (the watch calls find it here); nothing is watched until a checkpoint or a log. */
@@ -56,8 +67,8 @@ void epochs_drain(epochs *e);
 
 /* A new epoch; false when mimalloc cannot make a heap (nothing changed). */
 bool epochs_checkpoint(epochs *e, epochs_mark *m, host_error *err);
-/* Back to m: the heaps born since are destroyed (with every block in them) and a new one started,
- * and the frees deferred since are forgotten (those blocks are back). m stays usable. */
+/* Back to m: the blocks allocated since are freed (their heaps destroyed, see above) and a new heap
+ * started, and the frees deferred since are forgotten (those blocks are back). m stays usable. */
 void epochs_restore(epochs *e, epochs_mark m);
 /* The newest live checkpoint is dropped by a restore to an older one (call before epochs_restore). */
 void epochs_release_newest(epochs *e);

@@ -1,5 +1,6 @@
 /* heap_log.c - the heap's call log and its replay (heap_log.h). */
 #include "heap_log.h"
+#include "blockset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -83,66 +84,10 @@ void heap_log_free_all(heap_log *l)
 
 /* ---- replaying ---------------------------------------------------------------------------------- */
 
-/* The blocks the replay made so far (offsets + 1), so that a free or a realloc names a live one. */
-typedef struct heap_log_live {
-    uint64_t *slots; /* open addressing; 0 empty, UINT64_MAX removed */
-    uint64_t mask;
-    uint64_t used;   /* slots not empty */
-} heap_log_live;
-
-static uint64_t heap_log_hash(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ull;
-    return x ^ (x >> 29);
-}
-
-static bool heap_log_live_grow(heap_log_live *s)
-{
-    heap_log_live next = {calloc((size_t)(s->mask + 1) * 2, sizeof(uint64_t)), s->mask * 2 + 1, 0};
-    if (!next.slots) return false;
-    for (uint64_t i = 0; i <= s->mask; i++) {
-        uint64_t v = s->slots[i];
-        if (!v || v == UINT64_MAX) continue;
-        uint64_t j = heap_log_hash(v) & next.mask;
-        while (next.slots[j]) j = (j + 1) & next.mask;
-        next.slots[j] = v;
-        next.used++;
-    }
-    free(s->slots);
-    *s = next;
-    return true;
-}
-
-static uint64_t *heap_log_live_find(heap_log_live *s, uint64_t v, bool insert)
-{
-    uint64_t j = heap_log_hash(v) & s->mask;
-    for (; s->slots[j]; j = (j + 1) & s->mask)
-        if (s->slots[j] == v) return &s->slots[j];
-    return insert ? &s->slots[j] : NULL;
-}
-
-static bool heap_log_live_add(heap_log_live *s, uint64_t v)
-{
-    if ((s->used + 1) * 2 > s->mask && !heap_log_live_grow(s)) return false;
-    uint64_t *slot = heap_log_live_find(s, v, true);
-    if (!*slot) s->used++;
-    *slot = v;
-    return true;
-}
-
-static bool heap_log_live_remove(heap_log_live *s, uint64_t v)
-{
-    uint64_t *slot = heap_log_live_find(s, v, false);
-    if (!slot) return false;
-    *slot = UINT64_MAX;
-    return true;
-}
-
 typedef struct heap_log_reader {
     const uint8_t *at, *end;
     heap_region *r;
-    heap_log_live live;
+    blockset live; /* the blocks the replay made so far, so that a free or a realloc names a live one */
     uint64_t call;
 } heap_log_reader;
 
@@ -169,7 +114,7 @@ static bool heap_log_landed(heap_log_reader *rd, const void *got, uint64_t want,
     if (off != want)
         return host_fail(err, "heap call %llu placed a block at offset %llu where the state had %llu",
                          (unsigned long long)rd->call, (unsigned long long)off, (unsigned long long)want);
-    return !off || heap_log_live_add(&rd->live, off) || host_fail(err, "out of memory replaying the heap");
+    return !off || blockset_add(&rd->live, got) || host_fail(err, "out of memory replaying the heap");
 }
 
 static bool heap_log_replay_alloc(heap_log_reader *rd, host_error *err)
@@ -188,7 +133,7 @@ static bool heap_log_replay_block(heap_log_reader *rd, heap_log_op op, host_erro
 {
     uint64_t block, size = 0, want = 0;
     if (!heap_log_get(rd, &block) || (op == HEAP_LOG_REALLOC && (!heap_log_get(rd, &size) || !heap_log_get(rd, &want))) ||
-        !heap_log_live_remove(&rd->live, block) || size > rd->r->size)
+        !block || block > rd->r->size || !blockset_remove(&rd->live, heap_log_pointer(rd, block)) || size > rd->r->size)
         return host_fail(err, "heap call %llu names no live block", (unsigned long long)rd->call);
     void *p = heap_log_pointer(rd, block);
     if (op == HEAP_LOG_FREE) {
@@ -198,33 +143,30 @@ static bool heap_log_replay_block(heap_log_reader *rd, heap_log_op op, host_erro
     heap_this_thread.quiet = true;
     void *q = mi_realloc(p, (size_t)size);
     heap_this_thread.quiet = false;
-    if (!q && !heap_log_live_add(&rd->live, block)) return host_fail(err, "out of memory replaying the heap");
+    if (!q && !blockset_add(&rd->live, p)) return host_fail(err, "out of memory replaying the heap");
     return heap_log_landed(rd, q, want, err);
 }
 
-static bool heap_log_visit_live(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
+static bool heap_log_forget(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
 {
     (void)h;
     (void)area;
     (void)size;
-    heap_log_reader *rd = arg;
-    return !block || heap_log_live_add(&rd->live, heap_log_offset(rd->r, block));
+    if (block) blockset_remove(arg, block);
+    return true;
 }
 
 static bool heap_log_replay_epoch(heap_log_reader *rd, heap_log_op op, host_error *err)
 {
+    heap_region *r = rd->r;
     uint64_t i = 0;
-    if (op != HEAP_LOG_EPOCH_BEGIN && (!heap_log_get(rd, &i) || i >= rd->r->heap_count))
-        return host_fail(err, "heap call %llu names no heap", (unsigned long long)rd->call);
-    bool ok = op == HEAP_LOG_EPOCH_BEGIN        ? heap_epoch_begin(rd->r)
-              : op == HEAP_LOG_EPOCH_DESTROY_FROM ? heap_epoch_destroy_from(rd->r, (uint32_t)i)
-                                                  : (heap_epoch_drop(rd->r, (uint32_t)i), true);
-    if (!ok) return host_fail(err, "heap call %llu: mimalloc could not make a heap", (unsigned long long)rd->call);
-    if (op == HEAP_LOG_EPOCH_BEGIN) return true;
-    /* a destroyed heap's blocks are gone: the live set is what the remaining heaps hold */
-    memset(rd->live.slots, 0, (size_t)(rd->live.mask + 1) * sizeof(uint64_t));
-    rd->live.used = 0;
-    return heap_visit(rd->r, true, heap_log_visit_live, rd) || host_fail(err, "out of memory replaying the heap");
+    if (op == HEAP_LOG_EPOCH_BEGIN)
+        return heap_epoch_begin(r) || host_fail(err, "heap call %llu: mimalloc could not make a heap", (unsigned long long)rd->call);
+    if (!heap_log_get(rd, &i) || i + 1 >= r->heap_count)
+        return host_fail(err, "heap call %llu names no heap it may destroy", (unsigned long long)rd->call);
+    mi_heap_visit_blocks(r->heaps[i], true, heap_log_forget, &rd->live); /* their blocks go with it */
+    heap_epoch_destroy(r, (uint32_t)i);
+    return true;
 }
 
 static bool heap_log_replay_one(heap_log_reader *rd, host_error *err)
@@ -235,18 +177,17 @@ static bool heap_log_replay_one(heap_log_reader *rd, host_error *err)
     case HEAP_LOG_REALLOC:
     case HEAP_LOG_FREE: return heap_log_replay_block(rd, op, err);
     case HEAP_LOG_EPOCH_BEGIN:
-    case HEAP_LOG_EPOCH_DESTROY_FROM:
-    case HEAP_LOG_EPOCH_DROP: return heap_log_replay_epoch(rd, op, err);
+    case HEAP_LOG_EPOCH_DESTROY: return heap_log_replay_epoch(rd, op, err);
     }
     return host_fail(err, "heap call %llu has an unknown kind %u", (unsigned long long)rd->call, (unsigned)op);
 }
 
 bool heap_log_replay(const uint8_t *data, uint64_t size, heap_region *r, host_error *err)
 {
-    heap_log_reader rd = {data, data + size, r, {calloc(1024, sizeof(uint64_t)), 1023, 0}, 0};
-    bool ok = rd.live.slots != NULL || host_fail(err, "out of memory replaying the heap");
+    heap_log_reader rd = {data, data + size, r, {0}, 0};
+    bool ok = true;
     for (; ok && rd.at < rd.end; rd.call++) ok = heap_log_replay_one(&rd, err);
-    free(rd.live.slots);
+    blockset_free(&rd.live);
     if (!ok) heap_epoch_destroy_from(r, 0);
     return ok;
 }

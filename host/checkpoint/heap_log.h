@@ -26,8 +26,7 @@ typedef enum heap_log_op {
     HEAP_LOG_REALLOC,           /* block, size, result */
     HEAP_LOG_FREE,              /* block */
     HEAP_LOG_EPOCH_BEGIN,       /* heap_epoch_begin */
-    HEAP_LOG_EPOCH_DESTROY_FROM,/* index: heap_epoch_destroy_from */
-    HEAP_LOG_EPOCH_DROP,        /* index: heap_epoch_drop */
+    HEAP_LOG_EPOCH_DESTROY,     /* index: heap_epoch_destroy */
 } heap_log_op;
 
 typedef struct heap_log {
