@@ -241,6 +241,11 @@ bool heap_epoch_destroy_from(heap_region *r, uint32_t i)
     return ok;
 }
 
+void heap_epoch_settle(heap_region *r)
+{
+    for (uint32_t i = 0; i < r->heap_count; i++) mi_heap_collect(r->heaps[i], true);
+}
+
 void heap_epoch_destroy(heap_region *r, uint32_t i)
 {
     if (i + 1 >= r->heap_count) return;

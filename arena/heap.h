@@ -178,6 +178,11 @@ bool heap_epoch_begin(heap_region *r);
 /* Destroys heap i and every heap after it (their blocks are gone), then starts a new default heap;
  * false when that cannot be made (the region then has no default heap: a fatal state for callers). */
 bool heap_epoch_destroy_from(heap_region *r, uint32_t i);
+/* Brings the frees mimalloc keeps pending (each page's local and thread free lists) into the free
+ * lists of every main-thread heap and releases their empty pages. Afterwards only allocations and
+ * frees change those heaps' pages: a walk of their blocks (heap_visit with all_blocks) gathers
+ * pending frees first, writing free-list links into the pages, which a checkpoint must not miss. */
+void heap_epoch_settle(heap_region *r);
 /* Destroys heap i with every block in it, unless it is the default; the heaps after it move down. */
 void heap_epoch_destroy(heap_region *r, uint32_t i);
 /* The index of the main thread's heap that holds p, or -1 (a worker's block, or not a block). */

@@ -285,6 +285,8 @@ static uint64_t snapshot_ring_room(const snapshot *s) { return s->undo_cap - (s-
 bool snapshot_take(snapshot *s, uint64_t frame, host_error *err)
 {
     if (s->count == SNAPSHOT_MAX) snapshot_drop_oldest(s);
+    epochs_drain(s->epochs);
+    heap_epoch_settle(s->heap); /* the older heaps' pages change no more after this */
     uint64_t heap_end;
     uint8_t *now = snapshot_heap_pages(s, &heap_end);
     if (!now) return host_fail(err, "out of memory for a checkpoint's page map");

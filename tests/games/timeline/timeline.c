@@ -1,0 +1,181 @@
+/* timeline.c - the test game of the live loop, rewind, state files and recordings. Its state is a
+ * linked list whose items live in three places (the persistent arena, the heap, an arena pool), a
+ * history array on the heap that grows by realloc and is freed and started again, and a random
+ * number generator seeded from the state; every frame it builds frame data in the frame arena
+ * and moves the state on with TIMELINE_STEP, deterministically from the frame's input alone. It
+ * logs one line per frame: the frame, the build's mark, a digest of the state's contents and a hash
+ * of where its heap and pool items are, so a test compares the same frame across passes, rewinds
+ * and processes. The tests edit the defines between builds. */
+#include "game_layout.h"
+
+#include <string.h>
+
+#define TIMELINE_MARK 1      /* which build runs: the tests bump it */
+#define TIMELINE_STEP 3      /* how the state moves on: the tests change it to change behaviour */
+#define TIMELINE_CRASH_AT 0  /* the frame whose update crashes (0: none) */
+#define TIMELINE_REWIND_AT 0 /* the frame at which the game asks the host to rewind (0: never) */
+#define TIMELINE_REWIND_BY 25
+#define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
+#define TIMELINE_LIST_MAX 48
+#define TIMELINE_HISTORY_MAX 300
+
+#define ITEM_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X(int64_t, value)                          \
+    X(int32_t, home)                           \
+    X_PTR(item, next)
+GAME_STRUCT(item, ITEM_FIELDS);
+
+#define SAMPLE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) X(int64_t, v)
+GAME_STRUCT(sample, SAMPLE_FIELDS);
+
+#if TIMELINE_EXTRA
+#define TIMELINE_EXTRA_FIELD(X) X(int32_t, extra)
+#else
+#define TIMELINE_EXTRA_FIELD(X)
+#endif
+
+#define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+    X(uint64_t, updates)                        \
+    X(uint64_t, rng)                            \
+    X(int64_t, total)                           \
+    X(int32_t, count)                           \
+    X_PTR(item, list)                           \
+    X_POOL(item, pool)                          \
+    X(int32_t, history_count)                   \
+    X_ARRAY(sample, history, history_count)     \
+    TIMELINE_EXTRA_FIELD(X)                     \
+    X(int32_t, last)
+GAME_STRUCT(state, STATE_FIELDS);
+
+static game_layout_fn *const timeline_layouts[] = {GAME_LAYOUT(state), GAME_LAYOUT(item), GAME_LAYOUT(sample)};
+
+enum { HOME_ARENA, HOME_HEAP, HOME_POOL };
+
+static GAME_TRANSIENT int timeline_rewound; /* a writable global: a rewind does not bring it back */
+
+static uint64_t timeline_rand(state *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+static uint64_t timeline_mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull; }
+
+static item *timeline_new_item(game_memory *mem, const host_api *host, state *s, int home)
+{
+    item *it = home == HOME_ARENA ? push_struct(mem->persistent, item)
+               : home == HOME_HEAP ? host->heap_alloc(sizeof(item))
+                                   : arena_pool_alloc(s->pool);
+    memset(it, 0, sizeof(*it));
+    it->home = home;
+    it->value = (int64_t)(timeline_rand(s) % 1000);
+    it->next = s->list;
+    s->list = it;
+    s->count++;
+    return it;
+}
+
+/* Unlinks the item after `prev` (the first one when prev is NULL) and gives its memory back. */
+static void timeline_drop_item(const host_api *host, state *s, item *prev)
+{
+    item *it = prev ? prev->next : s->list;
+    if (prev) prev->next = it->next;
+    else s->list = it->next;
+    s->count--;
+    if (it->home == HOME_HEAP) host->heap_free(it);
+    else if (it->home == HOME_POOL) arena_pool_free(s->pool, it);
+}
+
+static void timeline_init(game_memory *mem, const host_api *host)
+{
+    state *s = push_struct(mem->persistent, state);
+    s->rng = 0x2545f4914f6cdd1dull; /* seeded in the state: a restore or a load repeats the same numbers */
+    s->pool = pool_create(mem->persistent, item, "items");
+    mem->root = s;
+    mem->root_size = sizeof(*s);
+    for (int i = 0; i < 12; i++) timeline_new_item(mem, host, s, i % 3);
+}
+
+/* One frame of change: a new item, an old one dropped when the list is long, every value moved on,
+ * a sample appended to the history (realloc) or the history started again (free). */
+static void timeline_step(game_memory *mem, const host_api *host, state *s, const game_input *in)
+{
+    timeline_new_item(mem, host, s, (int)(timeline_rand(s) % 3));
+    if (s->count > TIMELINE_LIST_MAX) {
+        uint64_t at = timeline_rand(s) % (uint64_t)s->count;
+        item *prev = NULL;
+        for (uint64_t i = 0; i < at; i++) prev = prev ? prev->next : s->list;
+        timeline_drop_item(host, s, prev);
+    }
+    for (item *it = s->list; it; it = it->next) it->value = (it->value * 31 + TIMELINE_STEP + (int64_t)in->key_count) % 100003;
+    if (s->history_count == TIMELINE_HISTORY_MAX) {
+        host->heap_free(s->history);
+        s->history = NULL;
+        s->history_count = 0;
+    }
+    s->history = host->heap_realloc(s->history, (uint64_t)(s->history_count + 1) * sizeof(sample));
+    s->history[s->history_count++].v = s->total;
+    s->updates++;
+}
+
+/* The state's contents (values, homes, history, counters) and, apart, where its items are. */
+static void timeline_report(game_memory *mem, const host_api *host, const game_input *in)
+{
+    state *s = mem->root;
+    int64_t *values = push_array_no_zero(mem->frame, int64_t, (uint64_t)s->count); /* frame data */
+    uint64_t digest = timeline_mix(timeline_mix(0xcbf29ce484222325ull, s->updates), (uint64_t)s->count), where = 0;
+    int n = 0;
+    for (const item *it = s->list; it; it = it->next, n++) {
+        values[n] = it->value * 4 + it->home;
+        where = timeline_mix(where, (uint64_t)(uintptr_t)it);
+    }
+    s->total = 0;
+    for (int i = 0; i < n; i++) {
+        s->total += values[i];
+        digest = timeline_mix(digest, (uint64_t)values[i]);
+    }
+    for (int i = 0; i < s->history_count; i++) digest = timeline_mix(digest, (uint64_t)s->history[i].v);
+    digest = timeline_mix(digest, s->rng);
+    host->log("timeline frame=%llu mark=%d digest=%016llx where=%016llx count=%d history=%d keys=%d",
+              (unsigned long long)in->frame, TIMELINE_MARK, (unsigned long long)digest, (unsigned long long)where,
+              s->count, s->history_count, in->key_count);
+}
+
+static game_status timeline_update(game_memory *mem, const host_api *host, const game_input *in)
+{
+    state *s = mem->root;
+    if (TIMELINE_CRASH_AT && in->frame == TIMELINE_CRASH_AT) *(volatile int *)(uintptr_t)in->key_count = 1;
+    if (TIMELINE_REWIND_AT && in->frame == TIMELINE_REWIND_AT && !timeline_rewound) {
+        timeline_rewound = 1;
+        host->request_rewind(TIMELINE_REWIND_BY);
+    }
+    timeline_step(mem, host, s, in);
+    s->last = (int32_t)in->frame;
+    timeline_report(mem, host, in);
+    return GAME_CONTINUE;
+}
+
+static void timeline_after_reload(game_memory *mem, const host_api *host)
+{
+    state *s = mem->root;
+    host->log("timeline reloaded mark=%d updates=%llu count=%d last=%d", TIMELINE_MARK, (unsigned long long)s->updates,
+              s->count, s->last);
+#if TIMELINE_EXTRA
+    host->log("timeline extra=%d", s->extra);
+#endif
+}
+
+GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
+{
+    static const game_api api = {
+        GAME_API_INIT,
+        .init = timeline_init,
+        .update = timeline_update,
+        .after_reload = timeline_after_reload,
+        GAME_LAYOUTS(timeline_layouts),
+    };
+    (void)host_abi;
+    return &api;
+}
