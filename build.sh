@@ -305,7 +305,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow)
+INTEGRATION_TESTS=(reload crash layout stats terminal workflow timeline)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
@@ -393,7 +393,7 @@ cmd_test() {
   say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
   local t
   # the longest first, so that the last to finish is a short one
-  for t in crash reload layout; do
+  for t in crash reload layout timeline; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"

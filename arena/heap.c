@@ -164,7 +164,12 @@ void *heap_realloc_direct(void *p, uint64_t size, int flags)
 {
     /* the bound thread's default heap is a region heap, so mi_realloc stays in the region */
     heap_binding *t = heap_call_begin(size, 0, flags);
-    return heap_call_end(t, mi_realloc(p, (size_t)size), flags);
+    void *q = mi_realloc(p, (size_t)size);
+    if (q) { /* past the size asked for: zeros, not what the memory held before (see heap.h) */
+        size_t usable = mi_usable_size(q);
+        if (usable > size) memset((uint8_t *)q + size, 0, usable - (size_t)size);
+    }
+    return heap_call_end(t, q, flags);
 }
 
 uint64_t heap_usable_size(const void *p) { return p ? mi_usable_size(p) : 0; }

@@ -144,7 +144,10 @@ static inline void *heap_alloc(uint64_t size, uint64_t align, int flags)
 }
 
 void *heap_calloc(uint64_t count, uint64_t size, int flags);
-/* Stays in the region: grows in place or moves within it. NULL p allocates; size 0 frees. */
+/* Stays in the region: grows in place or moves within it. NULL p allocates; size 0 frees. The
+ * bytes past `size` up to the block's usable size are zeroed: a growing array leaves no bytes there
+ * that depend on what the memory held before, so two runs that make the same calls hold the same
+ * bytes in their blocks (the state's checksum covers a block's usable size). */
 void *heap_realloc(void *p, uint64_t size, int flags);
 static inline void heap_free(void *p)
 {

@@ -294,6 +294,16 @@ static void timeline_loop_key(host *h)
 
 /* ---- the rewind ring ----------------------------------------------------------------------------- */
 
+/* The newest checkpoint at or before `frame` (the oldest when none is). */
+static uint32_t timeline_point_at(const snapshot *s, uint64_t frame)
+{
+    uint32_t i = s->count - 1;
+    while (i > 0 && s->points[i].frame > frame) i--;
+    return i;
+}
+
+/* The key: the checkpoint a crash offered, else one checkpoint back (the newest when it is older
+ * than this frame); host->request_rewind: `rewind_frames` back. */
 static void timeline_rewind(host *h)
 {
     timeline *t = &h->timeline;
@@ -303,12 +313,10 @@ static void timeline_rewind(host *h)
         return;
     }
     uint32_t i = s->count - 1;
-    if (t->rewind_frames == 0) { /* the key: one checkpoint back, or the newest when it is older than this frame */
-        if (i > 0 && s->points[i].frame + 1 >= h->frame) i--;
-    } else {
-        uint64_t want = h->frame > t->rewind_frames ? h->frame - t->rewind_frames : 0;
-        while (i > 0 && s->points[i].frame > want) i--;
-    }
+    if (t->rewind_frames) i = timeline_point_at(s, h->frame > t->rewind_frames ? h->frame - t->rewind_frames : 0);
+    else if (t->offered) i = timeline_point_at(s, t->offered_frame);
+    else if (i > 0 && s->points[i].frame + 1 >= h->frame) i--;
+    t->offered = false;
     timeline_restore(h, i);
 }
 
@@ -342,7 +350,8 @@ static void timeline_on_event(void *ctx, const char *line, size_t len)
     event_uint(&e, "to_frame", t->snap.points[t->snap.count - 1].frame);
     event_str(&e, "msg", msg);
     event_end(&h->events, &e);
-    t->offered_crashes++;
+    t->offered = true;
+    t->offered_frame = t->snap.points[t->snap.count - 1].frame;
 }
 
 /* ---- frames -------------------------------------------------------------------------------------- */
@@ -403,6 +412,7 @@ static void timeline_save(host *h, const char *path)
     }
     bool stopped = timeline_threads_stop(h);
     epochs_drain(&t->epochs);
+    heap_epoch_settle(&h->heap); /* a loading host settles its replayed heap the same way */
     state_parts p = {h->block, &h->heap, &t->log, t->epochs.deferred, t->epochs.deferred_count, h->frame,
                      timeline_checksum(h), HOST_VERSION};
     bool ok = state_write(path, &p, &bytes, &err);

@@ -51,7 +51,8 @@ typedef struct timeline {
     uint64_t rewind_frames; /* asked for by the key (1: one checkpoint) or host->request_rewind */
     bool rewind_asked;
     uint64_t ring;          /* checkpoints the ring keeps */
-    uint64_t offered_crashes; /* crashes already answered with a rewind offer */
+    bool offered;           /* a crash offered a checkpoint: the rewind key takes it */
+    uint64_t offered_frame;
 } timeline;
 
 enum { TIMELINE_LOOP_OFF, TIMELINE_LOOP_RECORDING, TIMELINE_LOOP_PLAYING };

@@ -520,6 +520,7 @@ bool state_apply(const state_image *img, block_header *block, heap_region *heap,
 {
     if (!heap_log_replay(img->sections[STATE_SEC_HEAP_LOG], img->section_sizes[STATE_SEC_HEAP_LOG], heap, err))
         return false;
+    heap_epoch_settle(heap); /* as the saving host did before it saved: the same free lists from here on */
     if (!state_apply_heap(img, heap, false)) {
         heap_epoch_destroy_from(heap, 0);
         return host_fail(err, "its heap pages do not match the heap its calls rebuilt");

@@ -21,7 +21,9 @@
  *
  * A load makes the heap calls again in the new process, which puts every block at its address,
  * then writes the pages back: a live block gets all its bytes, a free one all but its first word
- * (mimalloc's link). Heap memory that held no page at the save is not in the file: a block the game
+ * (mimalloc's link). Both hosts settle the heap (heap_epoch_settle) at that point, so mimalloc's
+ * free lists are the same in both and the loaded game's next blocks land where the saving host's
+ * would have. Heap memory that held no page at the save is not in the file: a block the game
  * allocates there later and does not initialise holds different bytes than in the saving process.
  *
  * Reading checks everything before anything is touched: a truncated, foreign, corrupted, wrong-base

@@ -3,16 +3,16 @@
  * history array on the heap that grows by realloc and is freed and started again, and a random
  * number generator seeded from the state; every frame it builds frame data in the frame arena
  * and moves the state on with TIMELINE_STEP, deterministically from the frame's input alone. It
- * logs one line per frame: the frame, the build's mark, a digest of the state's contents and a hash
- * of where its heap and pool items are, so a test compares the same frame across passes, rewinds
- * and processes. The tests edit the defines between builds. */
+ * logs one line per frame, before it changes anything: the frame, the build's mark, a digest of the
+ * state's contents and a hash of where its items are, so a test compares the state a frame starts
+ * from across passes, rewinds and processes. The tests edit the defines between builds. */
 #include "game_layout.h"
 
 #include <string.h>
 
 #define TIMELINE_MARK 1      /* which build runs: the tests bump it */
 #define TIMELINE_STEP 3      /* how the state moves on: the tests change it to change behaviour */
-#define TIMELINE_CRASH_AT 0  /* the frame whose update crashes (0: none) */
+#define TIMELINE_CRASH_AFTER 0 /* the update of this build that crashes, from its first (0: none) */
 #define TIMELINE_REWIND_AT 0 /* the frame at which the game asks the host to rewind (0: never) */
 #define TIMELINE_REWIND_BY 25
 #define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
@@ -51,7 +51,9 @@ static game_layout_fn *const timeline_layouts[] = {GAME_LAYOUT(state), GAME_LAYO
 
 enum { HOME_ARENA, HOME_HEAP, HOME_POOL };
 
-static GAME_TRANSIENT int timeline_rewound; /* a writable global: a rewind does not bring it back */
+/* Writable globals: a rewind does not bring them back, a reload resets them. */
+static GAME_TRANSIENT int timeline_rewound;
+static GAME_TRANSIENT int timeline_updates;
 
 static uint64_t timeline_rand(state *s)
 {
@@ -120,7 +122,8 @@ static void timeline_step(game_memory *mem, const host_api *host, state *s, cons
     s->updates++;
 }
 
-/* The state's contents (values, homes, history, counters) and, apart, where its items are. */
+/* The state as the frame found it: its contents (values, homes, history, counters) and, apart,
+ * where its items are. */
 static void timeline_report(game_memory *mem, const host_api *host, const game_input *in)
 {
     state *s = mem->root;
@@ -146,14 +149,14 @@ static void timeline_report(game_memory *mem, const host_api *host, const game_i
 static game_status timeline_update(game_memory *mem, const host_api *host, const game_input *in)
 {
     state *s = mem->root;
-    if (TIMELINE_CRASH_AT && in->frame == TIMELINE_CRASH_AT) *(volatile int *)(uintptr_t)in->key_count = 1;
+    if (++timeline_updates == TIMELINE_CRASH_AFTER) *(volatile int *)(uintptr_t)in->key_count = 1; /* NULL */
     if (TIMELINE_REWIND_AT && in->frame == TIMELINE_REWIND_AT && !timeline_rewound) {
         timeline_rewound = 1;
         host->request_rewind(TIMELINE_REWIND_BY);
     }
+    timeline_report(mem, host, in);
     timeline_step(mem, host, s, in);
     s->last = (int32_t)in->frame;
-    timeline_report(mem, host, in);
     return GAME_CONTINUE;
 }
 
