@@ -96,8 +96,8 @@ static int checksum_pointer_order(const void *a, const void *b)
 static void checksum_drop_deferred(checksum_walk *w, void *const *deferred, uint64_t n)
 {
     void **sorted = n ? malloc((size_t)n * sizeof(void *)) : NULL;
-    if (n && !sorted) return;
-    if (n) memcpy(sorted, deferred, (size_t)n * sizeof(void *));
+    if (!sorted) return;
+    memcpy(sorted, deferred, (size_t)n * sizeof(void *));
     qsort(sorted, (size_t)n, sizeof(void *), checksum_pointer_order);
     uint64_t keep = 0, d = 0;
     for (uint64_t i = 0; i < w->count; i++) {
@@ -116,7 +116,7 @@ static bool checksum_walk_start(checksum_walk *w, const heap_region *heap, void 
     w->heap_end = w->heap_start + heap->size;
     w->numbering = true;
     heap_visit(heap, true, checksum_collect, w);
-    qsort(w->blocks, (size_t)w->count, sizeof(*w->blocks), checksum_block_order);
+    if (w->count) qsort(w->blocks, (size_t)w->count, sizeof(*w->blocks), checksum_block_order);
     checksum_drop_deferred(w, deferred, n);
     w->queue = malloc((size_t)(w->count + 1) * sizeof(uint64_t));
     return !w->failed && w->queue;

@@ -248,7 +248,7 @@ uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn,
         epochs_free_now(e, p);
         if (fn) fn(ctx, p, size);
     }
-    memmove(e->deferred, e->deferred + upto, (size_t)(e->deferred_count - upto) * sizeof(void *));
+    if (upto) memmove(e->deferred, e->deferred + upto, (size_t)(e->deferred_count - upto) * sizeof(void *));
     e->deferred_count -= upto;
     e->deferred_done += upto;
     if (--e->live == 0) blockset_clear(&e->young); /* every block is older than any checkpoint to come */

@@ -71,7 +71,7 @@ bool heap_log_adopt(heap_log *l, const uint8_t *data, uint64_t size)
 {
     l->size = 0;
     if (!heap_log_reserve(l, size)) return false;
-    memcpy(l->data, data, (size_t)size);
+    if (size) memcpy(l->data, data, (size_t)size);
     l->size = size;
     return true;
 }

@@ -7,6 +7,7 @@
 #include "bytes.h"
 #include "checksum.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static uint8_t *state_room(state_buf *b, uint64_t n)
 
 static void state_put(state_buf *b, const void *p, uint64_t n)
 {
-    uint8_t *at = state_room(b, n);
+    uint8_t *at = n ? state_room(b, n) : NULL;
     if (at) bytes_copy(at, p, n);
 }
 
@@ -60,11 +61,16 @@ static uint64_t state_begin(state_buf *b, uint32_t kind)
     return b->size;
 }
 
+/* Sections start 8-byte aligned: their size is the payload's, zeros pad it up to a multiple of 8. */
+static uint64_t state_padding(uint64_t size) { return (8 - size % 8) % 8; }
+
 static void state_end(state_buf *b, uint64_t start)
 {
     if (b->failed) return;
-    state_section *s = (state_section *)(b->data + start - sizeof(state_section));
-    s->size = b->size - start;
+    uint64_t size = b->size - start;
+    memcpy(b->data + start - sizeof(state_section) + offsetof(state_section, size), &size, 8);
+    uint8_t *pad = state_room(b, state_padding(size));
+    if (pad) memset(pad, 0, (size_t)state_padding(size));
 }
 
 /* ---- encoding --------------------------------------------------------------------------------- */
@@ -332,11 +338,11 @@ static bool state_check_sections(state_image *img, uint64_t heap_size, const blo
     while (c.at < c.end) {
         state_section s;
         if (!state_get(&c, &s, sizeof(s)) || s.kind == 0 || s.kind >= STATE_SEC_KINDS || img->sections[s.kind] ||
-            (uint64_t)(c.end - c.at) < s.size)
+            (uint64_t)(c.end - c.at) < s.size || (uint64_t)(c.end - c.at) - s.size < state_padding(s.size))
             return host_fail(err, "a section is malformed");
         img->sections[s.kind] = c.at;
         img->section_sizes[s.kind] = s.size;
-        c.at += s.size;
+        c.at += s.size + state_padding(s.size);
     }
     for (int k = STATE_SEC_HEADER; k <= STATE_SEC_POOLS; k++)
         if (!img->sections[k]) return host_fail(err, "section %d is missing", k);

@@ -9,7 +9,7 @@
  *     state_file_header   magic "HBSTATE1", format, ABI version and fingerprint, sizeof(game_input),
  *                         base, reserve, region table, mimalloc version, frame, checksum, the size
  *                         and hash of everything after the header
- *     sections            {kind, size} then the payload:
+ *     sections            {kind, size} then the payload, zeros up to a multiple of 8 bytes:
  *       HEADER            the block header (game_memory with the root)
  *       ARENA             one per game arena: its header and committed bytes, as runs of pages
  *                         (all-zero pages left out)
