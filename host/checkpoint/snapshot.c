@@ -230,7 +230,6 @@ static void snapshot_copy(snapshot *s, snapshot_point *p, bool undo, uint64_t he
     snapshot_ranges(s, r);
     for (int i = 0; i < SNAPSHOT_HEAP_RANGE; i++) snapshot_touch(s, i, r[i].start, r[i].size);
     snapshot_touch(s, SNAPSHOT_HEAP_RANGE, (uintptr_t)s->heap->start, heap_end);
-    p->undo_first = s->undo_head;
     for (uint64_t k = 0; k < s->written.count; k++) {
         uintptr_t at = s->written.at[k];
         if (undo) snapshot_undo_push(s, at);
@@ -292,6 +291,7 @@ bool snapshot_take(snapshot *s, uint64_t frame, host_error *err)
     if (!now) return host_fail(err, "out of memory for a checkpoint's page map");
     snapshot_point *p = &s->points[s->count];
     memset(p, 0, sizeof(*p));
+    p->undo_first = s->undo_head; /* where the ring's records end while older checkpoints are dropped */
     if (!epochs_checkpoint(s->epochs, &p->heap, err)) {
         free(now);
         return false;
