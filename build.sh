@@ -290,7 +290,7 @@ test_summary() { # [PREFIX]
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
             base/test_events os/test_fs os/test_watch os/test_crash os/test_dirty os/test_symbols os/test_watchdog os/test_command
             reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli
-            checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs checkpoint/test_heap_log checkpoint/test_snapshot)
+            checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...

@@ -221,6 +221,7 @@ static bool heap_visit_one(const mi_heap_t *h, const mi_heap_area_t *area, void 
 
 bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg)
 {
+    if (all_blocks && heap_watching.event) heap_watching.event(r, HEAP_EVENT_WALK);
     heap_visitor v = {fn, arg, false};
     for (uint32_t i = 0; i < r->heap_count && !v.stopped; i++) mi_heap_visit_blocks(r->heaps[i], all_blocks, heap_visit_one, &v);
     return !v.stopped;
@@ -248,6 +249,7 @@ bool heap_epoch_destroy_from(heap_region *r, uint32_t i)
 
 void heap_epoch_settle(heap_region *r)
 {
+    if (heap_watching.event) heap_watching.event(r, HEAP_EVENT_SETTLE);
     for (uint32_t i = 0; i < r->heap_count; i++) mi_heap_collect(r->heaps[i], true);
 }
 

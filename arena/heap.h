@@ -103,11 +103,18 @@ typedef void *heap_alloc_fn(uint64_t size, uint64_t align, int flags);
 typedef void *heap_realloc_fn(void *p, uint64_t size, int flags);
 typedef void heap_free_fn(void *p);
 
+/* What else changes mimalloc's state of the main thread's heaps without an allocation or a free: a
+ * walk of their blocks (heap_visit with all_blocks gathers pending frees into the free lists) and a
+ * settle. Another process that makes the same calls must make these too, in the same places. */
+typedef enum heap_event { HEAP_EVENT_WALK, HEAP_EVENT_SETTLE } heap_event;
+typedef void heap_event_fn(const struct heap_region *r, heap_event e);
+
 /* Each NULL unless something watches that call (set while the game's threads are stopped). */
 typedef struct heap_watch {
     heap_alloc_fn *alloc;
     heap_realloc_fn *realloc;
     heap_free_fn *free;
+    heap_event_fn *event;
 } heap_watch;
 
 extern heap_watch heap_watching;

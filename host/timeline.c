@@ -412,7 +412,6 @@ static void timeline_save(host *h, const char *path)
     }
     bool stopped = timeline_threads_stop(h);
     epochs_drain(&t->epochs);
-    heap_epoch_settle(&h->heap); /* a loading host settles its replayed heap the same way */
     state_parts p = {h->block, &h->heap, &t->log, t->epochs.deferred, t->epochs.deferred_count, h->frame,
                      timeline_checksum(h), HOST_VERSION};
     bool ok = state_write(path, &p, &bytes, &err);

@@ -106,12 +106,19 @@ static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
     return q;
 }
 
+static void epochs_watch_event(const heap_region *r, heap_event what)
+{
+    epochs *e = epochs_active;
+    if (r == e->region && e->log) heap_log_epoch(e->log, what == HEAP_EVENT_WALK ? HEAP_LOG_WALK : HEAP_LOG_SETTLE, 0);
+}
+
 static void epochs_watch_update(epochs *e)
 {
     bool on = e->live || e->log;
     heap_watching.alloc = on ? epochs_watch_alloc : NULL;
     heap_watching.realloc = on ? epochs_watch_realloc : NULL;
     heap_watching.free = on ? epochs_watch_free : NULL;
+    heap_watching.event = e->log ? epochs_watch_event : NULL;
 }
 
 /* ---- start and stop ----------------------------------------------------------------------------- */

@@ -64,7 +64,7 @@ void heap_log_free(heap_log *l, const heap_region *r, const void *p)
 
 void heap_log_epoch(heap_log *l, heap_log_op op, uint32_t index)
 {
-    heap_log_call(l, op, op == HEAP_LOG_EPOCH_BEGIN ? 0 : 1, index, 0, 0);
+    heap_log_call(l, op, op == HEAP_LOG_EPOCH_DESTROY ? 1 : 0, index, 0, 0);
 }
 
 bool heap_log_adopt(heap_log *l, const uint8_t *data, uint64_t size)
@@ -169,6 +169,16 @@ static bool heap_log_replay_epoch(heap_log_reader *rd, heap_log_op op, host_erro
     return true;
 }
 
+static bool heap_log_walked(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
+{
+    (void)h;
+    (void)area;
+    (void)block;
+    (void)size;
+    (void)arg;
+    return true;
+}
+
 static bool heap_log_replay_one(heap_log_reader *rd, host_error *err)
 {
     heap_log_op op = (heap_log_op)*rd->at++;
@@ -178,6 +188,8 @@ static bool heap_log_replay_one(heap_log_reader *rd, host_error *err)
     case HEAP_LOG_FREE: return heap_log_replay_block(rd, op, err);
     case HEAP_LOG_EPOCH_BEGIN:
     case HEAP_LOG_EPOCH_DESTROY: return heap_log_replay_epoch(rd, op, err);
+    case HEAP_LOG_WALK: return heap_visit(rd->r, true, heap_log_walked, NULL);
+    case HEAP_LOG_SETTLE: heap_epoch_settle(rd->r); return true;
     }
     return host_fail(err, "heap call %llu has an unknown kind %u", (unsigned long long)rd->call, (unsigned)op);
 }

@@ -13,8 +13,10 @@
  *     ...
  *     heap_log_replay(log.data, log.size, fresh_region, &err); // in the new process
  *
- * Calls are a byte each plus varints: 5 to 10 bytes per call. Worker threads' calls cannot be
- * replayed in their order (their heaps run concurrently): a worker's allocation breaks the log. */
+ * Calls are a byte each plus varints: 5 to 10 bytes per call. Walks of the heap's blocks and
+ * settles change mimalloc's free lists too (heap.h, heap_event), so they are calls of the log.
+ * Worker threads' calls cannot be replayed in their order (their heaps run concurrently): a
+ * worker's allocation breaks the log. */
 #ifndef HEAP_LOG_H
 #define HEAP_LOG_H
 
@@ -27,6 +29,8 @@ typedef enum heap_log_op {
     HEAP_LOG_FREE,              /* block */
     HEAP_LOG_EPOCH_BEGIN,       /* heap_epoch_begin */
     HEAP_LOG_EPOCH_DESTROY,     /* index: heap_epoch_destroy */
+    HEAP_LOG_WALK,              /* a walk of every block of the main heaps (heap_visit, all_blocks) */
+    HEAP_LOG_SETTLE,            /* heap_epoch_settle */
 } heap_log_op;
 
 typedef struct heap_log {
@@ -41,6 +45,7 @@ typedef struct heap_log {
 void heap_log_alloc(heap_log *l, const heap_region *r, uint64_t size, uint64_t align, const void *result);
 void heap_log_realloc(heap_log *l, const heap_region *r, const void *p, uint64_t size, const void *result);
 void heap_log_free(heap_log *l, const heap_region *r, const void *p);
+/* An epoch call (the index: HEAP_LOG_EPOCH_DESTROY's), a walk or a settle. */
 void heap_log_epoch(heap_log *l, heap_log_op op, uint32_t index);
 /* Starts the log over from a copy of `data` (a loaded state's log, to which this process adds). */
 bool heap_log_adopt(heap_log *l, const uint8_t *data, uint64_t size);

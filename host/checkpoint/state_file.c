@@ -185,6 +185,7 @@ static state_file_header state_header_of(const block_header *block)
 
 bool state_encode(const state_parts *p, uint8_t **out, uint64_t *size, host_error *err)
 {
+    heap_epoch_settle(p->heap); /* the pages saved are those a loading host's replay and settle make */
     state_buf b = {0};
     state_file_header h = state_header_of(p->block);
     snprintf(h.host_version, sizeof(h.host_version), "%s", p->host_version);
@@ -526,7 +527,6 @@ bool state_apply(const state_image *img, block_header *block, heap_region *heap,
 {
     if (!heap_log_replay(img->sections[STATE_SEC_HEAP_LOG], img->section_sizes[STATE_SEC_HEAP_LOG], heap, err))
         return false;
-    heap_epoch_settle(heap); /* as the saving host did before it saved: the same free lists from here on */
     if (!state_apply_heap(img, heap, false)) {
         heap_epoch_destroy_from(heap, 0);
         return host_fail(err, "its heap pages do not match the heap its calls rebuilt");

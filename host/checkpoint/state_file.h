@@ -21,9 +21,9 @@
  *
  * A load makes the heap calls again in the new process, which puts every block at its address,
  * then writes the pages back: a live block gets all its bytes, a free one all but its first word
- * (mimalloc's link). Both hosts settle the heap (heap_epoch_settle) at that point, so mimalloc's
- * free lists are the same in both and the loaded game's next blocks land where the saving host's
- * would have. Heap memory that held no page at the save is not in the file: a block the game
+ * (mimalloc's link). The log holds every walk and settle of the heap too (they change mimalloc's
+ * free lists), and the save settles the heap first, its last logged call: mimalloc's free lists are
+ * then the same in both hosts, and the loaded game's next blocks land where the saving host's do. Heap memory that held no page at the save is not in the file: a block the game
  * allocates there later and does not initialise holds different bytes than in the saving process.
  *
  * Reading checks everything before anything is touched: a truncated, foreign, corrupted, wrong-base
@@ -64,7 +64,7 @@ typedef struct state_file_header {
 /* What a save takes from the running host. */
 typedef struct state_parts {
     const block_header *block;
-    const heap_region *heap;
+    heap_region *heap;   /* settled by the encoding (heap_epoch_settle: the log's last call) */
     const heap_log *log;
     void *const *deferred;
     uint64_t deferred_count;
