@@ -318,14 +318,17 @@ build_integration_tests() {
   done
 }
 
-# valgrind over the unit tests, but test_heap: valgrind replaces malloc wherever it is defined, and
-# Debian's libmimalloc defines malloc at the same address as mi_malloc, so under valgrind the heap's
-# allocations would be valgrind's own, outside the region.
+# valgrind over the unit tests, but those that use the block's heap (test_heap and the checkpoint
+# tests on a heap region): valgrind replaces malloc wherever it is defined, and Debian's libmimalloc
+# defines malloc at the same address as mi_malloc, so under valgrind the heap's allocations would be
+# valgrind's own, outside the region. test_crash's crashes are invalid accesses on purpose, each one
+# a valgrind error.
+VALGRIND_EXCLUDE=(arena/test_heap os/test_crash checkpoint/test_checksum checkpoint/test_epochs checkpoint/test_heap_log
+                  checkpoint/test_snapshot checkpoint/test_state_file)
 start_valgrind_tests() {
-  local t
+  local t x
   for t in "${UNIT_TESTS[@]}"; do
-    [ "$t" = arena/test_heap ] && continue
-    [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
+    for x in "${VALGRIND_EXCLUDE[@]}"; do [ "$t" = "$x" ] && continue 2; done
     test_start "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }

@@ -143,10 +143,11 @@ void *heap_realloc_direct(void *p, uint64_t size, int flags);
  * thread-local accesses. */
 static inline void *heap_alloc(uint64_t size, uint64_t align, int flags)
 {
-    heap_binding *t = &heap_this_thread;
-    if (BASE_UNLIKELY(!t->region)) heap_fail_unbound();
+    /* the thread-local by name, not through a pointer: GCC 12's UBSan at -O1 reports a pointer to
+     * it kept across a loop's iterations as NULL */
+    if (BASE_UNLIKELY(!heap_this_thread.region)) heap_fail_unbound();
     if (align || !(flags & HEAP_FATAL) || heap_watching.alloc) return heap_alloc_checked(size, align, flags);
-    t->request = size;
+    heap_this_thread.request = size;
     return (flags & HEAP_ZERO) ? mi_zalloc((size_t)size) : mi_malloc((size_t)size);
 }
 

@@ -43,6 +43,9 @@ static inline bool ck_open(uint64_t base)
 
 static inline int ck_setup_at(uint64_t base) { return ck_open(base) ? 0 : -1; }
 
+/* The tracker goes; the block and the region stay, as mimalloc keeps the arena. */
+static inline void ck_close(void) { dirty_stop(ck_dirty); }
+
 /* The number of live blocks of the main thread's heaps. */
 static inline bool ck_count_block(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
 {

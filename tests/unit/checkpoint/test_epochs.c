@@ -22,6 +22,7 @@ static int setup(void **unused)
 static int teardown(void **unused)
 {
     epochs_stop(&ep);
+    ck_close();
     return 0;
 }
 

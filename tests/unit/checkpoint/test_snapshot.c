@@ -29,6 +29,7 @@ static int teardown(void **unused)
 {
     snapshot_stop(&snap);
     epochs_stop(&ep);
+    ck_close();
     return 0;
 }
 

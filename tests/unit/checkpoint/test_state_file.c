@@ -34,7 +34,8 @@ static int setup(void **unused)
     for (int i = 0; i < 4000; i++) s->cells[i] = (uint64_t)i * 3;
     for (int i = 0; i < 20; i++) {
         s->names[i] = heap_alloc(10 + (uint64_t)i * 30, 0, HEAP_FATAL | HEAP_ZERO);
-        snprintf(s->names[i], 10, "name %d", i);
+        memcpy(s->names[i], "name ", 5);
+        s->names[i][5] = (char)('a' + i);
     }
     for (int i = 0; i < 20; i += 3) {
         heap_free(s->names[i]);
@@ -48,6 +49,7 @@ static int teardown(void **unused)
 {
     epochs_stop(&ep);
     heap_log_free_all(&logged);
+    ck_close();
     return 0;
 }
 
