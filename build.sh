@@ -335,10 +335,12 @@ start_valgrind_tests() {
 
 # ---- fuzzing (libFuzzer, clang) --------------------------------------------------------------------
 
-FUZZERS=(arena image cli symbols)
+FUZZERS=(arena image cli symbols state recording)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
-FUZZ_SRC=("${ARENA_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c host/os/loader_posix.c
-          host/os/symbols.c host/os/symbols_posix.c)
+FUZZ_SRC=("${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c
+          host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c
+          host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/heap_log.c
+          host/checkpoint/recording.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c)
 
 build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
@@ -347,7 +349,8 @@ build_fuzzers() {
   local lib=("${OBJECTS[@]}")
   for f in "${FUZZERS[@]}"; do
     CC=clang compile_objects "$BUILD/obj/fuzz" "" "${flags[@]}" -- tests/fuzz/fuzz_$f.c &&
-      CC=clang link "$BUILD/fuzz/fuzz_$f" "${OBJECTS[@]}" "${lib[@]}" -- -fsanitize=fuzzer,address,undefined -ldl ||
+      CC=clang link "$BUILD/fuzz/fuzz_$f" "${OBJECTS[@]}" "${lib[@]}" -- -fsanitize=fuzzer,address,undefined -ldl \
+        "${HOST_LIBS[@]}" ||
       return 1
   done
 }
@@ -358,6 +361,7 @@ fuzz_one() { # NAME RUNS
   local f="$1" corpus=() max_len=4096
   [ "$f" = image ] || [ "$f" = symbols ] && corpus=("$BUILD/fuzz/corpus-image")
   [ "$f" = symbols ] && max_len=262144 # a whole library: its symbol table sits at the end
+  [ "$f" = state ] || [ "$f" = recording ] && { corpus=("$BUILD/fuzz/corpus-$f"); max_len=65536; }
   if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$2" -max_len="$max_len" "${corpus[@]}" >"fuzz_$f.out" 2>&1); then
     echo "fuzz_$f: $(grep -E '^Done' "$BUILD/fuzz/fuzz_$f.out" | tail -n 1)"
     echo "[  PASSED  ] 1 test(s)."
@@ -368,9 +372,22 @@ fuzz_one() { # NAME RUNS
   fi
 }
 
+# Seeds for the file readers, written by the real host: a state file, a recording from init and one
+# that starts from that state.
+fuzz_seed_files() {
+  local lib="$ROOT/game_template/build/libgame.so" state="$BUILD/fuzz/corpus-state" rec="$BUILD/fuzz/corpus-recording"
+  rm -rf "$state" "$rec"
+  mkdir -p "$state" "$rec"
+  "$BUILD/host" --headless --fps 0 --frames 5 --save-state "$state/template.state" --record "$rec/init.rec" \
+    "$lib" >/dev/null 2>&1 &&
+    "$BUILD/host" --headless --fps 0 --frames 3 --load-state "$state/template.state" --record "$rec/loaded.rec" \
+      "$lib" >/dev/null 2>&1
+}
+
 start_fuzzers() { # RUNS
   mkdir -p "$BUILD/fuzz/corpus-image"
   cp -f "$ROOT/game_template/build/libgame.so" "$BUILD/fuzz/corpus-image/"
+  fuzz_seed_files || die "the host could not write the fuzzers' seed files"
   local f
   for f in "${FUZZERS[@]}"; do test_start "fuzz/$f" fuzz_one "$f" "$1"; done
 }
@@ -488,7 +505,7 @@ main() {
       exec "$BUILD/host" "${watch[@]}" "$@" "$d/build/libgame.so" ;;
     release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
     test)    cmd_test ;;
-    fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null
+    fuzz)    ensure_deps; build_host; build_game "$ROOT/game_template" >/dev/null
              build_fuzzers || die "fuzzer build failed (see above)"; start_fuzzers "${1:-1000000}"; test_summary ;;
     bench)   cmd_bench ;;
     windows) win_main "$@" ;;
