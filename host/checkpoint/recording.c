@@ -63,8 +63,8 @@ static bool recording_check(const recording_header *h, uint64_t size, const bloc
     if (h->format != RECORDING_FORMAT_VERSION || h->header_size != sizeof(*h))
         return host_fail(err, "format %u; this host reads format %u", h->format, RECORDING_FORMAT_VERSION);
     if (h->game_abi != GAME_API_VERSION || h->abi_fingerprint != GAME_ABI_FINGERPRINT || h->input_size != sizeof(game_input))
-        return host_fail(err, "recorded by a host of game ABI %u with a %u-byte game_input; this host has ABI %u and %zu",
-                         h->game_abi, h->input_size, GAME_API_VERSION, sizeof(game_input));
+        return host_fail(err, "recorded by a host of game ABI %u with a %u-byte game_input; this host has ABI %u and %u",
+                         h->game_abi, h->input_size, GAME_API_VERSION, (unsigned)sizeof(game_input));
     if (h->base != cfg->base || h->reserve != cfg->reserve)
         return host_fail(err, "recorded with the block at 0x%llx (%llu bytes); run with --base 0x%llx --reserve %llu",
                          (unsigned long long)h->base, (unsigned long long)h->reserve, (unsigned long long)h->base,

@@ -230,6 +230,7 @@ static void snapshot_copy(snapshot *s, snapshot_point *p, bool undo, uint64_t he
     snapshot_ranges(s, r);
     for (int i = 0; i < SNAPSHOT_HEAP_RANGE; i++) snapshot_touch(s, i, r[i].start, r[i].size);
     snapshot_touch(s, SNAPSHOT_HEAP_RANGE, (uintptr_t)s->heap->start, heap_end);
+    if (undo) snapshot_ring_ahead(s, s->written.count);
     for (uint64_t k = 0; k < s->written.count; k++) {
         uintptr_t at = s->written.at[k];
         if (undo) snapshot_undo_push(s, at);

@@ -309,7 +309,8 @@ static bool state_check_pools(const state_image *img)
 static bool state_check_header(const state_file_header *h, uint64_t size, const block_config *cfg, host_error *err)
 {
     if (size < 8 || memcmp(h, STATE_MAGIC, 8) != 0) return host_fail(err, "not a hotblock state file");
-    if (size < sizeof(*h)) return host_fail(err, "truncated (%llu bytes, the header alone is %zu)", (unsigned long long)size, sizeof(*h));
+    if (size < sizeof(*h))
+        return host_fail(err, "truncated (%llu bytes, the header alone is %u)", (unsigned long long)size, (unsigned)sizeof(*h));
     if (h->format != STATE_FORMAT_VERSION || h->header_size != sizeof(*h))
         return host_fail(err, "format %u; this host reads format %u", h->format, STATE_FORMAT_VERSION);
     if (h->game_abi != GAME_API_VERSION || h->abi_fingerprint != GAME_ABI_FINGERPRINT || h->input_size != sizeof(game_input))

@@ -67,10 +67,11 @@ static uint64_t timeline_mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000
 
 static item *timeline_new_item(game_memory *mem, const host_api *host, state *s, int home)
 {
+    /* every byte the heap hands out written (heap_calloc zeroes the block's slack too), so that
+     * runs that place blocks elsewhere hold the same bytes */
     item *it = home == HOME_ARENA ? push_struct(mem->persistent, item)
-               : home == HOME_HEAP ? host->heap_alloc(sizeof(item))
+               : home == HOME_HEAP ? host->heap_calloc(1, sizeof(item))
                                    : arena_pool_alloc(s->pool);
-    memset(it, 0, sizeof(*it));
     it->home = home;
     it->value = (int64_t)(timeline_rand(s) % 1000);
     it->next = s->list;

@@ -218,6 +218,15 @@ static void test_a_heap_holding_an_exited_workers_blocks_is_not_destroyed(void *
     void *big[64];
     int n = 0;
     for (; n < 64 && heap_epoch_of(&ck_heap, blocks[0]) < 0; n++) big[n] = heap_alloc(MB(1), 0, 0);
+#if defined(_WIN32)
+    if (heap_epoch_of(&ck_heap, blocks[0]) < 0) { /* the DLL's thread detach came too late to abandon it here */
+        for (int i = 0; i < n; i++) heap_free(big[i]);
+        epochs_restore(&ep, m);
+        release_all(&m, 1);
+        print_message("mimalloc did not reclaim the exited worker's segment: no heap to keep\n");
+        skip();
+    }
+#endif
     assert_int_equal(heap_epoch_of(&ck_heap, blocks[0]), (int)young); /* mimalloc reclaimed the segment */
     uint64_t adopted = ep.adopted;
     epochs_restore(&ep, m);
