@@ -40,7 +40,7 @@ static void epochs_unlock(epochs *e) { atomic_flag_clear_explicit(&e->lock, memo
 static bool epochs_young(const epochs *e, const void *p)
 {
     const heap_region *r = e->region;
-    return blockset_has(&e->young, p) && mi_heap_contains_block(r->heaps[r->heap_count - 1], p);
+    return mi_heap_contains_block(r->heaps[r->heap_count - 1], p) && blockset_has(&e->young, p);
 }
 
 static void epochs_free_now(epochs *e, void *p)

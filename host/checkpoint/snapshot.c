@@ -150,14 +150,18 @@ static void snapshot_ignore(void *ctx, uintptr_t start, uint64_t size)
     (void)size;
 }
 
-/* Collects the tracker's record and hands this consumer's pages of every covered range to fn. */
-static void snapshot_written(snapshot *s, dirty_run_fn *fn, void *ctx)
+/* Collects the tracker's record (or, `gather`, reads it and leaves it) and hands this consumer's
+ * pages of every covered range to fn. */
+static void snapshot_pages_written(snapshot *s, bool gather, dirty_run_fn *fn, void *ctx)
 {
     dirty_range r[SNAPSHOT_RANGES];
     snapshot_ranges(s, r);
-    dirty_collect(s->dirty, r, SNAPSHOT_RANGES);
+    if (gather) dirty_gather(s->dirty, r, SNAPSHOT_RANGES);
+    else dirty_collect(s->dirty, r, SNAPSHOT_RANGES);
     for (int i = 0; i < SNAPSHOT_RANGES; i++) dirty_take(s->dirty, s->consumer, r[i].start, r[i].size, fn, ctx);
 }
+
+static void snapshot_written(snapshot *s, dirty_run_fn *fn, void *ctx) { snapshot_pages_written(s, false, fn, ctx); }
 
 /* Heap pages covered now and not at the newest checkpoint (all of them with no valid shadow). */
 static void snapshot_list_fresh(snapshot *s, const uint8_t *now)
@@ -353,7 +357,9 @@ void snapshot_restore(snapshot *s, uint32_t i)
 {
     snapshot_point *target = &s->points[i];
     snapshot_restorer r = {s, target->seq, 0};
-    snapshot_written(s, snapshot_restore_run, &r);
+    /* the pages written since stay writable while the shadow goes back over them (no fault each);
+     * the collection at the end protects them again */
+    snapshot_pages_written(s, true, snapshot_restore_run, &r);
     uint64_t pages = r.pages;
     while (s->count > i + 1) {
         snapshot_point *p = &s->points[--s->count];
