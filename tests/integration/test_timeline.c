@@ -6,6 +6,7 @@
  *    same build end alike (no divergence), and leaving the loop plays on;
  *  - rewind after a crash: the checkpoint offered after the rollback brings back the frame's state;
  *  - the game asks for a rewind: the frame it goes back to starts from the same state again;
+ *  - the game's threads are stopped around each checkpoint and restore (before/after_reload);
  *  - a state saved with the save key (after a loop) survives kill -9 and goes on in a new host
  *    exactly as the saving host went on (its next save's checksum, the same addresses);
  *  - a state saved by an older build migrates to a new field;
@@ -240,6 +241,32 @@ static void test_the_game_asks_for_a_rewind(void **unused)
     fixture_end(&f);
 }
 
+/* A game whose worker thread allocates from the heap: every checkpoint and restore of the ring
+ * happens with the worker stopped (before_reload) and started again after (after_reload). */
+static void test_checkpoints_stop_the_games_threads(void **unused)
+{
+    fixture f;
+    fixture_start(&f);
+    edit(&f, "#define TIMELINE_WORKER 0 ", "#define TIMELINE_WORKER 1 ");
+    edit(&f, "#define TIMELINE_REWIND_AT 0 ", "#define TIMELINE_REWIND_AT 60 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    const char *args[] = {"--fps", "0", "--frames", "100", "--rewind", "1", "--rewind-every", "10", NULL};
+    assert_int_equal(run(&f, &f.host, args), 0);
+    int checkpoints = harness_count(&f.host, "checkpoint"), restores = harness_count(&f.host, "restore");
+    assert_true(checkpoints >= 10);
+    assert_int_equal(restores, 1);
+    int stopped = 0;
+    for (const char *line; (line = harness_event(&f.host, "log", "timeline worker stopped", stopped)); stopped++)
+        assert_int_equal(field(line, "running"), 0);
+    assert_int_equal(stopped, checkpoints + restores + 1); /* and at shutdown */
+    assert_true(field(harness_event(&f.host, "log", "timeline worker stopped", stopped - 1), "passes") > 0);
+    char first[128], again[128];
+    report_state(frame_report(&f.host, 30, 0), first, sizeof(first));
+    report_state(frame_report(&f.host, 30, 1), again, sizeof(again));
+    assert_string_equal(again, first);
+    fixture_end(&f);
+}
+
 /* ---- state files -------------------------------------------------------------------------- */
 
 /* The save key at frame `after` or later: the frame saved and its checksum. */
@@ -434,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_the_live_loop_replays_each_pass_on_the_newest_code),
         cmocka_unit_test(test_a_crash_offers_the_checkpoint_before_it),
         cmocka_unit_test(test_the_game_asks_for_a_rewind),
+        cmocka_unit_test(test_checkpoints_stop_the_games_threads),
         cmocka_unit_test(test_a_saved_state_survives_kill_9_and_goes_on_in_a_new_host),
         cmocka_unit_test(test_a_state_from_an_older_build_migrates),
         cmocka_unit_test(test_a_recording_replays_to_the_same_checksum),

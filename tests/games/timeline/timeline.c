@@ -5,9 +5,13 @@
  * and moves the state on with TIMELINE_STEP, deterministically from the frame's input alone. It
  * logs one line per frame, before it changes anything: the frame, the build's mark, a digest of the
  * state's contents and a hash of where its items are, so a test compares the state a frame starts
- * from across passes, rewinds and processes. The tests edit the defines between builds. */
+ * from across passes, rewinds and processes. With TIMELINE_WORKER a worker thread allocates from
+ * the heap; before_reload stops it and after_reload starts it, as a reload (and a checkpoint) asks.
+ * The tests edit the defines between builds. */
 #include "game_layout.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define TIMELINE_MARK 1      /* which build runs: the tests bump it */
@@ -16,6 +20,7 @@
 #define TIMELINE_REWIND_AT 0 /* the frame at which the game asks the host to rewind (0: never) */
 #define TIMELINE_REWIND_BY 25
 #define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
+#define TIMELINE_WORKER 0    /* 1: a worker thread allocates from the heap, stopped by before_reload */
 #define TIMELINE_LIST_MAX 48
 #define TIMELINE_HISTORY_MAX 300
 
@@ -54,6 +59,57 @@ enum { HOME_ARENA, HOME_HEAP, HOME_POOL };
 /* Writable globals: a rewind does not bring them back, a reload resets them. */
 static GAME_TRANSIENT int timeline_rewound;
 static GAME_TRANSIENT int timeline_updates;
+
+/* ---- the worker (TIMELINE_WORKER): outside the state, so that no restore brings back its flags ---- */
+
+static GAME_TRANSIENT struct {
+    pthread_t thread;
+    atomic_int stop, running, bound;
+    atomic_ullong passes;
+    const host_api *host;
+} timeline_worker;
+
+static void *timeline_worker_main(void *arg)
+{
+    (void)arg;
+    const host_api *host = timeline_worker.host;
+    bool bound = host->heap_thread_begin();
+    atomic_store(&timeline_worker.bound, bound ? 1 : -1);
+    if (!bound) return NULL;
+    while (!atomic_load(&timeline_worker.stop)) {
+        atomic_store(&timeline_worker.running, 1);
+        char *p = host->heap_alloc(64); /* a worker's own block, freed by the worker */
+        memset(p, 'w', 64);
+        host->heap_free(p);
+        atomic_fetch_add(&timeline_worker.passes, 1);
+    }
+    atomic_store(&timeline_worker.running, 0);
+    return NULL;
+}
+
+static void timeline_worker_start(const host_api *host)
+{
+    if (!TIMELINE_WORKER) return;
+    timeline_worker.host = host;
+    atomic_store(&timeline_worker.stop, 0);
+    atomic_store(&timeline_worker.bound, 0);
+    if (pthread_create(&timeline_worker.thread, NULL, timeline_worker_main, NULL) != 0) {
+        host->log("timeline worker failed");
+        return;
+    }
+    /* announced before the host goes on: a thread bound to the heap is one the host stops */
+    while (!atomic_load(&timeline_worker.bound)) {
+    }
+}
+
+static void timeline_worker_stop(const host_api *host)
+{
+    if (!TIMELINE_WORKER) return;
+    atomic_store(&timeline_worker.stop, 1);
+    pthread_join(timeline_worker.thread, NULL);
+    host->log("timeline worker stopped running=%d passes=%llu", atomic_load(&timeline_worker.running),
+              (unsigned long long)atomic_load(&timeline_worker.passes));
+}
 
 static uint64_t timeline_rand(state *s)
 {
@@ -99,6 +155,7 @@ static void timeline_init(game_memory *mem, const host_api *host)
     mem->root = s;
     mem->root_size = sizeof(*s);
     for (int i = 0; i < 12; i++) timeline_new_item(mem, host, s, i % 3);
+    timeline_worker_start(host);
 }
 
 /* One frame of change: a new item, an old one dropped when the list is long, every value moved on,
@@ -164,9 +221,16 @@ static game_status timeline_update(game_memory *mem, const host_api *host, const
     return GAME_CONTINUE;
 }
 
+static void timeline_before_reload(game_memory *mem, const host_api *host)
+{
+    (void)mem;
+    timeline_worker_stop(host);
+}
+
 static void timeline_after_reload(game_memory *mem, const host_api *host)
 {
     state *s = mem->root;
+    timeline_worker_start(host);
     host->log("timeline reloaded mark=%d updates=%llu count=%d last=%d", TIMELINE_MARK, (unsigned long long)s->updates,
               s->count, s->last);
 #if TIMELINE_EXTRA
@@ -180,7 +244,9 @@ GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
         GAME_API_INIT,
         .init = timeline_init,
         .update = timeline_update,
+        .before_reload = timeline_before_reload,
         .after_reload = timeline_after_reload,
+        .shutdown = timeline_before_reload,
         GAME_LAYOUTS(timeline_layouts),
     };
     (void)host_abi;
