@@ -62,8 +62,9 @@ struct mi_heap_s *heap_thread_bind(heap_region *r)
     if (heap_this_thread.main) {
         if (r->heap_count == HEAP_HEAPS_MAX) return mi_heap_destroy(h), NULL;
         r->heaps[r->heap_count++] = h;
-    } else if (!heap_this_thread.region && r->heaps[0]) {
-        atomic_fetch_add(&r->workers, 1); /* heaps[0] is set once the main thread is bound */
+    } else if (!heap_this_thread.region && r->heaps[0]) { /* heaps[0] is set once the main thread is bound */
+        atomic_fetch_add(&r->workers, 1);
+        atomic_store(&r->had_workers, true);
     }
     mi_heap_set_default(h);
     heap_this_thread.region = r;

@@ -70,6 +70,7 @@ typedef struct heap_region {
     struct mi_heap_s *heaps[HEAP_HEAPS_MAX]; /* the main thread's heaps, oldest first; the last is its default */
     uint32_t heap_count;
     atomic_uint workers;     /* threads bound by heap_thread_bind and not unbound since, but the main one */
+    atomic_bool had_workers; /* a thread but the main one was ever bound: its pages may be abandoned */
 } heap_region;
 
 typedef enum heap_status {

@@ -36,11 +36,16 @@ static void epochs_unlock(epochs *e) { atomic_flag_clear_explicit(&e->lock, memo
 
 /* ---- the main thread's calls ------------------------------------------------------------------ */
 
+/* Only a worker thread's heap leaves pages for the main thread's heaps to adopt: until one was
+ * bound, every block of a heap born since a checkpoint is one the main thread allocated since. */
+static bool epochs_adoption_possible(const epochs *e) { return atomic_load(&e->region->had_workers); }
+
 /* A block the main thread allocated in the newest epoch, which no checkpoint needs. */
 static bool epochs_young(const epochs *e, const void *p)
 {
     const heap_region *r = e->region;
-    return mi_heap_contains_block(r->heaps[r->heap_count - 1], p) && blockset_has(&e->young, p);
+    return mi_heap_contains_block(r->heaps[r->heap_count - 1], p) &&
+           (!epochs_adoption_possible(e) || blockset_has(&e->young, p));
 }
 
 static void epochs_free_now(epochs *e, void *p)
@@ -81,7 +86,7 @@ static void *epochs_watch_alloc(uint64_t size, uint64_t align, int flags)
         return p;
     }
     /* not remembered (out of memory): the block counts as older, so it is never taken back */
-    if (p && e->live && !blockset_add(&e->young, p)) e->out_of_memory = true;
+    if (p && e->live && epochs_adoption_possible(e) && !blockset_add(&e->young, p)) e->out_of_memory = true;
     if (e->log) heap_log_alloc(e->log, e->region, size, align, p);
     return p;
 }
@@ -197,14 +202,15 @@ static void epochs_take_back(epochs *e, uint32_t i)
     epochs_blocks b = {0};
     mi_heap_visit_blocks(r->heaps[i], true, epochs_collect, &b);
     uint64_t adopted = 0;
-    for (uint64_t k = 0; k < b.count; k++) adopted += !blockset_has(&e->young, b.p[k]);
+    bool possible = epochs_adoption_possible(e);
+    for (uint64_t k = 0; possible && k < b.count; k++) adopted += !blockset_has(&e->young, b.p[k]);
     if (!b.failed && !adopted && i + 1 < r->heap_count) {
         for (uint64_t k = 0; k < b.count; k++) blockset_remove(&e->young, b.p[k]);
         heap_epoch_destroy(r, i);
         if (e->log) heap_log_epoch(e->log, HEAP_LOG_EPOCH_DESTROY, i);
     } else {
         for (uint64_t k = 0; k < b.count; k++)
-            if (blockset_has(&e->young, b.p[k])) epochs_free_now(e, b.p[k]);
+            if (!possible || blockset_has(&e->young, b.p[k])) epochs_free_now(e, b.p[k]);
         e->adopted += adopted;
     }
     free(b.p);

@@ -4,7 +4,8 @@
  * A checkpoint starts a new epoch: a new heap of the main thread becomes its default (heap.h), so
  * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live:
  *  - the main thread's allocations are zeroed (bytes a game leaves unwritten are the same in every
- *    pass of a loop) and remembered (`young`), so that a restore knows which blocks it may take back;
+ *    pass of a loop) and, once a worker thread was ever bound to the heap, remembered (`young`), so
+ *    that a restore knows which blocks it may take back (see below);
  *  - a free of a block not allocated in the newest epoch is deferred (the block stays allocated,
  *    remembered in order), a realloc of one allocates anew and defers the free; a block of the
  *    newest epoch is freed at once;
@@ -21,7 +22,9 @@
  * is one the main thread allocated since. mimalloc can hand a heap pages of an exited worker
  * thread's heap (with that worker's live blocks) when it needs a page; such a heap is kept, only the
  * blocks allocated since are freed (one by one), and the restore counts the adopted blocks
- * (`adopted`). Blocks of worker threads: their frees are deferred like any older block's, but a
+ * (`adopted`). Without a worker thread ever bound to the heap there are no such pages, and blocks
+ * are not remembered (the set costs the heap's calls a few nanoseconds). A block allocated before
+ * the first worker was bound and freed later counts as adopted: kept (a leak), never destroyed. Blocks of worker threads: their frees are deferred like any older block's, but a
  * restore cannot take back what a worker allocated since (mimalloc frees a heap only on its own
  * thread), and checkpoints do not capture their bytes (see snapshot.h). */
 #ifndef EPOCHS_H
