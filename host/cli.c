@@ -53,7 +53,7 @@ static const cli_option cli_options[] = {
      "record every frame's input from the start (with the --load-state state) to FILE at exit"},
     {"--replay", "FILE", CLI_TEXT, CLI_AT(replay_path), 0, "run a recording's frames instead of live input, then exit"},
     {"--expect-checksum", "HEX", CLI_TEXT, CLI_AT(expect_checksum), 0,
-     "exit with status 3 when the state's checksum at exit (the exit event's) is not HEX"},
+     "exit with status 5 when the state's checksum at exit (the exit event's) is not HEX"},
     {"--rewind", "SECONDS", CLI_COUNT, CLI_AT(rewind_seconds), 3600,
      "keep checkpoints of the last SECONDS to step back to with the rewind key (default 0: off)"},
     {"--rewind-every", "N", CLI_COUNT, CLI_AT(rewind_every), 100000, "frames between rewind checkpoints (default 10)"},

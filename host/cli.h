@@ -32,7 +32,7 @@ typedef struct host_options {
     const char *load_state_path; /* --load-state: the state read at the start, instead of init */
     const char *record_path;     /* --record: every frame's input from the start, written at exit */
     const char *replay_path;     /* --replay: a recording's frames instead of live input */
-    const char *expect_checksum; /* --expect-checksum: exit 3 when the state ends with another checksum */
+    const char *expect_checksum; /* --expect-checksum: exit 5 when the state ends with another checksum */
     uint64_t rewind_seconds;     /* --rewind: how far back the rewind ring reaches; 0 = off */
     uint64_t rewind_every;       /* --rewind-every: frames between the ring's checkpoints */
     const char *loop_key;        /* --loop-key: starts, replays and ends the live loop (default l) */

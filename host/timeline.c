@@ -437,7 +437,7 @@ static void timeline_expect(host *h)
     if (!want || strcmp(want, have) == 0) return;
     fprintf(stderr, "host: the state ended with checksum %s, not the expected %s (frame %llu)\n", have, want,
             (unsigned long long)h->frame);
-    h->exit_status = 3;
+    h->exit_status = 5;
 }
 
 void timeline_end(host *h)

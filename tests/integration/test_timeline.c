@@ -368,7 +368,7 @@ static void test_a_recording_replays_to_the_same_checksum(void **unused)
     char out[LINE];
     const char *wrong[] = {harness_host_path(), "--headless", "--fps", "0", "--replay", rec, "--expect-checksum",
                            "0123456789abcdef", f.game.lib, NULL};
-    assert_int_equal(harness_run(wrong, out, sizeof(out)), 3);
+    assert_int_equal(harness_run(wrong, out, sizeof(out)), 5);
     assert_has(out, "not the expected 0123456789abcdef");
     fixture_end(&f);
 }
