@@ -2,6 +2,7 @@
 #include "bytes.h"
 #include "../../arena/arena.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(BASE_ASAN)
@@ -43,4 +44,43 @@ void bytes_repoison(const arena *a)
     BASE_UNPOISON(a->base, a->pos);
     BASE_POISON(a->base + a->pos, a->committed - a->pos);
     (void)a;
+}
+
+/* ---- the files' bytes ------------------------------------------------------------------------- */
+
+uint8_t *bytes_room(bytes_buf *b, uint64_t n)
+{
+    if (b->failed) return NULL;
+    if (b->size + n > b->cap) {
+        uint64_t cap = b->cap ? b->cap : KB(64);
+        while (cap < b->size + n) cap *= 2;
+        uint8_t *d = realloc(b->data, (size_t)cap);
+        if (!d) return b->failed = true, NULL;
+        b->data = d;
+        b->cap = cap;
+    }
+    uint8_t *at = b->data + b->size;
+    b->size += n;
+    return at;
+}
+
+void bytes_put(bytes_buf *b, const void *p, uint64_t n)
+{
+    uint8_t *at = n ? bytes_room(b, n) : NULL;
+    if (at) bytes_copy(at, p, n);
+}
+
+bool bytes_get(bytes_cursor *c, void *out, uint64_t n)
+{
+    if ((uint64_t)(c->end - c->at) < n) return false;
+    memcpy(out, c->at, (size_t)n);
+    c->at += n;
+    return true;
+}
+
+bool bytes_skip(bytes_cursor *c, uint64_t n)
+{
+    if ((uint64_t)(c->end - c->at) < n) return false;
+    c->at += n;
+    return true;
 }

@@ -21,62 +21,32 @@ typedef struct state_section {
     uint64_t size;
 } state_section;
 
-/* ---- a growing buffer ----------------------------------------------------------------------- */
-
-typedef struct state_buf {
-    uint8_t *data;
-    uint64_t size, cap;
-    bool failed;
-} state_buf;
-
-static uint8_t *state_room(state_buf *b, uint64_t n)
-{
-    if (b->failed) return NULL;
-    if (b->size + n > b->cap) {
-        uint64_t cap = b->cap ? b->cap : MB(1);
-        while (cap < b->size + n) cap *= 2;
-        uint8_t *d = realloc(b->data, (size_t)cap);
-        if (!d) return b->failed = true, NULL;
-        b->data = d;
-        b->cap = cap;
-    }
-    uint8_t *at = b->data + b->size;
-    b->size += n;
-    return at;
-}
-
-static void state_put(state_buf *b, const void *p, uint64_t n)
-{
-    uint8_t *at = n ? state_room(b, n) : NULL;
-    if (at) bytes_copy(at, p, n);
-}
-
-static void state_put_u64(state_buf *b, uint64_t v) { state_put(b, &v, 8); }
+static void state_put_u64(bytes_buf *b, uint64_t v) { bytes_put(b, &v, 8); }
 
 /* Opens a section; state_end fills in its size. */
-static uint64_t state_begin(state_buf *b, uint32_t kind)
+static uint64_t state_begin(bytes_buf *b, uint32_t kind)
 {
     state_section s = {kind, 0, 0};
-    state_put(b, &s, sizeof(s));
+    bytes_put(b, &s, sizeof(s));
     return b->size;
 }
 
 /* Sections start 8-byte aligned: their size is the payload's, zeros pad it up to a multiple of 8. */
 static uint64_t state_padding(uint64_t size) { return (8 - size % 8) % 8; }
 
-static void state_end(state_buf *b, uint64_t start)
+static void state_end(bytes_buf *b, uint64_t start)
 {
     if (b->failed) return;
     uint64_t size = b->size - start;
     memcpy(b->data + start - sizeof(state_section) + offsetof(state_section, size), &size, 8);
-    uint8_t *pad = state_room(b, state_padding(size));
+    uint8_t *pad = bytes_room(b, state_padding(size));
     if (pad) memset(pad, 0, (size_t)state_padding(size));
 }
 
 /* ---- encoding --------------------------------------------------------------------------------- */
 
 /* [start, start + size) as runs of pages that are not all zero: count, {offset, length}..., bytes. */
-static void state_put_runs(state_buf *b, const uint8_t *start, uint64_t size)
+static void state_put_runs(bytes_buf *b, const uint8_t *start, uint64_t size)
 {
     uint64_t count_at = b->size, count = 0;
     state_put_u64(b, 0);
@@ -90,14 +60,14 @@ static void state_put_runs(state_buf *b, const uint8_t *start, uint64_t size)
         while (end < size && !bytes_zero(start + end, MIN(STATE_PAGE, size - end))) end += MIN(STATE_PAGE, size - end);
         state_put_u64(b, at);
         state_put_u64(b, end - at);
-        state_put(b, start + at, end - at);
+        bytes_put(b, start + at, end - at);
         count++;
         at = end;
     }
     if (!b->failed) memcpy(b->data + count_at, &count, 8);
 }
 
-static void state_put_arenas(state_buf *b, const block_header *block)
+static void state_put_arenas(bytes_buf *b, const block_header *block)
 {
     uint64_t s = state_begin(b, STATE_SEC_ARENAS);
     for (int i = 0; i < CHECKSUM_ARENAS; i++) {
@@ -110,7 +80,7 @@ static void state_put_arenas(state_buf *b, const block_header *block)
 }
 
 typedef struct state_area_writer {
-    state_buf *b;
+    bytes_buf *b;
     const heap_region *heap;
     uint64_t count;
 } state_area_writer;
@@ -123,16 +93,16 @@ static bool state_put_area(const mi_heap_t *h, const mi_heap_area_t *area, void 
     state_area_writer *w = arg;
     uint64_t head[4] = {(uint64_t)((uint8_t *)area->blocks - w->heap->start), area->reserved, area->block_size,
                         area->full_block_size};
-    state_put(w->b, head, sizeof(head));
-    state_put(w->b, area->blocks, area->reserved);
+    bytes_put(w->b, head, sizeof(head));
+    bytes_put(w->b, area->blocks, area->reserved);
     w->count++;
     return true;
 }
 
-static void state_put_heap(state_buf *b, const state_parts *p)
+static void state_put_heap(bytes_buf *b, const state_parts *p)
 {
     uint64_t s = state_begin(b, STATE_SEC_HEAP_LOG);
-    state_put(b, p->log->data, p->log->size);
+    bytes_put(b, p->log->data, p->log->size);
     state_end(b, s);
     s = state_begin(b, STATE_SEC_HEAP_PAGES);
     uint64_t count_at = b->size;
@@ -146,7 +116,7 @@ static void state_put_heap(state_buf *b, const state_parts *p)
     state_end(b, s);
 }
 
-static void state_put_pools(state_buf *b, const block_header *block)
+static void state_put_pools(bytes_buf *b, const block_header *block)
 {
     uint64_t s = state_begin(b, STATE_SEC_POOLS);
     const arena_stats_table *t = checksum_arena(block, 0)->stats.table;
@@ -157,7 +127,7 @@ static void state_put_pools(state_buf *b, const block_header *block)
     state_end(b, s);
 }
 
-static void state_put_layouts(state_buf *b, const block_header *block)
+static void state_put_layouts(bytes_buf *b, const block_header *block)
 {
     if (!block->layouts) return;
     uint8_t *data;
@@ -167,7 +137,7 @@ static void state_put_layouts(state_buf *b, const block_header *block)
         return;
     }
     uint64_t s = state_begin(b, STATE_SEC_LAYOUTS);
-    state_put(b, data, size);
+    bytes_put(b, data, size);
     state_end(b, s);
     free(data);
 }
@@ -186,15 +156,15 @@ static state_file_header state_header_of(const block_header *block)
 bool state_encode(const state_parts *p, uint8_t **out, uint64_t *size, host_error *err)
 {
     heap_epoch_settle(p->heap); /* the pages saved are those a loading host's replay and settle make */
-    state_buf b = {0};
+    bytes_buf b = {0};
     state_file_header h = state_header_of(p->block);
     snprintf(h.host_version, sizeof(h.host_version), "%s", p->host_version);
     h.frame = p->frame;
     h.checksum = p->checksum;
     h.section_count = STATE_SEC_KINDS - 1;
-    state_put(&b, &h, sizeof(h));
+    bytes_put(&b, &h, sizeof(h));
     uint64_t s = state_begin(&b, STATE_SEC_HEADER);
-    state_put(&b, p->block, sizeof(block_header));
+    bytes_put(&b, p->block, sizeof(block_header));
     state_end(&b, s);
     state_put_arenas(&b, p->block);
     state_put_heap(&b, p);
@@ -223,34 +193,15 @@ bool state_write(const char *path, const state_parts *p, uint64_t *bytes, host_e
 
 /* ---- checking -------------------------------------------------------------------------------- */
 
-typedef struct state_cursor {
-    const uint8_t *at, *end;
-} state_cursor;
-
-static bool state_get(state_cursor *c, void *out, uint64_t n)
-{
-    if ((uint64_t)(c->end - c->at) < n) return false;
-    memcpy(out, c->at, (size_t)n);
-    c->at += n;
-    return true;
-}
-
-static bool state_skip(state_cursor *c, uint64_t n)
-{
-    if ((uint64_t)(c->end - c->at) < n) return false;
-    c->at += n;
-    return true;
-}
-
 /* Runs of [0, limit): sorted, inside, their bytes present. */
-static bool state_check_runs(state_cursor *c, uint64_t limit)
+static bool state_check_runs(bytes_cursor *c, uint64_t limit)
 {
     uint64_t count, end = 0;
-    if (!state_get(c, &count, 8)) return false;
+    if (!bytes_get(c, &count, 8)) return false;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t run[2];
-        if (!state_get(c, run, 16) || run[0] < end || run[1] == 0 || run[1] > limit || run[0] > limit - run[1] ||
-            !state_skip(c, run[1]))
+        if (!bytes_get(c, run, 16) || run[0] < end || run[1] == 0 || run[1] > limit || run[0] > limit - run[1] ||
+            !bytes_skip(c, run[1]))
             return false;
         end = run[0] + run[1];
     }
@@ -259,12 +210,12 @@ static bool state_check_runs(state_cursor *c, uint64_t limit)
 
 static bool state_check_arenas(const state_image *img, const block_config *cfg)
 {
-    state_cursor c = {img->sections[STATE_SEC_ARENAS], img->sections[STATE_SEC_ARENAS] + img->section_sizes[STATE_SEC_ARENAS]};
+    bytes_cursor c = {img->sections[STATE_SEC_ARENAS], img->sections[STATE_SEC_ARENAS] + img->section_sizes[STATE_SEC_ARENAS]};
     const state_file_header *h = img->header;
     for (int i = 0; i < CHECKSUM_ARENAS; i++) {
         uint64_t size;
         const block_region *r = &h->regions[block_arena_regions[i]];
-        if (!state_get(&c, &size, 8) || size < sizeof(arena) || size > r->size || !state_check_runs(&c, size)) return false;
+        if (!bytes_get(&c, &size, 8) || size < sizeof(arena) || size > r->size || !state_check_runs(&c, size)) return false;
     }
     (void)cfg;
     return c.at == c.end;
@@ -273,13 +224,13 @@ static bool state_check_arenas(const state_image *img, const block_config *cfg)
 static bool state_check_heap(const state_image *img, uint64_t heap_size)
 {
     const uint8_t *p = img->sections[STATE_SEC_HEAP_PAGES];
-    state_cursor c = {p, p + img->section_sizes[STATE_SEC_HEAP_PAGES]};
+    bytes_cursor c = {p, p + img->section_sizes[STATE_SEC_HEAP_PAGES]};
     uint64_t count;
-    if (!state_get(&c, &count, 8)) return false;
+    if (!bytes_get(&c, &count, 8)) return false;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t a[4];
-        if (!state_get(&c, a, sizeof(a)) || a[1] > heap_size || a[0] > heap_size - a[1] || a[2] == 0 || a[3] < a[2] ||
-            a[2] < 8 || !state_skip(&c, a[1]))
+        if (!bytes_get(&c, a, sizeof(a)) || a[1] > heap_size || a[0] > heap_size - a[1] || a[2] == 0 || a[3] < a[2] ||
+            a[2] < 8 || !bytes_skip(&c, a[1]))
             return false;
     }
     uint64_t deferred = img->section_sizes[STATE_SEC_DEFERRED];
@@ -336,10 +287,10 @@ static bool state_check_header(const state_file_header *h, uint64_t size, const 
 
 static bool state_check_sections(state_image *img, uint64_t heap_size, const block_config *cfg, host_error *err)
 {
-    state_cursor c = {img->data + sizeof(state_file_header), img->data + img->size};
+    bytes_cursor c = {img->data + sizeof(state_file_header), img->data + img->size};
     while (c.at < c.end) {
         state_section s;
-        if (!state_get(&c, &s, sizeof(s)) || s.kind == 0 || s.kind >= STATE_SEC_KINDS || img->sections[s.kind] ||
+        if (!bytes_get(&c, &s, sizeof(s)) || s.kind == 0 || s.kind >= STATE_SEC_KINDS || img->sections[s.kind] ||
             (uint64_t)(c.end - c.at) < s.size || (uint64_t)(c.end - c.at) - s.size < state_padding(s.size))
             return host_fail(err, "a section is malformed");
         img->sections[s.kind] = c.at;
@@ -460,11 +411,11 @@ static bool state_heap_visit(const mi_heap_t *h, const mi_heap_area_t *area, voi
 
 static state_area *state_areas_of(const state_image *img, uint64_t *count)
 {
-    state_cursor c = {img->sections[STATE_SEC_HEAP_PAGES], img->sections[STATE_SEC_HEAP_PAGES] + img->section_sizes[STATE_SEC_HEAP_PAGES]};
-    state_get(&c, count, 8);
+    bytes_cursor c = {img->sections[STATE_SEC_HEAP_PAGES], img->sections[STATE_SEC_HEAP_PAGES] + img->section_sizes[STATE_SEC_HEAP_PAGES]};
+    bytes_get(&c, count, 8);
     state_area *areas = calloc((size_t)*count + 1, sizeof(state_area));
     for (uint64_t i = 0; areas && i < *count; i++) {
-        state_get(&c, &areas[i], 32);
+        bytes_get(&c, &areas[i], 32);
         areas[i].bytes = c.at;
         c.at += areas[i].size;
     }
@@ -492,13 +443,13 @@ static bool state_apply_heap(const state_image *img, heap_region *heap, bool wri
     return ok && w.matched == w.count;
 }
 
-static void state_apply_runs(state_cursor *c, uint8_t *start)
+static void state_apply_runs(bytes_cursor *c, uint8_t *start)
 {
     uint64_t count = 0;
-    state_get(c, &count, 8);
+    bytes_get(c, &count, 8);
     for (uint64_t i = 0; i < count; i++) {
         uint64_t run[2];
-        state_get(c, run, 16);
+        bytes_get(c, run, 16);
         bytes_copy(start + run[0], c->at, run[1]);
         c->at += run[1];
     }
@@ -507,12 +458,12 @@ static void state_apply_runs(state_cursor *c, uint8_t *start)
 /* The arenas' bytes, keeping what links each to this host's stats table. */
 static bool state_apply_arenas(const state_image *img, block_header *block)
 {
-    state_cursor c = {img->sections[STATE_SEC_ARENAS], img->sections[STATE_SEC_ARENAS] + img->section_sizes[STATE_SEC_ARENAS]};
+    bytes_cursor c = {img->sections[STATE_SEC_ARENAS], img->sections[STATE_SEC_ARENAS] + img->section_sizes[STATE_SEC_ARENAS]};
     for (int i = 0; i < CHECKSUM_ARENAS; i++) {
         arena *a = checksum_arena(block, i);
         arena keep = *a;
         uint64_t size = 0;
-        state_get(&c, &size, 8);
+        bytes_get(&c, &size, 8);
         if (!arena_os_commit(a, size)) return false;
         state_apply_runs(&c, (uint8_t *)a);
         a->site_counters = a->site_stamp ? keep.site_counters : &a->stats.own;

@@ -3,6 +3,7 @@
  *     per field: name, type, elem, count, u32 offset, u32 size, u32 kind;
  * a string is a u32 length (UINT32_MAX for none) and its bytes. */
 #include "state_file.h"
+#include "bytes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,49 +11,25 @@
 #define STATE_LAYOUT_TYPES_MAX 4096
 #define STATE_LAYOUT_FIELDS_MAX 65536
 
-typedef struct layout_writer {
-    uint8_t *data;
-    uint64_t size, cap;
-    bool failed;
-} layout_writer;
+static void layout_put_u32(bytes_buf *w, uint32_t v) { bytes_put(w, &v, 4); }
 
-static void layout_put(layout_writer *w, const void *p, uint64_t n)
-{
-    if (w->failed) return;
-    if (w->size + n > w->cap) {
-        uint64_t cap = w->cap ? w->cap * 2 : 4096;
-        while (cap < w->size + n) cap *= 2;
-        uint8_t *d = realloc(w->data, (size_t)cap);
-        if (!d) {
-            w->failed = true;
-            return;
-        }
-        w->data = d;
-        w->cap = cap;
-    }
-    memcpy(w->data + w->size, p, (size_t)n);
-    w->size += n;
-}
-
-static void layout_put_u32(layout_writer *w, uint32_t v) { layout_put(w, &v, 4); }
-
-static void layout_put_str(layout_writer *w, const char *s)
+static void layout_put_str(bytes_buf *w, const char *s)
 {
     uint32_t n = s ? (uint32_t)strlen(s) : UINT32_MAX;
     layout_put_u32(w, n);
-    if (s) layout_put(w, s, n);
+    if (s) bytes_put(w, s, n);
 }
 
 bool state_layouts_encode(const layout_set *set, uint8_t **out, uint64_t *size)
 {
-    layout_writer w = {0};
+    bytes_buf w = {0};
     layout_put_u32(&w, set->count);
-    layout_put(&w, &set->root_size, 8);
+    bytes_put(&w, &set->root_size, 8);
     for (uint32_t i = 0; i < set->count; i++) {
         const game_layout *t = set->types[i];
         layout_put_str(&w, t->name);
         uint32_t head[3] = {t->size, t->align, t->field_count};
-        layout_put(&w, head, sizeof(head));
+        bytes_put(&w, head, sizeof(head));
         for (uint32_t f = 0; f < t->field_count; f++) {
             const game_layout_field *x = &t->fields[f];
             layout_put_str(&w, x->name);
@@ -60,7 +37,7 @@ bool state_layouts_encode(const layout_set *set, uint8_t **out, uint64_t *size)
             layout_put_str(&w, x->elem);
             layout_put_str(&w, x->count);
             uint32_t v[3] = {x->offset, x->size, x->kind};
-            layout_put(&w, v, sizeof(v));
+            bytes_put(&w, v, sizeof(v));
         }
     }
     if (w.failed) {
@@ -75,18 +52,12 @@ bool state_layouts_encode(const layout_set *set, uint8_t **out, uint64_t *size)
 /* ---- decoding: a first pass counts and checks, the second fills one allocation ------------------ */
 
 typedef struct layout_reader {
-    const uint8_t *at, *end;
+    bytes_cursor c;
     char *strings;       /* NULL in the first pass */
     uint64_t string_bytes;
 } layout_reader;
 
-static bool layout_get(layout_reader *r, void *out, uint64_t n)
-{
-    if ((uint64_t)(r->end - r->at) < n) return false;
-    memcpy(out, r->at, (size_t)n);
-    r->at += n;
-    return true;
-}
+static bool layout_get(layout_reader *r, void *out, uint64_t n) { return bytes_get(&r->c, out, n); }
 
 static bool layout_get_str(layout_reader *r, const char **out)
 {
@@ -94,17 +65,17 @@ static bool layout_get_str(layout_reader *r, const char **out)
     if (!layout_get(r, &n, 4)) return false;
     *out = NULL;
     if (n == UINT32_MAX) return true;
-    if ((uint64_t)(r->end - r->at) < n || memchr(r->at, 0, n)) return false;
+    const uint8_t *at = r->c.at;
+    if (!bytes_skip(&r->c, n) || memchr(at, 0, n)) return false;
     if (r->strings) {
         char *s = r->strings + r->string_bytes;
-        memcpy(s, r->at, n);
+        memcpy(s, at, n);
         s[n] = 0;
         *out = s;
     } else {
         *out = "";
     }
     r->string_bytes += (uint64_t)n + 1;
-    r->at += n;
     return true;
 }
 
@@ -151,12 +122,12 @@ static bool layout_read_all(layout_reader *r, layout_set *set, game_layout *type
             list[i] = &types[i];
         }
     }
-    return r->at == r->end;
+    return r->c.at == r->c.end;
 }
 
 bool state_layouts_decode(const uint8_t *data, uint64_t size, layout_set *set, void **memory)
 {
-    layout_reader r = {data, data + size, NULL, 0};
+    layout_reader r = {{data, data + size}, NULL, 0};
     uint64_t fields;
     if (!layout_read_all(&r, set, NULL, NULL, NULL, &fields)) return false;
     uint64_t n = set->count;
@@ -166,7 +137,7 @@ bool state_layouts_decode(const uint8_t *data, uint64_t size, layout_set *set, v
     game_layout *types = (game_layout *)m;
     const game_layout **list = (const game_layout **)(types + n);
     game_layout_field *field_mem = (game_layout_field *)(list + n);
-    layout_reader fill = {data, data + size, (char *)(field_mem + fields), 0};
+    layout_reader fill = {{data, data + size}, (char *)(field_mem + fields), 0};
     layout_read_all(&fill, set, types, list, field_mem, &fields);
     set->types = list;
     *memory = m;
