@@ -207,15 +207,15 @@ static void timeline_report(game_memory *mem, const host_api *host, const game_i
 static game_status timeline_update(game_memory *mem, const host_api *host, const game_input *in)
 {
     state *s = mem->root;
-    if (++timeline_updates == TIMELINE_CRASH_AFTER) { /* an unmapped address (not NULL: UBSan would stop first) */
-        int *volatile unmapped = (int *)(uintptr_t)16;
-        *unmapped = 1;
-    }
     if (TIMELINE_REWIND_AT && in->frame == TIMELINE_REWIND_AT && !timeline_rewound) {
         timeline_rewound = 1;
         host->request_rewind(TIMELINE_REWIND_BY);
     }
     timeline_report(mem, host, in);
+    if (++timeline_updates == TIMELINE_CRASH_AFTER) { /* an unmapped address (not NULL: UBSan would stop first) */
+        int *volatile unmapped = (int *)(uintptr_t)16;
+        *unmapped = 1;
+    }
     timeline_step(mem, host, s, in);
     s->last = (int32_t)in->frame;
     return GAME_CONTINUE;
