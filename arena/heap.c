@@ -161,15 +161,19 @@ void *heap_realloc(void *p, uint64_t size, int flags)
     return heap_realloc_direct(p, size, flags);
 }
 
+void heap_zero_slack(void *p, uint64_t from)
+{
+    size_t usable = mi_usable_size(p);
+    if (usable > from) memset((uint8_t *)p + from, 0, usable - (size_t)from);
+}
+
 void *heap_realloc_direct(void *p, uint64_t size, int flags)
 {
     /* the bound thread's default heap is a region heap, so mi_realloc stays in the region */
     heap_binding *t = heap_call_begin(size, 0, flags);
+    uint64_t kept = MIN(mi_usable_size(p), size); /* what a move copies */
     void *q = mi_realloc(p, (size_t)size);
-    if (q) { /* past the size asked for: zeros, not what the memory held before (see heap.h) */
-        size_t usable = mi_usable_size(q);
-        if (usable > size) memset((uint8_t *)q + size, 0, usable - (size_t)size);
-    }
+    if (q) heap_zero_slack(q, q == p ? size : kept); /* zeros, not what the memory held before (heap.h) */
     return heap_call_end(t, q, flags);
 }
 

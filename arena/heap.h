@@ -153,10 +153,10 @@ static inline void *heap_alloc(uint64_t size, uint64_t align, int flags)
 }
 
 void *heap_calloc(uint64_t count, uint64_t size, int flags);
-/* Stays in the region: grows in place or moves within it. NULL p allocates; size 0 frees. The
- * bytes past `size` up to the block's usable size are zeroed: a growing array leaves no bytes there
- * that depend on what the memory held before, so two runs that make the same calls hold the same
- * bytes in their blocks (the state's checksum covers a block's usable size). */
+/* Stays in the region: grows in place or moves within it. NULL p allocates; size 0 frees. Every
+ * byte the old block's bytes do not fill is zeroed, up to the block's usable size: a growing array
+ * holds no bytes that depend on what the memory held before, so two runs that make the same calls
+ * hold the same bytes in their blocks (the state's checksum covers a block's usable size). */
 void *heap_realloc(void *p, uint64_t size, int flags);
 static inline void heap_free(void *p)
 {
@@ -165,6 +165,8 @@ static inline void heap_free(void *p)
     else mi_free(p);
 }
 uint64_t heap_usable_size(const void *p);
+/* Zeroes block p from byte `from` up to its usable size (mimalloc rounds sizes up). */
+void heap_zero_slack(void *p, uint64_t from);
 bool heap_contains(const heap_region *r, const void *p);
 
 typedef struct heap_stats {

@@ -79,7 +79,8 @@ static void *epochs_watch_alloc(uint64_t size, uint64_t align, int flags)
 {
     epochs *e = epochs_active;
     bool main = heap_this_thread.main;
-    void *p = heap_alloc_direct(size, align, main && e->live ? flags | HEAP_ZERO : flags);
+    void *p = heap_alloc_direct(size, align, flags);
+    if (p && main && e->live) heap_zero_slack(p, size);
     if (!main) {
         atomic_fetch_add(&e->worker_allocs, 1);
         if (e->log) e->log->broken = true;
@@ -107,6 +108,7 @@ static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
     void *q = epochs_watch_alloc(size, 0, flags);
     if (!q) return NULL;
     memcpy(q, p, (size_t)MIN(usable, size));
+    heap_zero_slack(q, MIN(usable, size)); /* as heap_realloc does */
     epochs_watch_free(p);
     return q;
 }

@@ -3,9 +3,10 @@
  *
  * A checkpoint starts a new epoch: a new heap of the main thread becomes its default (heap.h), so
  * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live:
- *  - the main thread's allocations are zeroed (bytes a game leaves unwritten are the same in every
- *    pass of a loop) and, once a worker thread was ever bound to the heap, remembered (`young`), so
- *    that a restore knows which blocks it may take back (see below);
+ *  - the main thread's allocations get the slack past the size asked for zeroed (mimalloc rounds
+ *    sizes up; those bytes are then the same in every pass of a loop, wherever the block lands) and,
+ *    once a worker thread was ever bound to the heap, are remembered (`young`), so that a restore
+ *    knows which blocks it may take back (see below);
  *  - a free of a block not allocated in the newest epoch is deferred (the block stays allocated,
  *    remembered in order), a realloc of one allocates anew and defers the free; a block of the
  *    newest epoch is freed at once;
