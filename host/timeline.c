@@ -255,19 +255,21 @@ static void timeline_loop_begin(host *h)
     timeline_event_loop(h, "begin", false);
 }
 
-/* A pass ends (or the recording does): its checksum against the last pass when both ran wholly on
- * this code, then the next pass starts from the checkpoint on the newest code. */
+/* A pass ends (or the recording does): its checksum against the last pass when both were replays
+ * that ran wholly on this code, then the next pass starts from the checkpoint on the newest code. */
 static void timeline_loop_pass(host *h)
 {
     timeline *t = &h->timeline;
     uint64_t sum = timeline_checksum(h), previous = t->pass_checksum;
-    uint64_t clean = t->pass_version == h->reload.version ? h->reload.version : 0;
+    bool replayed = t->loop == TIMELINE_LOOP_PLAYING && t->pass_version == h->reload.version;
+    uint64_t clean = replayed ? h->reload.version : 0;
     bool compare = clean && clean == t->clean_version;
     t->pass_checksum = sum;
     t->clean_version = clean;
     if (t->loop == TIMELINE_LOOP_PLAYING) timeline_event_loop(h, "pass", true);
     if (compare && sum != previous) timeline_event_loop(h, "divergence", true);
     t->loop = TIMELINE_LOOP_PLAYING;
+    epochs_zero_slack(&t->epochs, true);
     timeline_restore(h, 0);
     t->start_checksum = timeline_checksum(h);
     t->loop_at = 0;
@@ -279,6 +281,7 @@ static void timeline_loop_end(host *h)
 {
     timeline *t = &h->timeline;
     t->loop = TIMELINE_LOOP_OFF;
+    epochs_zero_slack(&t->epochs, false);
     snapshot_drop_all(&t->snap);
     timeline_event_loop(h, "end", false);
 }

@@ -80,7 +80,7 @@ static void *epochs_watch_alloc(uint64_t size, uint64_t align, int flags)
     epochs *e = epochs_active;
     bool main = heap_this_thread.main;
     void *p = heap_alloc_direct(size, align, flags);
-    if (p && main && e->live) heap_zero_slack(p, size);
+    if (p && main && e->zero_slack) heap_zero_slack(p, size);
     if (!main) {
         atomic_fetch_add(&e->worker_allocs, 1);
         if (e->log) e->log->broken = true;
@@ -153,6 +153,8 @@ void epochs_log(epochs *e, heap_log *log)
     e->log = log;
     epochs_watch_update(e);
 }
+
+void epochs_zero_slack(epochs *e, bool on) { e->zero_slack = on; }
 
 void epochs_drain(epochs *e)
 {

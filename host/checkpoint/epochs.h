@@ -3,10 +3,8 @@
  *
  * A checkpoint starts a new epoch: a new heap of the main thread becomes its default (heap.h), so
  * mi_malloc's fast path stays, and the older heaps' pages stop changing. While a checkpoint is live:
- *  - the main thread's allocations get the slack past the size asked for zeroed (mimalloc rounds
- *    sizes up; those bytes are then the same in every pass of a loop, wherever the block lands) and,
- *    once a worker thread was ever bound to the heap, are remembered (`young`), so that a restore
- *    knows which blocks it may take back (see below);
+ *  - once a worker thread was ever bound to the heap, the main thread's allocations are remembered
+ *    (`young`), so that a restore knows which blocks it may take back (see below);
  *  - a free of a block not allocated in the newest epoch is deferred (the block stays allocated,
  *    remembered in order), a realloc of one allocates anew and defers the free; a block of the
  *    newest epoch is freed at once;
@@ -57,6 +55,7 @@ typedef struct epochs {
     atomic_flag lock;         /* guards queued */
     atomic_uint_fast64_t worker_allocs; /* allocations of worker threads while watched */
     uint64_t adopted;         /* blocks of exited workers that restores found in heaps born since (kept) */
+    bool zero_slack;          /* the main thread's new blocks get the bytes past the size asked for zeroed */
     bool out_of_memory;       /* a list found no room: blocks leak (never a double free) */
 } epochs;
 
@@ -65,6 +64,11 @@ void epochs_start(epochs *e, heap_region *r);
 void epochs_stop(epochs *e);
 /* From now on every main-thread call is logged into `log` (NULL: no longer). */
 void epochs_log(epochs *e, heap_log *log);
+
+/* From now on (or no longer) the main thread's allocations get their slack zeroed: mimalloc rounds
+ * sizes up, and the bytes past the size asked for are then the same in every pass of a live loop,
+ * wherever a block lands. Watched only while a checkpoint is live. */
+void epochs_zero_slack(epochs *e, bool on);
 
 /* Main thread, game threads stopped: the queued frees of worker threads are made (or deferred). */
 void epochs_drain(epochs *e);
