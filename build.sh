@@ -19,6 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="$ROOT/build"
 CC="${CC:-gcc}"
+CXX="${CXX:-g++}" # for a game's .cpp and .cc files
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g "${WARN[@]}")
 OPT=(-O2)
@@ -28,21 +29,38 @@ ARENA_SRC=(arena/arena.c arena/arena_stats.c arena/pool.c arena/arena_os_posix.c
 # Host modules, room by room (README "Architecture"), the _posix half of each OS pair: base, os,
 # reload, stats, then the host itself.
 HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/block.c
-              host/os/block_posix.c host/os/clock_posix.c host/os/command_posix.c host/os/crash.c host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c
-              host/os/fs_posix.c host/os/lines_posix.c host/os/signals_posix.c host/os/stats_input_posix.c host/os/symbols.c
-              host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
-              host/reload/functions.c host/reload/guard.c host/reload/layout.c host/reload/load.c host/reload/registry.c
-              host/reload/reload.c host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
-              host/stats/report.c host/stats/report_html.c host/stats/report_json.c host/stats/report_stream.c
-              host/stats/report_text.c host/stats/stats.c
+              host/os/block_posix.c host/os/clock_posix.c host/os/code_posix.c host/os/command_posix.c host/os/crash.c
+              host/os/crash_posix.c host/os/dirty.c host/os/dirty_posix.c host/os/fs_common.c host/os/fs_posix.c
+              host/os/lines_posix.c host/os/probe.c host/os/probe_posix.c host/os/signals_posix.c host/os/stats_input_posix.c
+              host/os/symbols.c host/os/symbols_posix.c host/os/terminal_posix.c host/os/watch_posix.c host/os/watchdog_posix.c
+              host/reload/candidate.c host/reload/declared.c host/reload/forward.c host/reload/functions.c host/reload/guard.c
+              host/reload/layout.c host/reload/load.c host/reload/registry.c host/reload/reload.c host/reload/repair.c
+              host/reload/scan.c host/reload/stale.c host/reload/swap_layout.c host/reload/versions.c
+              host/stats/heap_sites.c host/stats/json_read.c host/stats/report.c host/stats/report_diff.c
+              host/stats/report_html.c host/stats/report_json.c host/stats/report_pprof.c host/stats/report_stream.c
+              host/stats/report_text.c host/stats/stats.c host/stats/stats_collect.c host/stats/stats_diff.c
+              host/stats/stats_leaks.c host/stats/stats_marks.c
+              build/gen/profile.pb-c.c
               host/rebuild/rebuild.c
+              host/platform/audio.c host/platform/audio_sdl.c host/platform/font.c host/platform/input.c
+              host/platform/input_sdl.c host/platform/media.c host/platform/overlay.c host/platform/platform.c
+              host/platform/screenshot.c host/platform/video_headless.c host/platform/video_sdl.c
+              host/platform/video_terminal.c
               host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c
-              host/checkpoint/heap_log.c host/checkpoint/recording.c host/checkpoint/snapshot.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c
+              host/checkpoint/heap_log.c host/checkpoint/recording.c host/checkpoint/snapshot.c
+              host/checkpoint/state_file.c host/checkpoint/state_layouts.c
               host/cli.c host/host.c host/services.c host/status.c host/timeline.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
-HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf)
+# SDL2 (the window, input and audio) only in the host: host/platform/ is the one room that uses it.
+HOST_LIBS=(-Wl,--no-as-needed -lc -lmimalloc -Wl,--as-needed -lpthread -ldl -ldw -lelf -lprotobuf-c -lSDL2 -lm)
+# The platform layer's headers: SDL2's (what `sdl2-config --cflags` says on Debian) and stb's
+# (stb_image_write for screenshots, stb_easy_font for the host's text), both from Debian packages.
+PLATFORM_CFLAGS=(-I/usr/include/SDL2 -D_REENTRANT -I/usr/include/stb)
+# pprof's profile.proto (host/stats/), turned into C by protoc-c at build time for the
+# --alloc-profile writer; generated files live in build/gen, never in the tree.
+PROTO=host/stats/profile.proto
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -73,7 +91,18 @@ ensure_deps() {
   missing=()
   has_header mimalloc.h || missing+=(libmimalloc-dev)
   has_header elfutils/libdw.h || missing+=(libdw-dev)
+  has_header protobuf-c/protobuf-c.h || missing+=(libprotobuf-c-dev)
+  command -v protoc-c >/dev/null 2>&1 || missing+=(protobuf-c-compiler)
+  has_header SDL2/SDL.h || missing+=(libsdl2-dev)
+  has_header stb/stb_image_write.h || missing+=(libstb-dev)
+  if [ "${1:-}" = test ] || [ "${1:-}" = bench ]; then # the window tests and the present benchmark: a real X server
+    command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)
+    command -v xdotool >/dev/null 2>&1 || missing+=(xdotool)
+  fi
   [ "${1:-}" = test ] && { has_header cmocka.h || missing+=(libcmocka-dev); }
+  # the tests read the pprof files the host writes with Debian's python3 and its protobuf module
+  [ "${1:-}" = test ] && { /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || missing+=(python3-protobuf); }
+  [ "${1:-}" = test ] && { command -v "$CXX" >/dev/null 2>&1 || missing+=(g++); } # the C++ test game
   need_packages "${missing[@]}"
 }
 
@@ -105,12 +134,30 @@ obj_fresh() { # OBJ SRC
   done
 }
 
-# One object and its dependency file; the compiler's messages are printed in one piece.
+# The C flags for a C++ source: C++20 (designated initializers, as GAME_API_INIT uses) for -std=c11,
+# no C-only warnings, no warning for the members a designated initializer leaves zero (C gives
+# none), and with g++ -fno-gnu-unique (g++ marks the statics of inline functions and templates
+# STB_GNU_UNIQUE, which keeps every unloaded copy of a game mapped for the life of the process).
+cxx_flags() { # FLAG...
+  local f
+  for f; do
+    case "$f" in
+      -std=c11) printf '%s\n' -std=c++20 ;;
+      -Wstrict-prototypes) printf '%s\n' -Wno-missing-field-initializers ;;
+      *) printf '%s\n' "$f" ;;
+    esac
+  done
+  case "$CXX" in g++ | *-g++ | */g++) printf '%s\n' -fno-gnu-unique ;; esac
+}
+
+# One object and its dependency file; the compiler's messages are printed in one piece. A .cpp or
+# .cc source is compiled by $CXX.
 compile_obj() { # SRC OBJ FLAGS...
-  local src="$1" obj="$2"; shift 2
+  local src="$1" obj="$2" cc="$CC" flags; shift 2
+  case "$src" in *.cpp | *.cc) cc="$CXX"; mapfile -t flags < <(cxx_flags "$@"); set -- "${flags[@]}" ;; esac
   mkdir -p "$(dirname "$obj")"
   local rc=0
-  (cd "$ROOT" && "$CC" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
+  (cd "$ROOT" && "$cc" "$@" -MMD -MP -MF "$obj.d.tmp" -c "$src" -o "$obj.tmp") 2>"$obj.msg" || rc=$?
   [ -s "$obj.msg" ] && cat "$obj.msg" >&2
   rm -f "$obj.msg"
   if [ $rc != 0 ]; then rm -f "$obj.tmp" "$obj.d.tmp"; return $rc; fi
@@ -163,10 +210,23 @@ link() {
   compile "$out" "${objs[@]}" "$@" && printf '%s' "$args" >"$stamp"
 }
 
+# build/gen/profile.pb-c.c and .h from $PROTO, when the .proto is newer (written to a temporary
+# folder and moved, so an interrupted run leaves nothing half-written).
+gen_proto() {
+  local out="$BUILD/gen" base
+  base="$(basename "$PROTO" .proto)"
+  [ -f "$out/$base.pb-c.c" ] && [ ! "$ROOT/$PROTO" -nt "$out/$base.pb-c.c" ] && return 0
+  local tmp="$out/.tmp.$$"
+  mkdir -p "$tmp"
+  protoc-c --c_out="$tmp" --proto_path="$ROOT/$(dirname "$PROTO")" "$ROOT/$PROTO" || { rm -rf "$tmp"; return 1; }
+  mv -f "$tmp/$base.pb-c.h" "$out/" && mv -f "$tmp/$base.pb-c.c" "$out/" && rmdir "$tmp"
+}
+
 # The host's modules compiled for VARIANT (host: -O2; asan: ASan+UBSan) with FLAGS: HOST_OBJECTS.
 host_objects() { # VARIANT FLAGS...
   local variant="$1"; shift
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- \
+  gen_proto || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIB_SRC[@]}" host/os/loader_posix.c || return 1
   HOST_OBJECTS=("${OBJECTS[@]}")
 }
@@ -175,25 +235,46 @@ host_objects() { # VARIANT FLAGS...
 build_host_variant() { # VARIANT OUT FLAGS...
   local variant="$1" out="$2"; shift 2
   host_objects "$variant" "$@" || return 1
-  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" -I. -- host/main.c || return 1
+  compile_objects "$BUILD/obj/$variant" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- host/main.c || return 1
   link "$out" "${HOST_OBJECTS[@]}" "${OBJECTS[@]}" -- "$@" "${HOST_LIBS[@]}"
 }
 
 build_host() { build_host_variant host "$BUILD/host" "${OPT[@]}" || die "host build failed (see above)"; }
 
-# The folder of a game: the argument, or game_template. Must hold .c files.
+# The folder of a game: the argument, or game_template. Must hold .c, .cpp or .cc files.
 game_dir() {
   local dir="${1:-$ROOT/game_template}"
-  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c files"
+  [ -d "$dir" ] || die "no game folder $dir; pass a folder that holds the game's .c or .cpp files"
   dir="$(cd "$dir" && pwd)"
-  compgen -G "$dir/*.c" >/dev/null || die "no .c files in $dir; a game folder holds its sources at the top"
+  [ -n "$(game_sources "$dir")" ] || die "no .c or .cpp files in $dir; a game folder holds its sources at the top"
   printf '%s' "$dir"
+}
+
+# A game's sources, one a line: its .c files, then its .cpp and .cc files.
+game_sources() { # GAME_DIR
+  compgen -G "$1/*.c" || true
+  compgen -G "$1/*.cpp" || true
+  compgen -G "$1/*.cc" || true
+}
+
+# The linker driver of a game: $CXX when it has C++ sources (for the C++ runtime), else $CC; with
+# C++ sources, $CXX is installed if missing.
+game_linker() { # GAME_DIR
+  if game_sources "$1" | grep -qvE '\.c$'; then
+    command -v "$CXX" >/dev/null 2>&1 || need_packages g++
+    printf '%s' "$CXX"
+  else
+    printf '%s' "$CC"
+  fi
 }
 
 # How games are optimised: a debug build by default (no inlining, frame pointers, so a crash or a
 # breakpoint names the line it is on); GAME_OPT, or --release (-O2), says otherwise.
 GAME_OPT_DEFAULT="-O0 -fno-omit-frame-pointer"
 GAME_OPT_RELEASE="-O2"
+# Room at every function entry for the jump that --old-code forward writes there (reload/forward.h):
+# 14 bytes of nops before the entry, 2 at it.
+GAME_PATCHABLE=(-fpatchable-function-entry=16,14)
 
 # The result of a game build, beside the library, written whole (temporary name, rename) so that a
 # running host reads either the last result or this one: "ok" or "failed" on the first line, then
@@ -210,13 +291,15 @@ build_game() { # GAME_DIR
   local dir="$1" extra=() opt=()
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
-  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs"
+  local lib="$dir/build/libgame.so" lock="$dir/build/libgame.so.lock" msgs="$dir/build/libgame.so.msgs" srcs linker
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   local ok=0
-  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
-      -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" &&
-      link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
+  { compile_objects "$dir/build/obj" "$dir" "${CFLAGS[@]}" "${opt[@]}" "${GAME_PATCHABLE[@]}" "${extra[@]}" -fPIC -I"$ROOT/host/api" \
+      -I"$ROOT/arena" -I"$dir" -- "${srcs[@]}" "${ARENA_SRC[@]}" &&
+      CC="$linker" link "$lib" "${OBJECTS[@]}" -- "${extra[@]}" -shared -Wl,-Bsymbolic; } 2>"$msgs" || ok=$?
   cat "$msgs" >&2
   write_build_result "$lib" "$([ $ok = 0 ] && echo ok || echo failed)" "$msgs"
   rm -f "$lock" "$msgs"
@@ -225,12 +308,15 @@ build_game() { # GAME_DIR
 }
 
 build_release() { # GAME_DIR
-  local dir="$1" extra=()
+  local dir="$1" extra=() srcs linker
   read -r -a extra <<<"${GAME_CFLAGS:-}"
+  mapfile -t srcs < <(game_sources "$dir")
+  linker="$(game_linker "$dir")"
+  gen_proto || die "protoc-c failed on $PROTO"
   compile_objects "$dir/build/obj-release" "$dir" "${CFLAGS[@]}" "${OPT[@]}" "${extra[@]}" -DHOST_RELEASE \
-    -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -- "$dir"/*.c "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
+    "${PLATFORM_CFLAGS[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir" -I"$BUILD/gen" -- "${srcs[@]}" "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" \
     "${HOST_LIB_SRC[@]}" host/os/loader_static.c host/main.c &&
-    link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
+    CC="$linker" link "$dir/build/game" "${OBJECTS[@]}" -- "${extra[@]}" "${HOST_LIBS[@]}" ||
     die "release build failed in $dir"
   say "built $dir/build/game (release: game linked in, no reloading)"
 }
@@ -288,9 +374,12 @@ test_summary() { # [PREFIX]
 
 # One file per module, in folders that mirror the rooms.
 UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_stats base/test_block base/test_units
-            base/test_events os/test_fs os/test_watch os/test_crash os/test_dirty os/test_symbols os/test_watchdog os/test_command
-            reload/test_layout reload/test_scan reload/test_registry stats/test_report rebuild/test_rebuild test_cli
-            checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
+            base/test_events os/test_fs os/test_watch os/test_crash os/test_dirty os/test_probe os/test_symbols
+            os/test_watchdog os/test_command reload/test_layout reload/test_declared reload/test_scan reload/test_registry
+            stats/test_report stats/test_diff rebuild/test_rebuild platform/test_media platform/test_input
+            platform/test_audio platform/test_font platform/test_screenshot platform/test_video
+            test_cli checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs
+            checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -298,7 +387,8 @@ build_unit_tests() { # VARIANT FLAGS...
   host_objects "$variant" "$@" || return 1
   local lib=("${HOST_OBJECTS[@]}")
   local srcs=("${UNIT_TESTS[@]/#/tests/unit/}")
-  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" -I. -- "${srcs[@]/%/.c}" || return 1
+  compile_objects "$BUILD/obj/$variant-tests" "" "${CFLAGS[@]}" "$@" "${PLATFORM_CFLAGS[@]}" -I. -I"$BUILD/gen" -- \
+    "${srcs[@]/%/.c}" || return 1
   local objs=("${OBJECTS[@]}") i
   for i in "${!UNIT_TESTS[@]}"; do
     t="${UNIT_TESTS[i]}"
@@ -306,15 +396,16 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash layout stats terminal workflow timeline)
+INTEGRATION_TESTS=(reload crash probe threads layout repair stats terminal workflow window timeline)
 
 build_integration_tests() {
-  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" -I. -- \
+  compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" "${PLATFORM_CFLAGS[@]}" -I. -- \
     tests/integration/harness.c $(printf 'tests/integration/test_%s.c ' "${INTEGRATION_TESTS[@]}") \
     tests/integration/test_soak.c || return 1
-  local harness="${OBJECTS[0]}" o
+  local harness="${OBJECTS[0]}" o x11
   for o in "${OBJECTS[@]:1}"; do
-    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka || return 1
+    x11=() && [ "$(basename "$o")" = test_window.o ] && x11=(-lX11) # it reads the window back from the X server
+    link "$BUILD/tests/$(basename "${o%.o}")" "$o" "$harness" -- -lcmocka "${x11[@]}" || return 1
   done
 }
 
@@ -322,9 +413,9 @@ build_integration_tests() {
 # tests on a heap region): valgrind replaces malloc wherever it is defined, and Debian's libmimalloc
 # defines malloc at the same address as mi_malloc, so under valgrind the heap's allocations would be
 # valgrind's own, outside the region. test_crash's crashes are invalid accesses on purpose, each one
-# a valgrind error.
-VALGRIND_EXCLUDE=(arena/test_heap os/test_crash checkpoint/test_checksum checkpoint/test_epochs checkpoint/test_heap_log
-                  checkpoint/test_snapshot checkpoint/test_state_file)
+# a valgrind error; test_probe starts itself as the probe (/proc/self/exe), which is valgrind there.
+VALGRIND_EXCLUDE=(arena/test_heap os/test_crash os/test_probe checkpoint/test_checksum checkpoint/test_epochs
+                  checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 start_valgrind_tests() {
   local t x
   for t in "${UNIT_TESTS[@]}"; do
@@ -337,8 +428,8 @@ start_valgrind_tests() {
 
 FUZZERS=(arena image cli symbols state recording)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
-FUZZ_SRC=("${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c
-          host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c
+FUZZ_SRC=("${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/platform/input.c
+          host/base/block.c host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c
           host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/heap_log.c
           host/checkpoint/recording.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c)
 
@@ -414,18 +505,19 @@ cmd_test() {
   say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
   local t
   # the longest first, so that the last to finish is a short one
-  for t in crash reload layout timeline; do
+  for t in crash reload repair layout timeline; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start windows win_run_tests
-  for t in stats terminal; do
+  for t in probe threads stats terminal; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
   done
   test_start integration/test_workflow env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_workflow"
+  test_start integration/test_window env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_window"
   test_start integration/test_soak env ENGINE_ROOT="$ROOT" "$BUILD/tests/test_soak"
   start_valgrind_tests
   start_fuzzers "$FUZZ_TEST_RUNS"
@@ -442,22 +534,26 @@ cmd_test() {
 # ---- benchmarks ---------------------------------------------------------------------------------
 
 cmd_bench() {
-  ensure_deps
+  ensure_deps bench
   build_host
   compile "$BUILD/bench/bench_frame" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_frame.c \
     "${ARENA_SRC[@]}" "${HOST_LIBS[@]}"
-  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c \
+  compile "$BUILD/bench/bench_heap" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_heap.c host/stats/heap_sites.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" "${HOST_LIBS[@]}" -lm
   compile "$BUILD/bench/bench_reload" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_reload.c \
-    tests/integration/harness.c -ldl
+    tests/integration/harness.c -ldl -lpthread
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
+  compile "$BUILD/bench/bench_state" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_state.c tests/integration/harness.c
   compile "$BUILD/bench/bench_checkpoint" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_checkpoint.c \
     "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/block.c host/base/error.c host/base/units.c host/os/block_posix.c \
     host/os/dirty.c host/os/dirty_posix.c host/os/fs_posix.c host/os/fs_common.c host/checkpoint/snapshot.c \
     host/checkpoint/epochs.c host/checkpoint/heap_log.c host/checkpoint/bytes.c host/checkpoint/checksum.c \
     host/checkpoint/blockset.c host/checkpoint/recording.c "${HOST_LIBS[@]}"
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
+  host_objects host "${OPT[@]}" || die "host build failed (see above)"
+  compile "$BUILD/bench/bench_present" "${CFLAGS[@]}" -O2 -DNDEBUG "${PLATFORM_CFLAGS[@]}" -I. tests/bench/bench_present.c \
+    tests/integration/harness.c "${HOST_OBJECTS[@]}" "${HOST_LIBS[@]}"
   # the same source twice: once with the stats compiled out, once with them on
   compile "$BUILD/bench/bench_stats_off.o" "${CFLAGS[@]}" -O2 -DNDEBUG -DARENA_NO_STATS -I. -c \
     tests/bench/bench_stats.c
@@ -476,6 +572,9 @@ cmd_bench() {
   "$BUILD/bench/bench_scan"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
+  echo
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_present"
+  ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_state"
 }
 
 # ---- commands -----------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ static bool arena_commit_to(arena *a, uint64_t end)
     return true;
 }
 
-void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site)
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site, uintptr_t caller)
 {
     bool fatal = (flags & ARENA_PUSH_FATAL) != 0;
     if (!size_is_pow2(align)) arena_fail_align(a, align);
@@ -93,32 +93,33 @@ void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_
         return arena_fail_exhausted(a, size, align, fatal);
     if (!arena_commit_to(a, end)) return arena_fail_exhausted(a, size, align, fatal);
     /* committed now covers the request: the fast path takes it from here */
-    return arena_push_at(a, size, align, flags, site);
+    return arena_push_at(a, size, align, flags, site, caller);
 }
 
-void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site)
+void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site,
+                          uintptr_t caller)
 {
     uint64_t total;
     if (!size_mul(count, size, &total)) return arena_fail_exhausted(a, UINT64_MAX, align, flags & ARENA_PUSH_FATAL);
-    return arena_push_at(a, total, align, flags, site);
+    return arena_push_at(a, total, align, flags, site, caller);
 }
 
-char *arena_push_str_at(arena *a, const char *s, arena_site *site)
+char *arena_push_str_at(arena *a, const char *s, arena_site *site, uintptr_t caller)
 {
     size_t n = strlen(s);
-    char *out = arena_push_at(a, (uint64_t)n + 1, 1, ARENA_PUSH_FATAL, site);
+    char *out = arena_push_at(a, (uint64_t)n + 1, 1, ARENA_PUSH_FATAL, site, caller);
     memcpy(out, s, n + 1);
     return out;
 }
 
-char *arena_push_fmt_at(arena *a, arena_site *site, const char *fmt, ...)
+char *arena_push_fmt_at(arena *a, arena_site *site, uintptr_t caller, const char *fmt, ...)
 {
     va_list args, again;
     va_start(args, fmt);
     va_copy(again, args);
     int n = vsnprintf(NULL, 0, fmt, args);
     va_end(args);
-    char *out = arena_push_at(a, (uint64_t)(n < 0 ? 0 : n) + 1, 1, ARENA_PUSH_FATAL, site);
+    char *out = arena_push_at(a, (uint64_t)(n < 0 ? 0 : n) + 1, 1, ARENA_PUSH_FATAL, site, caller);
     vsnprintf(out, (size_t)(n < 0 ? 0 : n) + 1, fmt, again);
     va_end(again);
     return out;

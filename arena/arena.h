@@ -24,6 +24,10 @@
 
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define ARENA_NAME_MAX 32
 #define ARENA_DEFAULT_ALIGN 16
 #define ARENA_BASE_ALIGN 64 /* alignment of every arena's base */
@@ -31,15 +35,22 @@
 
 /* ---- allocation sites ------------------------------------------------------------------------
  * Every push macro passes the site it was written at: a static arena_site in the caller's code
- * (ARENA_SITE). Its key caches where the site's counters are in the stats table, so counting a
- * push is one compare and two adds. The site's strings stay in the caller's code; the table copies
- * them into the block when it first sees the site. A reload resets the library's statics, so the
- * next push looks the site up again by file, line and function and finds the same counters. */
+ * (ARENA_SITE), and the return address of the function it is in (ARENA_CALLER), so that one helper
+ * called from three functions counts as three sites. A site caches, for its last few callers, where
+ * their counters are in the stats table, so counting a push is one compare and two adds. The site's
+ * strings stay in the caller's code; the table copies them into the block when it first sees the
+ * site. A reload resets the library's statics, so the next push looks the site up again by file,
+ * line, function and calling function and finds the same counters. */
+#define ARENA_SITE_WAYS 4 /* callers a site remembers; more in turn cost a look-up in the table */
+
 typedef struct arena_site {
     const char *file;
     const char *func;
     uint32_t line;
-    uint64_t key; /* byte offset of the site's counters << 32 | the stamp of their table; 0: none yet */
+    /* key[0] is the last caller's: byte offset of its counters << 32 | (stamp of their table ^ the
+     * low half of the caller's return address); 0: none yet. One word each, so a thread that reads
+     * one while another writes sees a whole key. */
+    uint64_t key[ARENA_SITE_WAYS];
 } arena_site;
 
 typedef struct arena_site_counter {
@@ -95,7 +106,7 @@ typedef struct arena_params {
 } arena_params;
 
 typedef struct arena_temp {
-    arena *arena;
+    struct arena *arena; /* `struct`: C++ would read a member named like its type as a new meaning */
     uint64_t pos;
 } arena_temp;
 
@@ -117,16 +128,16 @@ arena *arena_create(void *memory, uint64_t size, arena_params params);
  * arena_try_push_array(a, count, size, align, zero)
  * arena_push_str(a, s)                  a copy of s; names kept in the block go through this
  * arena_push_fmt(a, fmt, ...)           printf into the arena */
-#define arena_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, ARENA_SITE)
-#define arena_push_no_zero(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_FATAL, ARENA_SITE)
-#define arena_try_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO, ARENA_SITE)
-#define arena_try_push_no_zero(a, size, align) arena_push_at((a), (size), (align), 0, ARENA_SITE)
+#define arena_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, ARENA_HERE)
+#define arena_push_no_zero(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_FATAL, ARENA_HERE)
+#define arena_try_push(a, size, align) arena_push_at((a), (size), (align), ARENA_PUSH_ZERO, ARENA_HERE)
+#define arena_try_push_no_zero(a, size, align) arena_push_at((a), (size), (align), 0, ARENA_HERE)
 #define arena_push_array(a, count, size, align, zero)                                                          \
-    arena_push_array_at((a), (count), (size), (align), ARENA_PUSH_FATAL | ((zero) ? ARENA_PUSH_ZERO : 0), ARENA_SITE)
+    arena_push_array_at((a), (count), (size), (align), ARENA_PUSH_FATAL | ((zero) ? ARENA_PUSH_ZERO : 0), ARENA_HERE)
 #define arena_try_push_array(a, count, size, align, zero)                                                      \
-    arena_push_array_at((a), (count), (size), (align), (zero) ? ARENA_PUSH_ZERO : 0, ARENA_SITE)
-#define arena_push_str(a, s) arena_push_str_at((a), (s), ARENA_SITE)
-#define arena_push_fmt(a, ...) arena_push_fmt_at((a), ARENA_SITE, __VA_ARGS__)
+    arena_push_array_at((a), (count), (size), (align), (zero) ? ARENA_PUSH_ZERO : 0, ARENA_HERE)
+#define arena_push_str(a, s) arena_push_str_at((a), (s), ARENA_HERE)
+#define arena_push_fmt(a, ...) arena_push_fmt_at((a), ARENA_HERE, __VA_ARGS__)
 
 #define push_struct(a, T) ((T *)arena_push((a), sizeof(T), BASE_ALIGNOF(T)))
 #define push_struct_no_zero(a, T) ((T *)arena_push_no_zero((a), sizeof(T), BASE_ALIGNOF(T)))
@@ -145,24 +156,31 @@ arena *arena_create(void *memory, uint64_t size, arena_params params);
 #define ARENA_SITE_SECTION
 #endif
 #if !defined(ARENA_NO_STATS) && defined(__GNUC__)
-#define ARENA_SITE                                                                                 \
-    (__extension__({                                                                               \
-        static arena_site arena_site_here_ ARENA_SITE_SECTION = {__FILE__, __func__, __LINE__, 0}; \
-        &arena_site_here_;                                                                         \
+#define ARENA_SITE                                                                                   \
+    (__extension__({                                                                                 \
+        static arena_site arena_site_here_ ARENA_SITE_SECTION = {__FILE__, __func__, __LINE__, {0}}; \
+        &arena_site_here_;                                                                           \
     }))
+/* The return address of the function the push is written in: which function called it. */
+#define ARENA_CALLER ((uintptr_t)__builtin_return_address(0))
 #else
 #define ARENA_SITE ((arena_site *)0)
+#define ARENA_CALLER ((uintptr_t)0)
 #endif
+/* The two arguments every push macro passes: this call site and its caller. */
+#define ARENA_HERE ARENA_SITE, ARENA_CALLER
 
 enum { ARENA_PUSH_ZERO = 1, ARENA_PUSH_FATAL = 2 };
 
-/* What the macros call; `site` may be NULL. */
-static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site);
-void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site);
-char *arena_push_str_at(arena *a, const char *s, arena_site *site);
-char *arena_push_fmt_at(arena *a, arena_site *site, const char *fmt, ...)
+/* What the macros call; `site` may be NULL, `caller` 0 (then the site has no caller). */
+static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site,
+                                  uintptr_t caller);
+void *arena_push_array_at(arena *a, uint64_t count, uint64_t size, uint64_t align, int flags, arena_site *site,
+                          uintptr_t caller);
+char *arena_push_str_at(arena *a, const char *s, arena_site *site, uintptr_t caller);
+char *arena_push_fmt_at(arena *a, arena_site *site, uintptr_t caller, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 4, 5)))
 #endif
     ;
 
@@ -208,7 +226,7 @@ uint64_t arena_stats_frame_high_water(const arena *a);
  * tag costs nothing per push; an edge sums the arena's site counters (about a nanosecond per site
  * in use): tag a system's work per frame, not each object. No-ops without a stats table. */
 typedef struct arena_tag_scope {
-    arena *arena;
+    struct arena *arena;
     uint32_t outer; /* the tag to go back to */
 } arena_tag_scope;
 
@@ -218,24 +236,27 @@ void arena_tag_end(arena_tag_scope scope);
 /* ---- the push fast path (inline: a push is a few adds and compares) ----------------------- */
 
 /* Everything the fast path does not handle: growing the commit, bad alignment, exhaustion. */
-void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site);
-/* A site whose key is not for this arena's table: looks it up (or adds it) by file, line and
- * function, and returns the key to count with. Only for arenas with a table. */
-uint64_t arena_site_miss(arena *a, arena_site *site);
+void *arena_push_slow(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site, uintptr_t caller);
+/* A site whose last key is not for this arena's table and this caller: the site's other keys, else
+ * a look-up (or a new entry) in the table by file, line, function and calling function. Returns
+ * the key to count with, its low half already the stamp. Only for arenas with a table. */
+uint64_t arena_site_miss(arena *a, arena_site *site, uintptr_t caller);
 
-static inline void arena_site_count(arena *a, arena_site *site, uint64_t size)
+static inline void arena_site_count(arena *a, arena_site *site, uintptr_t caller, uint64_t size)
 {
     arena_site_counter *c = &a->stats.own;
     if (a->site_stamp) {
-        uint64_t key = site ? site->key : a->site_stamp; /* no site: the counters at offset 0 */
-        if (BASE_UNLIKELY((uint32_t)key != a->site_stamp)) key = arena_site_miss(a, site);
+        /* no site: the counters at offset 0 */
+        uint64_t key = site ? site->key[0] ^ (uint32_t)caller : a->site_stamp;
+        if (BASE_UNLIKELY((uint32_t)key != a->site_stamp)) key = arena_site_miss(a, site, caller);
         c = (arena_site_counter *)((uint8_t *)a->site_counters + (key >> 32));
     }
     c->pushes++;
     c->bytes += size;
 }
 
-static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site)
+static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int flags, arena_site *site,
+                                  uintptr_t caller)
 {
     /* base is 64-byte aligned, so up to that an aligned offset is an aligned address */
     uint64_t offset = align <= ARENA_BASE_ALIGN
@@ -245,16 +266,21 @@ static inline void *arena_push_at(arena *a, uint64_t size, uint64_t align, int f
     uint8_t *start = a->base + offset;
     /* offset <= committed first, so committed - offset cannot wrap */
     if (BASE_UNLIKELY(!size_is_pow2(align) || offset > a->committed || size > a->committed - offset))
-        return arena_push_slow(a, size, align, flags, site);
+        return arena_push_slow(a, size, align, flags, site, caller);
 #if !defined(ARENA_NO_STATS)
-    arena_site_count(a, site, size);
+    arena_site_count(a, site, caller, size);
 #else
     (void)site;
+    (void)caller;
 #endif
     a->pos = offset + size;
     BASE_UNPOISON(start, size);
     if (flags & ARENA_PUSH_ZERO) memset(start, 0, (size_t)size);
     return start;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,6 +1,7 @@
 /* base.h - the few types, size helpers and sanitizer hooks every module shares.
  *
- * Pure C11, no OS. Included by arena/, host/ and game code alike. */
+ * Pure C11, no OS. Included by arena/, host/ and game code alike (and by C++ games: the headers a
+ * game includes compile as C++20 too). */
 #ifndef BASE_H
 #define BASE_H
 
@@ -22,6 +23,12 @@
 #define BASE_UNLIKELY(x) (x)
 #define BASE_NOINLINE __declspec(noinline)
 #define BASE_NORETURN __declspec(noreturn)
+#elif defined(__cplusplus)
+#define BASE_ALIGNOF(T) alignof(T)
+#define BASE_LIKELY(x) __builtin_expect(!!(x), 1)
+#define BASE_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BASE_NOINLINE __attribute__((noinline))
+#define BASE_NORETURN __attribute__((noreturn))
 #else
 #define BASE_ALIGNOF(T) _Alignof(T)
 #define BASE_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -62,8 +62,7 @@ struct mi_heap_s *heap_thread_bind(heap_region *r)
     if (heap_this_thread.main) {
         if (r->heap_count == HEAP_HEAPS_MAX) return mi_heap_destroy(h), NULL;
         r->heaps[r->heap_count++] = h;
-    } else if (!heap_this_thread.region && r->heaps[0]) { /* heaps[0] is set once the main thread is bound */
-        atomic_fetch_add(&r->workers, 1);
+    } else if (r->heaps[0]) { /* heaps[0] is set once the main thread is bound */
         atomic_store(&r->had_workers, true);
     }
     mi_heap_set_default(h);
@@ -73,11 +72,13 @@ struct mi_heap_s *heap_thread_bind(heap_region *r)
 
 void heap_thread_unbind(void)
 {
-    heap_region *r = heap_this_thread.region;
-    if (r && !heap_this_thread.main) atomic_fetch_sub(&r->workers, 1);
     mi_heap_set_default(mi_heap_get_backing());
     heap_this_thread.region = NULL; /* main stays: bound again, the thread's new heap is the region's newest */
 }
+
+struct mi_heap_s *heap_thread_pause(void) { return mi_heap_set_default(mi_heap_get_backing()); }
+
+void heap_thread_resume(struct mi_heap_s *heap) { mi_heap_set_default(heap); }
 
 BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int flags)
 {
@@ -98,7 +99,7 @@ BASE_NOINLINE void *heap_fail(heap_region *r, uint64_t size, uint64_t align, int
 BASE_NOINLINE void heap_fail_unbound(void)
 {
     fprintf(stderr, "heap: allocation on a thread that is not bound to a heap region; bind the thread first "
-                    "(host->heap_thread_begin() in a game, heap_thread_bind in host code)\n");
+                    "(host->thread_begin(name) in a game, heap_thread_bind in host code)\n");
     fflush(stderr);
     abort();
 }
@@ -205,7 +206,7 @@ heap_stats heap_collect_stats(const heap_region *r)
 {
     heap_stats s = {0};
     s.reserved = r->size;
-    heap_visit(r, true, heap_stats_visit, &s);
+    heap_visit_live(r, heap_stats_visit, &s);
     s.fragmentation = s.committed ? 1.0 - (double)s.used / (double)s.committed : 0.0;
     return s;
 }
@@ -214,22 +215,34 @@ heap_stats heap_collect_stats(const heap_region *r)
 typedef struct heap_visitor {
     mi_block_visit_fun *fn;
     void *arg;
+    heap_held_fn *held; /* blocks to leave out, or NULL */
     bool stopped;
 } heap_visitor;
 
 static bool heap_visit_one(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
 {
     heap_visitor *v = arg;
+    if (block && v->held && v->held(block)) return true;
     v->stopped = !v->fn(h, area, block, size, v->arg);
     return !v->stopped;
 }
 
-bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg)
+static bool heap_visit_with(const heap_region *r, bool all_blocks, heap_held_fn *held, mi_block_visit_fun *fn, void *arg)
 {
     if (all_blocks && heap_watching.event) heap_watching.event(r, HEAP_EVENT_WALK);
-    heap_visitor v = {fn, arg, false};
+    heap_visitor v = {fn, arg, held, false};
     for (uint32_t i = 0; i < r->heap_count && !v.stopped; i++) mi_heap_visit_blocks(r->heaps[i], all_blocks, heap_visit_one, &v);
     return !v.stopped;
+}
+
+bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg)
+{
+    return heap_visit_with(r, all_blocks, NULL, fn, arg);
+}
+
+bool heap_visit_live(const heap_region *r, mi_block_visit_fun *fn, void *arg)
+{
+    return heap_visit_with(r, true, heap_watching.held, fn, arg);
 }
 
 /* ---- epochs ------------------------------------------------------------------------------------ */

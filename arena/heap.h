@@ -69,7 +69,6 @@ typedef struct heap_region {
     arena_failure failure;   /* the last request the region could not satisfy */
     struct mi_heap_s *heaps[HEAP_HEAPS_MAX]; /* the main thread's heaps, oldest first; the last is its default */
     uint32_t heap_count;
-    atomic_uint workers;     /* threads bound by heap_thread_bind and not unbound since, but the main one */
     atomic_bool had_workers; /* a thread but the main one was ever bound: its pages may be abandoned */
 } heap_region;
 
@@ -109,6 +108,9 @@ typedef void heap_free_fn(void *p);
  * settle. Another process that makes the same calls must make these too, in the same places. */
 typedef enum heap_event { HEAP_EVENT_WALK, HEAP_EVENT_SETTLE } heap_event;
 typedef void heap_event_fn(const struct heap_region *r, heap_event e);
+/* A block the game freed that the watcher keeps allocated (a live checkpoint still needs its bytes):
+ * no longer the game's, so counts of live blocks leave it out (heap_visit_live). */
+typedef bool heap_held_fn(const void *p);
 
 /* Each NULL unless something watches that call (set while the game's threads are stopped). */
 typedef struct heap_watch {
@@ -116,6 +118,7 @@ typedef struct heap_watch {
     heap_realloc_fn *realloc;
     heap_free_fn *free;
     heap_event_fn *event;
+    heap_held_fn *held;
 } heap_watch;
 
 extern heap_watch heap_watching;
@@ -125,6 +128,12 @@ struct mi_heap_s *heap_thread_bind(heap_region *r);
 /* The calling thread stops allocating from the region; its heap is left for mimalloc to retire when
  * the thread exits (deleting it now would move its pages to the thread's default heap). */
 void heap_thread_unbind(void);
+/* Until heap_thread_resume, the calling thread's stray mimalloc allocations (the malloc and C++ new
+ * that Debian's libmimalloc overrides) go to its own heap outside the block: for calls into
+ * libraries that allocate on the caller's thread (a GL driver's C++ under SDL), whose memory must
+ * never land in the game's heap. Returns what to resume with. */
+struct mi_heap_s *heap_thread_pause(void);
+void heap_thread_resume(struct mi_heap_s *heap);
 /* The region the calling thread allocates from, or NULL. */
 static inline heap_region *heap_thread_region(void) { return heap_this_thread.region; }
 
@@ -178,11 +187,15 @@ typedef struct heap_stats {
     double fragmentation;   /* 1 - used / committed: share of committed memory not in live blocks */
 } heap_stats;
 
-/* Walks the live blocks of the main thread's heaps (call it on the main thread). */
+/* Walks the live blocks of the main thread's heaps (heap_visit_live; call it on the main thread). */
 heap_stats heap_collect_stats(const heap_region *r);
 
 /* mi_heap_visit_blocks over each of the main thread's heaps, oldest first; false when fn stopped it. */
 bool heap_visit(const heap_region *r, bool all_blocks, mi_block_visit_fun *fn, void *arg);
+/* The same over every block the game has live: the blocks a watcher holds (heap_held_fn) left out.
+ * For counts of live blocks (stats, leak reports); a walk that must see every byte a restore can
+ * bring back (a scan, a checksum) uses heap_visit. */
+bool heap_visit_live(const heap_region *r, mi_block_visit_fun *fn, void *arg);
 
 /* ---- epochs (main thread only) ------------------------------------------------------------------ */
 

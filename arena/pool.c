@@ -10,9 +10,11 @@
 #define ARENA_ABORT() abort()
 #endif
 
-arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site)
+arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site,
+                                 uintptr_t caller)
 {
-    arena_pool *p = arena_push_at(a, sizeof(arena_pool), BASE_ALIGNOF(arena_pool), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, site);
+    arena_pool *p =
+        arena_push_at(a, sizeof(arena_pool), BASE_ALIGNOF(arena_pool), ARENA_PUSH_ZERO | ARENA_PUSH_FATAL, site, caller);
     size_t n = name ? strlen(name) : 0;
     if (n >= ARENA_NAME_MAX) n = ARENA_NAME_MAX - 1;
     if (n) memcpy(p->name, name, n);
@@ -20,7 +22,8 @@ arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_ali
     /* a free slot stores the list link, so it must fit and be aligned for one */
     p->slot_size = MAX(slot_size, sizeof(arena_pool_slot));
     p->slot_align = MAX(slot_align, BASE_ALIGNOF(arena_pool_slot));
-    if (a->stats.table) arena_stats_pool_add(a->stats.table, p);
+    /* the push just made this caller's key the site's first */
+    if (a->stats.table) arena_stats_pool_add(a->stats.table, p, site ? arena_stats_key_site(site->key[0]) : 0);
     return p;
 }
 
@@ -34,7 +37,7 @@ static void *arena_pool_alloc_impl(arena_pool *p, bool fatal)
         memset(slot, 0, (size_t)p->slot_size);
     } else {
         int flags = ARENA_PUSH_ZERO | (fatal ? ARENA_PUSH_FATAL : 0);
-        slot = arena_push_at(p->arena, p->slot_size, p->slot_align, flags, &p->site);
+        slot = arena_push_at(p->arena, p->slot_size, p->slot_align, flags, &p->site, 0);
         if (!slot) return NULL;
         p->slots++;
     }

@@ -11,13 +11,17 @@
 
 #include "arena.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct arena_pool_slot {
     struct arena_pool_slot *next;
 } arena_pool_slot;
 
 typedef struct arena_pool {
     char name[ARENA_NAME_MAX];
-    arena *arena;
+    struct arena *arena; /* `struct`: C++ would read a member named like its type as a new meaning */
     uint64_t slot_size;
     uint64_t slot_align;
     arena_pool_slot *free_list;
@@ -26,15 +30,16 @@ typedef struct arena_pool {
     uint64_t high_water; /* most slots live at once */
     uint64_t allocs;
     uint64_t frees;
-    arena_site site;    /* the slots' pushes count as the site "(pool) NAME"; its strings are NULL */
+    arena_site site;    /* the slots' pushes count as the site "(pool) NAME" (no caller); its strings are NULL */
     uint64_t stats_key; /* matches the stats table's entry while this pool is alive */
 } arena_pool;
 
 /* Pushes the pool header onto `a` (a push from the caller's site); fatal when the arena is
  * exhausted. With a stats table on `a`, the pool's slots count as the site "(pool) NAME", and the
  * pool is listed in the table while it lives when `a` is tracked. */
-#define arena_pool_create(a, slot_size, slot_align, name) arena_pool_create_at((a), (slot_size), (slot_align), (name), ARENA_SITE)
-arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site);
+#define arena_pool_create(a, slot_size, slot_align, name) arena_pool_create_at((a), (slot_size), (slot_align), (name), ARENA_HERE)
+arena_pool *arena_pool_create_at(arena *a, uint64_t slot_size, uint64_t slot_align, const char *name, arena_site *site,
+                                 uintptr_t caller);
 /* Zeroed slot; fatal when the arena is exhausted. */
 void *arena_pool_alloc(arena_pool *p);
 /* Zeroed slot, or NULL when the arena is exhausted. */
@@ -43,5 +48,9 @@ void *arena_pool_try_alloc(arena_pool *p);
 void arena_pool_free(arena_pool *p, void *slot);
 
 #define pool_create(a, T, name) arena_pool_create((a), sizeof(T), BASE_ALIGNOF(T), (name))
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

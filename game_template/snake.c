@@ -1,4 +1,4 @@
-/* snake.c - the rules of the template game, and the game_api table the host loads.
+/* snake.c - the rules of the template game, its controls, and the game_api table the host loads.
  *
  * Every hook gets the memory and the host table as arguments and keeps nothing of them: after a
  * reload both may be new. The state is found again through mem->root on every call. */
@@ -10,8 +10,7 @@
 #define SNAKE_MAX_DT 0.1               /* a stall (debugger, slow reload) does not teleport the snake */
 #define SNAKE_MAX_STEPS_PER_FRAME 4
 #define SNAKE_NEXT_ROUND_SECONDS 2.0   /* the autopilot starts a new round after this */
-#define SNAKE_MIN_W 10                 /* smallest board worth playing */
-#define SNAKE_MIN_H 4
+#define SNAKE_STICK 0.5f               /* how far a gamepad stick is pushed to steer */
 
 static const snake_cell snake_deltas[4] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}}; /* by snake_dir */
 
@@ -144,8 +143,8 @@ static void snake_burst(snake_state *s, snake_cell at)
         snake_spark *p = arena_pool_alloc(s->spark_pool);
         p->x = (float)at.x + 0.5f;
         p->y = (float)at.y + 0.5f;
-        p->vx = snake_rand_signed(s) * 12.0f; /* cells are twice as tall as wide: half speed in y */
-        p->vy = snake_rand_signed(s) * 6.0f;
+        p->vx = snake_rand_signed(s) * 8.0f;
+        p->vy = snake_rand_signed(s) * 8.0f;
         p->life = 0.25f + (float)snake_rand(s, 100) / 200.0f;
         p->next = s->sparks;
         s->sparks = p;
@@ -197,6 +196,7 @@ static void snake_new_round(snake_state *s)
     s->over = s->paused = false;
     s->rounds++;
     snake_top_up_food(s);
+    sound_play(s, SNAKE_SOUND_START, 0);
 }
 
 /* Appends to the round history, doubling its heap block when full (realloc keeps it in the heap). */
@@ -220,6 +220,7 @@ static void snake_game_over(snake_state *s, const host_api *host)
 {
     s->over = true;
     s->over_clock = 0;
+    sound_play(s, SNAKE_SOUND_OVER, 0);
     if (s->score > s->best) s->best = s->score;
     snake_history_add(s, host);
     host->log("game over: score %d (average %.1f over %d rounds)", s->score, snake_history_average(s),
@@ -233,6 +234,7 @@ static void snake_eat(snake_state *s, snake_food *f, const host_api *host)
     s->eaten++;
     s->grow += SNAKE_GROW;
     snake_burst(s, f->at);
+    sound_play(s, bonus ? SNAKE_SOUND_BONUS : SNAKE_SOUND_EAT, 2.0f * (float)f->at.x / (float)s->board_w - 1.0f);
     snake_remove_food(s, f);
     if (!bonus && (int)snake_rand(s, 100) < SNAKE_BONUS_CHANCE) snake_spawn_food(s, SNAKE_FOOD_BONUS);
     /* one line per bite: rare enough for the event log; short, as the host shows it on its status line */
@@ -327,76 +329,67 @@ static void snake_simulate(snake_state *s, const host_api *host, double dt)
     }
 }
 
-/* ---- input ------------------------------------------------------------------------------------ */
-
-static int snake_key_dir(int key)
-{
-    switch (key) {
-    case GAME_KEY_UP: case 'w': case 'W': return SNAKE_UP;
-    case GAME_KEY_RIGHT: case 'd': case 'D': return SNAKE_RIGHT;
-    case GAME_KEY_DOWN: case 's': case 'S': return SNAKE_DOWN;
-    case GAME_KEY_LEFT: case 'a': case 'A': return SNAKE_LEFT;
-    default: return -1;
-    }
-}
+/* ---- controls: keyboard, gamepad ---------------------------------------------------------------- */
 
 /* Queues a turn unless it repeats or reverses the last one (reversing would bite the neck). */
 static void snake_queue_turn(snake_state *s, int dir)
 {
+    if (s->over) return;
+    s->autopilot = false; /* the player takes over */
+    s->paused = false;
     int last = s->turn_count ? s->turns[s->turn_count - 1] : s->dir;
     if (dir == last || dir == (last + 2) % 4 || s->turn_count == SNAKE_TURN_QUEUE) return;
     s->turns[s->turn_count++] = dir;
+    sound_play(s, SNAKE_SOUND_TURN, 0);
 }
 
-static game_status snake_handle_keys(snake_state *s, const host_api *host, const game_input *input)
+/* A direction pressed this frame: arrows, WASD, a gamepad's d-pad, or its left stick pushed over. */
+static int snake_pressed_dir(snake_state *s, const game_input *in)
 {
-    for (int i = 0; i < input->key_count; i++) {
-        int key = input->keys[i];
-        int dir = snake_key_dir(key);
-        if (dir >= 0) {
-            if (s->over) continue;
-            s->autopilot = false; /* the player takes over */
-            s->paused = false;
-            snake_queue_turn(s, dir);
-            continue;
-        }
-        switch (key) {
-        case 'q': case 'Q': return GAME_QUIT;
-        case 'r': case 'R': host->request_restart(); break; /* the host throws the state away and calls init */
-        case 'p': case 'P': case GAME_KEY_ESCAPE: s->paused = !s->paused && !s->over; break;
-        case 't': case 'T': s->autopilot = !s->autopilot; break;
-        case 'm': case 'M': host->stats_request(); break; /* the host's memory stats: an overlay, again to hide */
-        case ' ': case '\r': case '\n':
-            if (s->over) snake_new_round(s);
-            break;
-        }
-    }
+    static const int keys[4][2] = {{GAME_KEY_UP, 'w'}, {GAME_KEY_RIGHT, 'd'}, {GAME_KEY_DOWN, 's'}, {GAME_KEY_LEFT, 'a'}};
+    static const int pad[4] = {GAME_PAD_UP, GAME_PAD_RIGHT, GAME_PAD_DOWN, GAME_PAD_LEFT};
+    int dir = -1;
+    for (int d = 0; d < 4; d++)
+        if (game_key_pressed(in, keys[d][0]) || game_key_pressed(in, keys[d][1]) ||
+            game_pressed(in->gamepads[0].buttons[pad[d]]))
+            dir = d;
+    const game_gamepad *p = &in->gamepads[0];
+    int stick = -1; /* the stick steers when it crosses over into a new direction */
+    if (p->left_x > SNAKE_STICK) stick = SNAKE_RIGHT;
+    if (p->left_x < -SNAKE_STICK) stick = SNAKE_LEFT;
+    if (p->left_y > SNAKE_STICK) stick = SNAKE_DOWN;
+    if (p->left_y < -SNAKE_STICK) stick = SNAKE_UP;
+    if (stick >= 0 && stick != s->stick_dir) dir = stick;
+    s->stick_dir = stick;
+    return dir;
+}
+
+static bool snake_action(const game_input *in, int key, int pad_button)
+{
+    return game_key_pressed(in, key) || game_pressed(in->gamepads[0].buttons[pad_button]);
+}
+
+static game_status snake_controls(snake_state *s, const host_api *host, const game_input *in)
+{
+    int dir = snake_pressed_dir(s, in);
+    if (dir >= 0) snake_queue_turn(s, dir);
+    if (game_key_pressed(in, 'q')) return GAME_QUIT;
+    if (snake_action(in, 'r', GAME_PAD_BACK)) host->request_restart(); /* the host throws the state away and calls init */
+    if (snake_action(in, 'p', GAME_PAD_START)) s->paused = !s->paused && !s->over;
+    if (snake_action(in, 't', GAME_PAD_Y)) s->autopilot = !s->autopilot;
+    if (game_key_pressed(in, 'm')) host->stats_request(); /* the host's memory stats over the game (F1 too) */
+    if ((snake_action(in, ' ', GAME_PAD_A) || game_key_pressed(in, GAME_KEY_ENTER)) && s->over) snake_new_round(s);
     return GAME_CONTINUE;
 }
 
-/* ---- layout ----------------------------------------------------------------------------------- */
-
-static snake_layout snake_layout_for(const game_input *in)
+/* The board follows SNAKE_BOARD_W and SNAKE_BOARD_H. After an edit, whatever is outside the new
+ * board wraps back in. */
+static void snake_fit_board(snake_state *s)
 {
-    snake_layout l = {0};
-    l.screen_w = in->width;
-    l.screen_h = in->height - 1; /* the bottom row is the host's status line */
-    /* rows: the HUD, the top border, the board, the bottom border, maybe the key help */
-    l.board_w = snake_clamp(l.screen_w - 2, SNAKE_MIN_W, SNAKE_BOARD_MAX_W);
-    l.board_h = snake_clamp(l.screen_h - 3, SNAKE_MIN_H, SNAKE_BOARD_MAX_H);
-    l.too_small = l.board_w + 2 > l.screen_w || l.board_h + 3 > l.screen_h;
-    l.board_x = (l.screen_w - (l.board_w + 2)) / 2 + 1;
-    l.board_y = 2;
-    l.help = l.screen_h >= l.board_h + 4;
-    return l;
-}
-
-/* The board follows the terminal. After a resize, whatever is outside the new board wraps back in. */
-static void snake_fit_board(snake_state *s, const snake_layout *l)
-{
-    if (l->board_w == s->board_w && l->board_h == s->board_h) return;
-    s->board_w = l->board_w;
-    s->board_h = l->board_h;
+    int w = snake_clamp(SNAKE_BOARD_W, 4, SNAKE_BOARD_MAX), h = snake_clamp(SNAKE_BOARD_H, 4, SNAKE_BOARD_MAX);
+    if (w == s->board_w && h == s->board_h) return;
+    s->board_w = w;
+    s->board_h = h;
     for (int i = 0; i < s->length; i++) {
         snake_cell *c = &s->body[(s->head - i + s->body_cap) % s->body_cap];
         c->x %= s->board_w;
@@ -413,50 +406,49 @@ static void snake_fit_board(snake_state *s, const snake_layout *l)
 /* Every struct kept in the block, the root state's first: the host stores these layouts with the
  * state and compares them with each new build's (snake.h). */
 static game_layout_fn *const snake_layouts[] = {GAME_LAYOUT(snake_state), GAME_LAYOUT(snake_cell),
-                                               GAME_LAYOUT(snake_food), GAME_LAYOUT(snake_spark),
-                                               GAME_LAYOUT(snake_round)};
+                                               GAME_LAYOUT(snake_food),  GAME_LAYOUT(snake_spark),
+                                               GAME_LAYOUT(snake_round), GAME_LAYOUT(snake_voice)};
 
 static void snake_init(game_memory *mem, const host_api *host)
 {
     (void)host;
     arena *a = mem->persistent;
     snake_state *s = push_struct(a, snake_state);
-    s->body_cap = SNAKE_BOARD_MAX_W * SNAKE_BOARD_MAX_H; /* a snake can fill the largest board */
+    s->body_cap = SNAKE_BOARD_MAX * SNAKE_BOARD_MAX; /* a snake can fill the largest board */
     s->body = push_array(a, snake_cell, s->body_cap);
     s->food_pool = pool_create(a, snake_food, "food");
     s->spark_pool = pool_create(a, snake_spark, "sparks");
+    s->voice_count = SNAKE_VOICES;
+    s->voices = push_array(a, snake_voice, s->voice_count);
+    s->stick_dir = -1;
     s->rng = 0x9e3779b97f4a7c15ull;
     mem->root = s;
     mem->root_size = sizeof(*s);
 }
 
-/* The first update knows the terminal size, so the first round starts here rather than in init. */
-static void snake_start(snake_state *s, const host_api *host, const game_input *input, const snake_layout *l)
+/* The first round starts with the first update, which knows how the game is run. */
+static void snake_start(snake_state *s, const host_api *host, const game_input *in)
 {
+    bool headless = in->mode == GAME_MODE_HEADLESS;
     /* headless runs keep the fixed seed so they repeat exactly; a player gets a new game each time */
-    if (!input->headless) s->rng ^= (uint64_t)(host->time_now() * 1e9);
+    if (!headless) s->rng ^= (uint64_t)(host->time_now() * 1e9);
     if (!s->rng) s->rng = 1;
-    s->autopilot = input->headless; /* no keys arrive headless: let the autopilot play */
-    s->board_w = l->board_w;
-    s->board_h = l->board_h;
+    s->autopilot = headless; /* no keys arrive headless: let the autopilot play */
+    snake_fit_board(s);
     s->started = true;
     snake_new_round(s);
 }
 
-static game_status snake_update(game_memory *mem, const host_api *host, const game_input *input)
+static game_status snake_update(game_memory *mem, const host_api *host, const game_input *in)
 {
     snake_state *s = mem->root;
-    snake_layout layout = snake_layout_for(input);
-    if (!s->started) snake_start(s, host, input, &layout);
-    if (snake_handle_keys(s, host, input) == GAME_QUIT) return GAME_QUIT;
-    if (!layout.too_small) {
-        snake_fit_board(s, &layout);
-        snake_simulate(s, host, input->headless ? SNAKE_HEADLESS_DT : MIN(input->dt, SNAKE_MAX_DT));
-    }
-    /* built headless too, where the host drops it: the drawing code runs in every test */
-    uint64_t size;
-    char *frame = screen_build(s, &layout, mem->frame, &size);
-    host->draw(frame, size);
+    if (!s->started) snake_start(s, host, in);
+    if (snake_controls(s, host, in) == GAME_QUIT) return GAME_QUIT;
+    snake_fit_board(s);
+    snake_simulate(s, host, in->mode == GAME_MODE_HEADLESS ? SNAKE_HEADLESS_DT : MIN(in->dt, SNAKE_MAX_DT));
+    /* drawn and mixed headless too: that code runs in every test */
+    draw_frame(s, in, host, mem->frame);
+    sound_mix(s, in);
     return GAME_CONTINUE;
 }
 
@@ -469,7 +461,10 @@ static void snake_before_reload(game_memory *mem, const host_api *host)
 
 static void snake_after_reload(game_memory *mem, const host_api *host)
 {
-    host->log("reloaded: state kept (reload %llu)", (unsigned long long)mem->reloads);
+    snake_state *s = mem->root;
+    snake_cell head = snake_segment(s, 0);
+    host->log("reloaded: state kept (reload %llu): score %d, length %d, head %d,%d", (unsigned long long)mem->reloads,
+              s->score, s->length, head.x, head.y);
 }
 
 static void snake_shutdown(game_memory *mem, const host_api *host)

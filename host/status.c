@@ -1,69 +1,201 @@
-/* status.c - the host's status line (status.h). */
+/* status.c - the host's status line, notices, banner and the session summary (status.h). */
 #include "status.h"
-#include "os/terminal.h"
 #include "../arena/base.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The news an event makes, or nothing (false) for events the status line does not show. */
-static bool status_news(const char *name, const char *line, char *out, size_t cap)
+/* One event as the status line sees it. */
+typedef struct status_news {
+    char text[STATUS_MAX];
+    bool alert;
+    uint64_t *count; /* the tally it adds to, if any */
+} status_news;
+
+static bool status_is(const char *name, const char *want) { return strcmp(name, want) == 0; }
+
+/* A field, or "" (the buffers are always terminated). */
+static const char *status_field(const char *line, const char *key, char *out, size_t cap)
+{
+    if (!event_field(line, key, out, cap)) out[0] = 0;
+    return out;
+}
+
+static bool status_alert(status_line *s, const char *name, const char *line, status_news *n)
+{
+    char a[200], b[200];
+    n->alert = true;
+    if (status_is(name, "crash")) {
+        n->count = &s->tally.crashes;
+        return snprintf(n->text, sizeof(n->text), "%s", status_field(line, "msg", a, sizeof(a))), true;
+    }
+    if (status_is(name, "rollback") && status_is(status_field(line, "paused", a, sizeof(a)), "false")) {
+        n->count = &s->tally.rollbacks;
+        return snprintf(n->text, sizeof(n->text), "crashed in version %s; rolled back to version %s",
+                        status_field(line, "from", a, sizeof(a)), status_field(line, "version", b, sizeof(b))), true;
+    }
+    if (status_is(name, "reload_failed")) {
+        n->count = &s->tally.refused;
+        return snprintf(n->text, sizeof(n->text), "reload failed: %s", status_field(line, "reason", a, sizeof(a))), true;
+    }
+    if (status_is(name, "warning")) {
+        n->count = &s->tally.warnings;
+        return snprintf(n->text, sizeof(n->text), "warning: %s", status_field(line, "msg", a, sizeof(a))), true;
+    }
+    if (status_is(name, "build") && status_is(status_field(line, "state", a, sizeof(a)), "failed"))
+        return snprintf(n->text, sizeof(n->text), "build failed: %s", status_field(line, "error", b, sizeof(b))), true;
+    if (status_is(name, "loop") && status_is(status_field(line, "phase", a, sizeof(a)), "divergence")) {
+        n->count = &s->tally.warnings;
+        return snprintf(n->text, sizeof(n->text), "loop: pass %s on version %s ended in another state than the pass "
+                        "before it (the game is not deterministic)", status_field(line, "pass", a, sizeof(a)),
+                        status_field(line, "version", b, sizeof(b))), true;
+    }
+    if (status_is(name, "rewind_offer")) /* after the rollback's alert: this one says what to do */
+        return snprintf(n->text, sizeof(n->text), "%s", status_field(line, "msg", a, sizeof(a))), true;
+    n->alert = false;
+    return false;
+}
+
+static bool status_ordinary(const char *name, const char *line, status_news *n)
 {
     char a[200] = "", b[200] = "";
-    if (strcmp(name, "reload") == 0 && event_field(line, "version", a, sizeof(a)) &&
-        event_field(line, "swap_ms", b, sizeof(b)))
-        return snprintf(out, cap, "reloaded version %s in %s ms", a, b), true;
-    if (strcmp(name, "reload_failed") == 0 && event_field(line, "reason", a, sizeof(a)))
-        return snprintf(out, cap, "reload failed: %s", a), true;
-    if (strcmp(name, "restart") == 0) return snprintf(out, cap, "restarted: state re-initialised"), true;
-    if (strcmp(name, "crash") == 0 && event_field(line, "action", a, sizeof(a)) && strcmp(a, "pause") == 0)
-        return snprintf(out, cap, "paused after a crash: fix the game and rebuild"), true;
-    if (strcmp(name, "crash") == 0 && event_field(line, "msg", a, sizeof(a))) return snprintf(out, cap, "%s", a), true;
-    if (strcmp(name, "rollback") == 0 && event_field(line, "paused", a, sizeof(a)) && strcmp(a, "false") == 0 &&
-        event_field(line, "from", a, sizeof(a)) && event_field(line, "version", b, sizeof(b)))
-        return snprintf(out, cap, "crashed in version %s; rolled back to version %s", a, b), true;
-    if (strcmp(name, "layout") == 0 && event_field(line, "action", a, sizeof(a)) && strcmp(a, "migrate") == 0 &&
+    if (status_is(name, "reload") && event_field(line, "version", a, sizeof(a)) &&
+        event_field(line, "total_ms", b, sizeof(b)))
+        return snprintf(n->text, sizeof(n->text), "reloaded version %.24s in %.24s ms", a, b), true;
+    if (status_is(name, "restart")) return snprintf(n->text, sizeof(n->text), "restarted: state re-initialised"), true;
+    if (status_is(name, "layout") && status_is(status_field(line, "action", a, sizeof(a)), "migrate") &&
         event_field(line, "version", a, sizeof(a)) && event_field(line, "summary", b, sizeof(b)))
-        return snprintf(out, cap, "version %s: state migrated (%s)", a, b), true;
-    if (strcmp(name, "build") == 0 && event_field(line, "state", a, sizeof(a))) {
-        if (strcmp(a, "started") == 0) return snprintf(out, cap, "building..."), true;
-        if (strcmp(a, "failed") == 0 && event_field(line, "error", b, sizeof(b)))
-            return snprintf(out, cap, "build failed: %s", b), true;
-        return snprintf(out, cap, "built; loading the new code"), true;
-    }
-    if (strcmp(name, "loop") == 0 && event_field(line, "seconds", a, sizeof(a)) && event_field(line, "pass", b, sizeof(b)))
-        return snprintf(out, cap, "LOOP %.1f s, pass %s", atof(a), b), true;
-    if (strcmp(name, "restore") == 0 && event_field(line, "to_frame", a, sizeof(a)))
-        return snprintf(out, cap, "rewound to frame %s", a), true;
-    if (strcmp(name, "rewind_offer") == 0 && event_field(line, "msg", a, sizeof(a))) return snprintf(out, cap, "%s", a), true;
-    if (strcmp(name, "log") == 0 && event_field(line, "msg", a, sizeof(a)))
-        return snprintf(out, cap, "game: %s", a), true;
+        return snprintf(n->text, sizeof(n->text), "version %.24s: state migrated (%.200s)", a, b), true;
+    if (status_is(name, "build") && event_field(line, "state", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "%s",
+                        status_is(a, "started") ? "building..." : "built; loading the new code"), true;
+    if (status_is(name, "log") && event_field(line, "msg", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "game: %s", a), true;
+    if (status_is(name, "screenshot") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "saved %s", a), true;
+    if (status_is(name, "restore") && status_is(status_field(line, "reason", a, sizeof(a)), "rewind") &&
+        event_field(line, "to_frame", b, sizeof(b)))
+        return snprintf(n->text, sizeof(n->text), "rewound to frame %s", b), true;
+    if (status_is(name, "state_saved") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "state saved to %.180s", a), true;
+    if (status_is(name, "state_loaded") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "state loaded from %.180s", a), true;
     return false;
+}
+
+/* "paused after a crash in update of version 1: SIGSEGV in crash_write+0x14 (crash.c:13); ..." */
+static void status_pause(status_line *s, const char *line)
+{
+    char where[200], hook[40], version[24], sig[40], thread[80];
+    status_field(line, "hook", hook, sizeof(hook));
+    status_field(line, "version", version, sizeof(version));
+    status_field(line, "signal", sig, sizeof(sig));
+    status_field(line, "location", where, sizeof(where));
+    if (status_field(line, "thread", thread, sizeof(thread))[0]) snprintf(hook, sizeof(hook), "thread %.30s", thread);
+    snprintf(s->pause, sizeof(s->pause), "paused after a crash in %s of version %s: %s in %.120s; %sq quits", hook, version,
+             sig, where, s->release ? "" : "fix the game and rebuild, ");
+}
+
+/* Warnings and crash lines stay on screen a few seconds, whatever news follows them. */
+static void status_notice_add(status_line *s, const char *name, const char *line, double now)
+{
+    char msg[STATUS_MAX];
+    if ((!status_is(name, "warning") && !status_is(name, "crash")) || !event_field(line, "msg", msg, sizeof(msg)))
+        return;
+    status_notice *n = &s->notices[s->notice_next];
+    s->notice_next = (s->notice_next + 1) % OVERLAY_NOTICES_MAX;
+    snprintf(n->text, sizeof(n->text), "%s", msg);
+    n->at_ms = now > 0 ? now : 1;
+}
+
+/* The live loop's state, shown before the news while the loop is on. */
+static void status_loop(status_line *s, const char *line)
+{
+    char phase[16], seconds[24], pass[24];
+    status_field(line, "phase", phase, sizeof(phase));
+    if (status_is(phase, "begin")) snprintf(s->loop, sizeof(s->loop), "LOOP recording");
+    else if (status_is(phase, "pass"))
+        snprintf(s->loop, sizeof(s->loop), "LOOP %.1f s, pass %s", atof(status_field(line, "seconds", seconds, sizeof(seconds))),
+                 status_field(line, "pass", pass, sizeof(pass)));
+    else if (status_is(phase, "end")) s->loop[0] = 0;
+}
+
+static void status_remember(status_line *s, const char *text)
+{
+    if (s->recent_count < STATUS_RECENT_MAX) snprintf(s->recent[s->recent_count++], STATUS_MAX, "%s", text);
 }
 
 static void status_on_event(void *ctx, const char *line, size_t len)
 {
     status_line *s = ctx;
-    char name[32], news[STATUS_MAX];
+    char name[32], a[32];
+    status_news n = {.count = NULL};
     (void)len;
-    if (!event_field(line, "event", name, sizeof(name)) || !status_news(name, line, news, sizeof(news))) return;
-    bool banner = strstr(news, "paused after a crash") == news;
-    bool code_runs = strcmp(name, "reload") == 0 || strcmp(name, "rollback") == 0 || strcmp(name, "restart") == 0;
-    if (s->paused && !code_runs && !banner) return; /* the banner says what to do until code runs again */
-    s->paused = banner || (s->paused && !code_runs);
-    snprintf(s->text, sizeof(s->text), "%s", news);
+    if (!event_field(line, "event", name, sizeof(name))) return;
+    bool code_runs = status_is(name, "reload") || status_is(name, "restart") ||
+                     (status_is(name, "rollback") && status_is(status_field(line, "paused", a, sizeof(a)), "false"));
+    if (code_runs) s->paused = false;
+    if (status_is(name, "loop")) status_loop(s, line);
+    if (status_is(name, "crash")) s->redraw = true;
+    if (status_is(name, "crash") && status_is(status_field(line, "action", a, sizeof(a)), "pause")) {
+        s->paused = true;
+        status_pause(s, line);
+    }
+    double now = s->log->now_ms ? s->log->now_ms() : 0;
+    status_notice_add(s, name, line, now);
+    if (status_alert(s, name, line, &n)) {
+        if (n.count) ++*n.count, status_remember(s, n.text);
+        s->hold_until_ms = now + STATUS_HOLD_MS;
+    } else if (!status_ordinary(name, line, &n) || now < s->hold_until_ms) {
+        return; /* nothing to show, or an alert still holds the line */
+    }
+    snprintf(s->text, sizeof(s->text), "%s", n.text);
+    s->news_ms = now;
 }
 
-void status_observe(status_line *s, event_log *log) { event_observe(log, status_on_event, s); }
-
-/* The bottom row, cut to the width (a wrapped line would scroll the game's screen). */
-void status_draw(const status_line *s, uint64_t version, int width, int height)
+void status_observe(status_line *s, event_log *log, bool release)
 {
-    char text[300], line[400];
-    int len = snprintf(text, sizeof(text), " v%llu | %s ", (unsigned long long)version,
-                       s->text[0] ? s->text : "watching for rebuilds");
-    int shown = MIN(MAX(width - 1, 0), MIN(len, (int)sizeof(text) - 1));
-    int n = snprintf(line, sizeof(line), "\x1b[%d;1H\x1b[0;7m%.*s\x1b[0m\x1b[K", height, shown, text);
-    terminal_write(line, (size_t)MIN(n, (int)sizeof(line) - 1));
+    s->log = log;
+    s->release = release;
+    event_observe(log, status_on_event, s);
+}
+
+void status_view(const status_line *s, uint64_t version, bool always, overlay_view *view, char *line, size_t cap)
+{
+    double now = s->log && s->log->now_ms ? s->log->now_ms() : 0;
+    bool held = now < s->hold_until_ms;
+    const char *news = s->paused && !held ? s->pause : s->text;
+    char loop[sizeof(s->loop) + 4] = "";
+    if (s->loop[0]) snprintf(loop, sizeof(loop), "%s | ", s->loop);
+    if (s->release) snprintf(line, cap, " %s%s ", loop, news); /* a release build's line shows alerts only */
+    else snprintf(line, cap, " v%llu | %s%s ", (unsigned long long)version, loop,
+                  news[0] ? news : "watching for rebuilds | F1 stats  F5 reload  F6 restart  F12 screenshot  Esc quit");
+    bool fresh = now - s->news_ms < STATUS_NEWS_MS; /* the first seconds too: they name the keys */
+    view->status = (always || s->paused || s->loop[0] || fresh) && (news[0] || loop[0] || !s->release) ? line : NULL;
+    view->banner = !s->paused ? NULL
+                   : s->release ? "paused after a crash (q or Esc quits)"
+                                : "paused after a crash: fix the game and rebuild (F5 reloads, F6 restarts, q or Esc quits)";
+    view->notice_count = 0;
+    for (int i = 0; i < OVERLAY_NOTICES_MAX; i++) {
+        const status_notice *n = &s->notices[(s->notice_next + i) % OVERLAY_NOTICES_MAX]; /* oldest first */
+        if (n->at_ms > 0 && now - n->at_ms < STATUS_NOTICE_MS) view->notices[view->notice_count++] = n->text;
+    }
+}
+
+static const char *status_plural(uint64_t n) { return n == 1 ? "" : "s"; }
+
+void status_summary(const status_line *s, FILE *out)
+{
+    const status_tally *t = &s->tally;
+    uint64_t total = t->crashes + t->rollbacks + t->refused + t->warnings;
+    if (!total) return;
+    fprintf(out, "host: this session: %llu crash%s, %llu rollback%s, %llu refused build%s, %llu warning%s\n",
+            (unsigned long long)t->crashes, t->crashes == 1 ? "" : "es", (unsigned long long)t->rollbacks,
+            status_plural(t->rollbacks), (unsigned long long)t->refused, status_plural(t->refused),
+            (unsigned long long)t->warnings, status_plural(t->warnings));
+    for (uint32_t i = 0; i < s->recent_count; i++) fprintf(out, "host:   %s\n", s->recent[i]);
+    if (total > s->recent_count)
+        fprintf(out, "host:   ... and %llu more (--events FILE keeps every one)\n",
+                (unsigned long long)(total - s->recent_count));
 }

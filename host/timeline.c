@@ -3,6 +3,8 @@
 #include "checkpoint/checksum.h"
 #include "checkpoint/state_file.h"
 #include "os/clock.h"
+#include "os/crash.h"
+#include "platform/input.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,23 +93,10 @@ static bool timeline_start_state(host *h, host_error *err)
     return data && timeline_load(h, o->load_state_path, data, size, err);
 }
 
-/* A key option: one printable character. */
-static bool timeline_key(const char *name, const char *value, int *out, host_error *err)
-{
-    if (strlen(value) != 1 || value[0] <= ' ' || value[0] > '~')
-        return host_fail(err, "%s: '%s' is not one key; give one printable character, e.g. %s l", name, value, name);
-    *out = value[0];
-    return true;
-}
-
 bool timeline_begin(host *h, host_error *err)
 {
     timeline *t = &h->timeline;
     const host_options *o = &h->opts;
-    if (!timeline_key("--loop-key", o->loop_key, &t->keys[0], err) ||
-        !timeline_key("--rewind-key", o->rewind_key, &t->keys[1], err) ||
-        !timeline_key("--save-key", o->save_key, &t->keys[2], err))
-        return false;
     epochs_start(&t->epochs, &h->heap);
     /* the log must see every call from the fresh region on: init's, or the loaded state's replayed */
     t->logging = o->save_state_path != NULL;
@@ -132,19 +121,17 @@ bool timeline_begin(host *h, host_error *err)
 /* ---- the game's threads ---------------------------------------------------------------------------- */
 
 /* A checkpoint, a restore and a save happen with the game's threads stopped the way a reload stops
- * them: before_reload on the running code first, after_reload when done. Only for a game that has
- * threads; this is the one place that says so: the worker threads bound to the heap (the host's
- * registry of game threads, when there is one, answers here). */
+ * them: before_reload on the running code first, after_reload when done. Only while the game has
+ * threads running (announced with thread_begin, os/crash.h) and code to call. */
 static bool timeline_threads_stop(host *h)
 {
-    if (!atomic_load(&h->heap.workers) || !h->reload.initialized) return false;
-    reload_call(&h->reload, RELOAD_HOOK_BEFORE_RELOAD, NULL);
-    return true;
+    reload *r = &h->reload;
+    return crash_thread_count() > 0 && r->initialized && !r->paused && reload_stop_threads(r);
 }
 
 static void timeline_threads_start(host *h, bool stopped)
 {
-    if (stopped) reload_call(&h->reload, RELOAD_HOOK_AFTER_RELOAD, NULL);
+    if (stopped) reload_start_threads(&h->reload);
 }
 
 void timeline_event_checksum(event *e, const char *key, uint64_t sum)
@@ -166,8 +153,12 @@ static void timeline_snap_start(host *h)
 {
     timeline *t = &h->timeline;
     host_error err;
-    if (snapshot_start(&t->snap, h->block, &h->heap, &t->epochs, h->dirty, &err)) t->snap_on = true;
-    else event_warn(&h->events, "checkpoints are off: %s", err.msg);
+    if (snapshot_start(&t->snap, h->block, &h->heap, &t->epochs, h->dirty, &err)) {
+        t->snap_on = true;
+        snapshot_cover_media(&t->snap, (uintptr_t)h->platform.media.base, &h->platform.media.committed);
+    } else {
+        event_warn(&h->events, "checkpoints are off: %s", err.msg);
+    }
 }
 
 static bool timeline_snap_on(host *h)
@@ -176,10 +167,11 @@ static bool timeline_snap_on(host *h)
     return h->timeline.snap_on;
 }
 
-static void timeline_event_cost(host *h, const char *name, uint64_t to_frame, uint64_t t0)
+static void timeline_event_cost(host *h, const char *name, uint64_t to_frame, uint64_t t0, const char *why)
 {
     const snapshot *s = &h->timeline.snap;
     event e = event_begin(&h->events, name);
+    if (why) event_str(&e, "reason", why);
     event_uint(&e, "to_frame", to_frame);
     event_uint(&e, "bytes", s->last_bytes);
     event_uint(&e, "pages", s->last_pages);
@@ -201,14 +193,27 @@ static bool timeline_checkpoint(host *h)
         event_warn(&h->events, "no checkpoint: %s", err.msg);
         return false;
     }
-    timeline_event_cost(h, "checkpoint", h->frame, t0);
+    timeline_event_cost(h, "checkpoint", h->frame, t0, NULL);
     return true;
 }
 
-/* Back to checkpoint i: the block as it was, the state adopted by the running code. */
-static void timeline_restore(host *h, uint32_t i)
+/* A restore cannot be replayed from a recording: --record's recording ends before the first one. */
+static void timeline_record_cut(host *h)
 {
     timeline *t = &h->timeline;
+    if (!t->recording) return;
+    t->recording = false;
+    t->record.checksum = timeline_checksum(h);
+    event_warn(&h->events, "--record: the recording ends at frame %llu, before the state went back (a loop or a "
+                           "rewind cannot be replayed)", (unsigned long long)h->frame);
+}
+
+/* Back to checkpoint i: the block as it was, the state adopted by the running code. `why`: "loop"
+ * or "rewind", in the restore event. */
+static void timeline_restore(host *h, uint32_t i, const char *why)
+{
+    timeline *t = &h->timeline;
+    timeline_record_cut(h);
     uint64_t t0 = clock_now_ns(), adopted = t->epochs.adopted;
     bool stopped = timeline_threads_stop(h);
     snapshot_restore(&t->snap, i);
@@ -220,7 +225,7 @@ static void timeline_restore(host *h, uint32_t i)
         event_warn(&h->events, "the restore kept %llu heap blocks of exited worker threads that mimalloc had moved into "
                                "the main thread's newer heaps",
                    (unsigned long long)(t->epochs.adopted - adopted));
-    timeline_event_cost(h, "restore", h->frame, t0);
+    timeline_event_cost(h, "restore", h->frame, t0, why);
 }
 
 /* ---- the live loop ----------------------------------------------------------------------------- */
@@ -270,7 +275,7 @@ static void timeline_loop_pass(host *h)
     if (compare && sum != previous) timeline_event_loop(h, "divergence", true);
     t->loop = TIMELINE_LOOP_PLAYING;
     epochs_zero_slack(&t->epochs, true);
-    timeline_restore(h, 0);
+    timeline_restore(h, 0, "loop");
     t->start_checksum = timeline_checksum(h);
     t->loop_at = 0;
     t->pass++;
@@ -320,7 +325,7 @@ static void timeline_rewind(host *h)
     else if (t->offered) i = timeline_point_at(s, t->offered_frame);
     else if (i > 0 && s->points[i].frame + 1 >= h->frame) i--;
     t->offered = false;
-    timeline_restore(h, i);
+    timeline_restore(h, i, "rewind");
 }
 
 static void timeline_ring(host *h)
@@ -346,8 +351,9 @@ static void timeline_on_event(void *ctx, const char *line, size_t len)
     char name[32];
     timeline *t = &h->timeline;
     if (!event_field(line, "event", name, sizeof(name)) || strcmp(name, "rollback") != 0 || !t->snap.count) return;
-    char msg[160];
-    snprintf(msg, sizeof(msg), "crash: press %c to rewind to frame %llu, the last checkpoint before it", t->keys[1],
+    char msg[160], key[32];
+    input_key_name(h->opts.rewind_key, key, sizeof(key));
+    snprintf(msg, sizeof(msg), "crash: press %s to rewind to frame %llu, the last checkpoint before it", key,
              (unsigned long long)t->snap.points[t->snap.count - 1].frame);
     event e = event_begin(&h->events, "rewind_offer");
     event_uint(&e, "to_frame", t->snap.points[t->snap.count - 1].frame);
@@ -357,46 +363,61 @@ static void timeline_on_event(void *ctx, const char *line, size_t len)
     t->offered_frame = t->snap.points[t->snap.count - 1].frame;
 }
 
+static void timeline_save_key(host *h)
+{
+    if (h->opts.save_state_path) timeline_save(h, h->opts.save_state_path);
+    else event_warn(&h->events, "the save key writes the state to the file --save-state FILE names; none was given");
+}
+
 /* ---- frames -------------------------------------------------------------------------------------- */
 
 void timeline_frame(host *h)
 {
     timeline *t = &h->timeline;
-    if (t->key_save && h->opts.save_state_path) timeline_save(h, h->opts.save_state_path);
-    if (t->key_loop) timeline_loop_key(h);
+    if (t->save_asked) timeline_save_key(h);
+    if (t->loop_asked) timeline_loop_key(h);
     if (t->rewind_asked) timeline_rewind(h);
-    t->key_save = t->key_loop = t->rewind_asked = false;
+    t->save_asked = t->loop_asked = t->rewind_asked = false;
     if (t->loop == TIMELINE_LOOP_PLAYING && t->loop_at >= t->loop_input.frames) timeline_loop_pass(h);
     timeline_ring(h);
     if (t->snap_on) snapshot_ahead(&t->snap);
 }
 
-/* The host's keys, taken out of the frame's input: the game never sees them. */
-static void timeline_keys(host *h)
-{
-    timeline *t = &h->timeline;
-    game_input *in = &h->input;
-    int kept = 0;
-    for (int i = 0; i < in->key_count; i++) {
-        int k = in->keys[i], lower = k >= 'A' && k <= 'Z' ? k + 32 : k;
-        if (lower == t->keys[0]) t->key_loop = true;
-        else if (lower == t->keys[1]) t->rewind_asked = true, t->rewind_frames = 0;
-        else if (lower == t->keys[2]) t->key_save = true;
-        else in->keys[kept++] = k;
-    }
-    in->key_count = kept;
-}
-
 bool timeline_replayed(const host *h) { return h->timeline.replaying && h->timeline.replay_at >= h->timeline.replay.frames; }
+
+/* A recorded frame as update gets it: the recording's keys, mouse, pads, text, dt, time, frame and
+ * the sound's frame count (so a replayed game makes the same sound), with what the host owns now:
+ * the picture, the sound buffer (zeroed for the recorded count), the mode, the terminal's size and a
+ * quit the user asked for. */
+static void timeline_replay_frame(const recording *r, uint64_t i, const game_input *live, game_input *out)
+{
+    recording_get(r, i, out);
+    int32_t frames = out->audio.frames < 0 ? 0 : MIN(out->audio.frames, MEDIA_AUDIO_FRAMES_MAX);
+    out->audio = live->audio;
+    if (frames > live->audio.frames)
+        memset(out->audio.samples + live->audio.frames * MEDIA_AUDIO_CHANNELS, 0,
+               sizeof(float) * MEDIA_AUDIO_CHANNELS * (size_t)(frames - live->audio.frames));
+    out->audio.frames = frames;
+    out->screen = live->screen;
+    out->mode = live->mode;
+    out->terminal_width = live->terminal_width;
+    out->terminal_height = live->terminal_height;
+    out->quit_requested = live->quit_requested;
+}
 
 void timeline_input(host *h)
 {
     timeline *t = &h->timeline;
-    timeline_keys(h);
-    if (t->replaying) recording_get(&t->replay, t->replay_at++, &h->input);
-    if (t->loop == TIMELINE_LOOP_RECORDING) recording_add(&t->loop_input, &h->input);
-    if (t->loop == TIMELINE_LOOP_PLAYING) recording_get(&t->loop_input, t->loop_at++, &h->input);
-    if (t->recording) recording_add(&t->record, &h->input);
+    game_input *in = &h->update_input;
+    if (t->replaying) timeline_replay_frame(&t->replay, t->replay_at++, &h->input, in);
+    else if (t->loop == TIMELINE_LOOP_PLAYING) timeline_replay_frame(&t->loop_input, t->loop_at++, &h->input, in);
+    else {
+        *in = h->input;
+        const int32_t keys[] = {h->opts.loop_key, h->opts.rewind_key, h->opts.save_key};
+        for (size_t k = 0; k < ARRAY_COUNT(keys); k++) in->keys[keys[k] & (GAME_KEY_COUNT - 1)] = (game_button){0, 0};
+    }
+    if (t->loop == TIMELINE_LOOP_RECORDING) recording_add(&t->loop_input, in);
+    if (t->recording) recording_add(&t->record, in);
 }
 
 /* ---- the end ------------------------------------------------------------------------------------- */
@@ -437,10 +458,16 @@ static void timeline_expect(host *h)
     const char *want = h->opts.expect_checksum;
     char have[20];
     snprintf(have, sizeof(have), "%016llx", (unsigned long long)h->timeline.checksum);
-    if (!want || strcmp(want, have) == 0) return;
-    fprintf(stderr, "host: the state ended with checksum %s, not the expected %s (frame %llu)\n", have, want,
-            (unsigned long long)h->frame);
-    h->exit_status = 5;
+    h->timeline.unexpected = want && strcmp(want, have) != 0;
+}
+
+bool timeline_checksum_expected(const host *h) { return !h->timeline.unexpected; }
+
+void timeline_report(const host *h, FILE *out)
+{
+    if (!h->timeline.unexpected) return;
+    fprintf(out, "host: the state ended with checksum %016llx, not the expected %s (frame %llu)\n",
+            (unsigned long long)h->timeline.checksum, h->opts.expect_checksum, (unsigned long long)h->frame);
 }
 
 void timeline_end(host *h)
@@ -451,13 +478,16 @@ void timeline_end(host *h)
     t->checksum = timeline_checksum(h);
     t->has_checksum = true;
     if (h->opts.save_state_path) timeline_save(h, h->opts.save_state_path);
-    if (t->recording) {
+    if (h->opts.record_path) {
         host_error err;
-        t->record.checksum = t->checksum;
+        if (t->recording) t->record.checksum = t->checksum; /* else: at the restore that ended it */
         if (!recording_write(h->opts.record_path, &t->record, h->opts.block.base, h->opts.block.reserve, &err))
             event_warn(&h->events, "%s", err.msg);
     }
     timeline_expect(h);
+    /* shutdown frees without checkpoints: its frees happen, and a leak report sees what is left */
+    t->loop = TIMELINE_LOOP_OFF;
+    if (t->snap_on) snapshot_drop_all(&t->snap);
 }
 
 void timeline_free(host *h)

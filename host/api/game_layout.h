@@ -5,24 +5,26 @@
  * declares each struct it keeps in the block with one field list; the struct and its description
  * (name, type, offset and size of every field) come from that one list, so they cannot drift:
  *
- *     #define ENEMY_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+ *     #define ENEMY_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
  *         X(float, x)                                 \
  *         X(float, y)                                 \
  *         X(int32_t, hp)
  *     GAME_STRUCT(enemy, ENEMY_FIELDS);
  *
- *     #define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+ *     #define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
  *         X(uint64_t, frames)                         \
  *         X(int32_t, enemy_count)                     \
  *         X_ARRAY(enemy, enemies, enemy_count)        \
  *         X_PTR(enemy, boss)                          \
- *         X_POOL(enemy, spawn_pool)
+ *         X_POOL(enemy, spawn_pool)                   \
+ *         X_FN(enemy_think_fn, think)                 \
+ *         X_STR(title)
  *     GAME_STRUCT(state, STATE_FIELDS);
  *
  *     static game_layout_fn *const layouts[] = {GAME_LAYOUT(state), GAME_LAYOUT(enemy)};
  *     static const game_api api = {GAME_API_INIT, .init = init, .update = update, GAME_LAYOUTS(layouts)};
  *
- * Kinds of field (each list names all four macros, and uses the ones it needs):
+ * Kinds of field (each list names all six macros, and uses the ones it needs):
  *   X(type, name)                  `type name;` copied by value. A fixed array needs a typedef
  *                                  (typedef int turn_queue[4]; X(turn_queue, turns)).
  *   X_ARRAY(elem, name, count)     `elem *name;` pointing at `count` elems, where `count` is an
@@ -31,6 +33,13 @@
  *   X_PTR(elem, name)              `elem *name;` one elem or NULL; it may point at an element of
  *                                  an X_ARRAY (a linked list's `next` is one).
  *   X_POOL(elem, name)             `arena_pool *name;` a pool (arena/pool.h) whose slots hold elems.
+ *   X_FN(fn_type, name)            `fn_type *name;` a pointer to a function of the game (fn_type is a
+ *                                  function type: typedef void enemy_think_fn(enemy *e);).
+ *   X_STR(name)                    `const char *name;` a string, often a literal of the game.
+ * After a reload the host repairs pointers into the old build that the state keeps (README,
+ * "Stale pointers"): X_FN and X_STR fields precisely, whatever the conservative rules say (a string
+ * whose bytes are not text, an empty one, a range the game turned the conservative pass off for);
+ * both are copied by value when the layout changes.
  * An elem is a struct declared with GAME_STRUCT and registered; so may be the type of an X field
  * (spelled by its name), which is then migrated field by field too. Comments inside a list are
  * block comments: a line comment would swallow the line's backslash.
@@ -72,11 +81,17 @@
 #include <stddef.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum game_field_kind {
     GAME_FIELD_VALUE, /* X */
     GAME_FIELD_ARRAY, /* X_ARRAY */
     GAME_FIELD_PTR,   /* X_PTR */
     GAME_FIELD_POOL,  /* X_POOL */
+    GAME_FIELD_FN,    /* X_FN */
+    GAME_FIELD_STR,   /* X_STR */
 } game_field_kind;
 
 typedef struct game_layout_field {
@@ -103,6 +118,8 @@ typedef struct game_layout {
 #define GAME_STRUCT_DECL_ARRAY_(elem, name, count) elem *name;
 #define GAME_STRUCT_DECL_PTR_(elem, name) elem *name;
 #define GAME_STRUCT_DECL_POOL_(elem, name) arena_pool *name;
+#define GAME_STRUCT_DECL_FN_(fn_type, name) fn_type *name;
+#define GAME_STRUCT_DECL_STR_(name) const char *name;
 
 /* game_layout_self_ is the struct being described: a typedef local to its layout function. */
 #define GAME_STRUCT_DESC_VALUE_(type, name)                                                                 \
@@ -117,19 +134,27 @@ typedef struct game_layout {
 #define GAME_STRUCT_DESC_POOL_(elem, name)                                                                  \
     {#name, "arena_pool *", #elem, NULL, (uint32_t)offsetof(game_layout_self_, name),                       \
      (uint32_t)sizeof(((game_layout_self_ *)0)->name), GAME_FIELD_POOL},
+#define GAME_STRUCT_DESC_FN_(fn_type, name)                                                                 \
+    {#name, #fn_type " *", NULL, NULL, (uint32_t)offsetof(game_layout_self_, name),                         \
+     (uint32_t)sizeof(((game_layout_self_ *)0)->name), GAME_FIELD_FN},
+#define GAME_STRUCT_DESC_STR_(name)                                                                         \
+    {#name, "const char *", NULL, NULL, (uint32_t)offsetof(game_layout_self_, name),                        \
+     (uint32_t)sizeof(((game_layout_self_ *)0)->name), GAME_FIELD_STR},
 
 /* Defines `typedef struct T {...} T;` from the field list, and T_game_layout(), which returns its
  * description. Write a semicolon after it. */
 #define GAME_STRUCT(T, FIELDS)                                                                              \
     typedef struct T T;                                                                                     \
     struct T {                                                                                              \
-        FIELDS(GAME_STRUCT_DECL_VALUE_, GAME_STRUCT_DECL_ARRAY_, GAME_STRUCT_DECL_PTR_, GAME_STRUCT_DECL_POOL_) \
+        FIELDS(GAME_STRUCT_DECL_VALUE_, GAME_STRUCT_DECL_ARRAY_, GAME_STRUCT_DECL_PTR_, GAME_STRUCT_DECL_POOL_,  \
+               GAME_STRUCT_DECL_FN_, GAME_STRUCT_DECL_STR_)                                                \
     };                                                                                                      \
     static inline const game_layout *T##_game_layout(void)                                                  \
     {                                                                                                       \
         typedef T game_layout_self_;                                                                        \
         static const game_layout_field fields[] = {FIELDS(GAME_STRUCT_DESC_VALUE_, GAME_STRUCT_DESC_ARRAY_,  \
-                                                          GAME_STRUCT_DESC_PTR_, GAME_STRUCT_DESC_POOL_)};  \
+                                                          GAME_STRUCT_DESC_PTR_, GAME_STRUCT_DESC_POOL_,    \
+                                                          GAME_STRUCT_DESC_FN_, GAME_STRUCT_DESC_STR_)};    \
         static const game_layout layout = {#T, (uint32_t)sizeof(T), (uint32_t)BASE_ALIGNOF(T),               \
                                            (uint32_t)(sizeof(fields) / sizeof(fields[0])), fields};         \
         return &layout;                                                                                     \
@@ -202,5 +227,9 @@ static inline void *game_migration_field(const game_migration *m, const char *fi
     }
     return NULL;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

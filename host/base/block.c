@@ -14,12 +14,13 @@ block_config block_config_default(void)
         .scratch_size = BLOCK_DEFAULT_SCRATCH_SIZE,
         .heap_size = BLOCK_DEFAULT_HEAP_SIZE,
         .host_size = BLOCK_DEFAULT_HOST_SIZE,
+        .media_size = BLOCK_DEFAULT_MEDIA_SIZE,
     };
     return c;
 }
 
 static const char *const block_region_names[BLOCK_REGION_COUNT] = {
-    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "heap", "persistent",
+    "header", "host", "frame0", "frame1", "scratch0", "scratch1", "media", "heap", "persistent",
 };
 
 static void block_region_set(block_region *r, block_region_id id, uint64_t offset, uint64_t size)
@@ -30,6 +31,12 @@ static void block_region_set(block_region *r, block_region_id id, uint64_t offse
     r->size = size;
 }
 
+static bool block_overflow(host_error *err)
+{
+    return host_fail(err, "the block's regions add up past 64-bit sizes; lower --heap, --frame-arena or --scratch-arena "
+                          "(e.g. --frame-arena 256M)");
+}
+
 bool block_plan(const block_config *c, block_region regions[BLOCK_REGION_COUNT], host_error *err)
 {
     const uint64_t page = KB(64); /* Windows reserves and aligns in 64 KiB units */
@@ -38,26 +45,35 @@ bool block_plan(const block_config *c, block_region regions[BLOCK_REGION_COUNT],
                               "like 0x200000000000", (unsigned long long)c->base);
     if (c->heap_size % BLOCK_HEAP_ALIGN)
         return host_fail(err, "heap size %s is not a multiple of 32 MiB (mimalloc needs that); pass --heap "
-                              "with a multiple of 32M", units_bytes(c->heap_size).s);
-    uint64_t arenas[] = {c->host_size, c->frame_size, c->scratch_size};
-    for (size_t i = 0; i < ARRAY_COUNT(arenas); i++)
-        if (arenas[i] < page || arenas[i] % page)
-            return host_fail(err, "frame, scratch and host arenas must be multiples of 64 KiB, at least 64 KiB");
+                              "with a multiple of 32M, e.g. --heap 1G", units_bytes(c->heap_size).s);
+    const struct {
+        uint64_t size;
+        const char *flag; /* NULL: not an option, a host constant */
+    } arenas[] = {{c->host_size, NULL}, {c->frame_size, "--frame-arena"}, {c->scratch_size, "--scratch-arena"},
+                  {c->media_size, NULL}};
+    for (size_t i = 0; i < ARRAY_COUNT(arenas); i++) {
+        if (arenas[i].size >= page && arenas[i].size % page == 0) continue;
+        if (!arenas[i].flag) return host_fail(err, "the host and media regions must be multiples of 64 KiB, at least 64 KiB");
+        return host_fail(err, "%s %s: arenas are multiples of 64 KiB, at least 64 KiB; e.g. %s 256M", arenas[i].flag,
+                         units_bytes(arenas[i].size).s, arenas[i].flag);
+    }
 
     uint64_t at = 0;
-    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size, c->frame_size, c->frame_size, c->scratch_size, c->scratch_size};
-    for (int id = 0; id <= BLOCK_REGION_SCRATCH1; id++) {
+    uint64_t sizes[] = {BLOCK_HEADER_SIZE, c->host_size,    c->frame_size, c->frame_size,
+                        c->scratch_size,   c->scratch_size, c->media_size};
+    for (int id = 0; id <= BLOCK_REGION_MEDIA; id++) {
         block_region_set(&regions[id], (block_region_id)id, at, sizes[id]);
-        if (!size_add(at, sizes[id], &at)) return host_fail(err, "block regions overflow 64-bit sizes");
+        if (!size_add(at, sizes[id], &at)) return block_overflow(err);
     }
-    if (!size_align_up(at, BLOCK_HEAP_ALIGN, &at)) return host_fail(err, "block regions overflow 64-bit sizes");
+    if (!size_align_up(at, BLOCK_HEAP_ALIGN, &at)) return block_overflow(err);
     block_region_set(&regions[BLOCK_REGION_HEAP], BLOCK_REGION_HEAP, at, c->heap_size);
-    if (!size_add(at, c->heap_size, &at)) return host_fail(err, "block regions overflow 64-bit sizes");
+    if (!size_add(at, c->heap_size, &at)) return block_overflow(err);
 
     uint64_t need = at + MB(1); /* at least a little persistent memory */
     if (c->reserve < need || c->reserve % page)
         return host_fail(err, "reserve %s is too small or not a multiple of 64 KiB: the regions need at least %s; "
-                              "raise --reserve or lower --heap", units_bytes(c->reserve).s, units_bytes(need).s);
+                              "raise --reserve (e.g. --reserve 64G) or lower --heap", units_bytes(c->reserve).s,
+                         units_bytes(need).s);
     block_region_set(&regions[BLOCK_REGION_PERSISTENT], BLOCK_REGION_PERSISTENT, at, c->reserve - at);
     return true;
 }

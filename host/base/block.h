@@ -8,6 +8,7 @@
  *     + 64 KiB          host arena: the host's own tables (stats, layouts, function names)
  *                       frame arena 0, frame arena 1   (alternate every frame)
  *                       scratch arena 0, scratch arena 1
+ *                       media: the game's picture and its sound for the frame (platform/media.h)
  *     32 MiB aligned    heap region (handed to mimalloc)
  *                       persistent arena: the rest of the reserve
  *
@@ -29,6 +30,7 @@
 #define BLOCK_DEFAULT_SCRATCH_SIZE MB(256)
 #define BLOCK_DEFAULT_HEAP_SIZE GB(1)
 #define BLOCK_DEFAULT_HOST_SIZE MB(64)
+#define BLOCK_DEFAULT_MEDIA_SIZE MB(256) /* a picture of up to 8192 x 8184 pixels, and the audio buffer */
 
 typedef enum block_region_id {
     BLOCK_REGION_HEADER,
@@ -37,6 +39,7 @@ typedef enum block_region_id {
     BLOCK_REGION_FRAME1,
     BLOCK_REGION_SCRATCH0,
     BLOCK_REGION_SCRATCH1,
+    BLOCK_REGION_MEDIA,
     BLOCK_REGION_HEAP,
     BLOCK_REGION_PERSISTENT,
     BLOCK_REGION_COUNT
@@ -49,6 +52,7 @@ typedef struct block_config {
     uint64_t scratch_size; /* each scratch arena */
     uint64_t heap_size;    /* multiple of 32 MiB */
     uint64_t host_size;    /* the host's own arena */
+    uint64_t media_size;   /* the framebuffer and the audio buffer, committed as they are used */
 } block_config;
 
 typedef struct block_region {

@@ -138,6 +138,17 @@ void event_end(const event_log *log, event *e)
     fflush(log->file);
 }
 
+void event_say(const event_log *log, const char *fmt, ...)
+{
+    if (log->quiet) return;
+    char msg[EVENT_MAX / 2];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+    fprintf(stderr, "host: %s\n", msg);
+}
+
 void event_warn(const event_log *log, const char *fmt, ...)
 {
     char msg[EVENT_MAX / 2];
@@ -148,7 +159,7 @@ void event_warn(const event_log *log, const char *fmt, ...)
     event e = event_begin(log, "warning");
     event_str(&e, "msg", msg);
     event_end(log, &e);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(log, "warning: %s", msg);
 }
 
 bool event_observe(event_log *log, event_observer_fn *fn, void *ctx)

@@ -32,6 +32,7 @@ typedef struct event_observer {
 
 typedef struct event_log {
     FILE *file;
+    bool quiet;             /* no lines on stderr: a terminal session shows them in its status line */
     double (*now_ms)(void); /* milliseconds since start */
     const uint64_t *frame;  /* the host's frame counter */
     event_observer observers[EVENT_OBSERVERS_MAX];
@@ -53,6 +54,13 @@ void event_bool(event *e, const char *key, bool value);
 /* A value that is already JSON (an array or object built by the caller). */
 void event_raw(event *e, const char *key, const char *json);
 void event_end(const event_log *log, event *e);
+
+/* One line for the user on stderr ("host: ..."), unless the log is quiet. */
+void event_say(const event_log *log, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* A `warning` event with "msg", and the same line on stderr ("host: warning: ..."). */
 void event_warn(const event_log *log, const char *fmt, ...)

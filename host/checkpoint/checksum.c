@@ -183,11 +183,12 @@ static checksum_masks checksum_masks_of(const block_header *b)
 {
     checksum_masks m = {0};
     const arena_stats_table *t = checksum_arena(b, 0)->stats.table;
-    if (!t || !t->pool_count || !(m.words = malloc(t->pool_count * 2 * sizeof(*m.words)))) return m;
+    uint32_t per_pool = ARENA_SITE_WAYS + 1;
+    if (!t || !t->pool_count || !(m.words = malloc(t->pool_count * per_pool * sizeof(*m.words)))) return m;
     for (uint32_t i = 0; i < t->pool_count; i++) {
         const arena_pool *p = arena_stats_pool(t, i);
         if (!p) continue;
-        m.words[m.count++] = (const uint8_t *)&p->site.key;
+        for (int k = 0; k < ARENA_SITE_WAYS; k++) m.words[m.count++] = (const uint8_t *)&p->site.key[k];
         m.words[m.count++] = (const uint8_t *)&p->stats_key;
     }
     qsort(m.words, m.count, sizeof(*m.words), checksum_order);

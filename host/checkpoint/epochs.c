@@ -21,9 +21,17 @@ static bool epochs_push(void ***list, uint64_t *count, uint64_t *cap, void *p)
     return true;
 }
 
+/* A deferred free is remembered in order (to carry them out oldest first) and in a set (heap_held_fn). */
 static void epochs_defer(epochs *e, void *p)
 {
-    if (!epochs_push(&e->deferred, &e->deferred_count, &e->deferred_cap, p)) e->out_of_memory = true;
+    if (!epochs_push(&e->deferred, &e->deferred_count, &e->deferred_cap, p) || !blockset_add(&e->held, p))
+        e->out_of_memory = true;
+}
+
+/* Deferred frees [from, count) are forgotten (a restore: those blocks are the game's again). */
+static void epochs_undefer(epochs *e, uint64_t from)
+{
+    for (uint64_t i = from; i < e->deferred_count; i++) blockset_remove(&e->held, e->deferred[i]);
 }
 
 static void epochs_lock(epochs *e)
@@ -113,6 +121,8 @@ static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
     return q;
 }
 
+static bool epochs_watch_held(const void *p) { return blockset_has(&epochs_active->held, p); }
+
 static void epochs_watch_event(const heap_region *r, heap_event what)
 {
     epochs *e = epochs_active;
@@ -126,6 +136,7 @@ static void epochs_watch_update(epochs *e)
     heap_watching.realloc = on ? epochs_watch_realloc : NULL;
     heap_watching.free = on ? epochs_watch_free : NULL;
     heap_watching.event = e->log ? epochs_watch_event : NULL;
+    heap_watching.held = e->live ? epochs_watch_held : NULL;
 }
 
 /* ---- start and stop ----------------------------------------------------------------------------- */
@@ -142,6 +153,7 @@ void epochs_stop(epochs *e)
 {
     memset(&heap_watching, 0, sizeof(heap_watching));
     blockset_free(&e->young);
+    blockset_free(&e->held);
     free(e->deferred);
     free(e->queued);
     epochs_active = NULL;
@@ -224,7 +236,9 @@ void epochs_restore(epochs *e, epochs_mark m)
 {
     heap_region *r = e->region;
     epochs_drain(e);
-    e->deferred_count = m.deferred - e->deferred_done;
+    uint64_t kept = m.deferred - e->deferred_done;
+    epochs_undefer(e, kept);
+    e->deferred_count = kept;
     for (uint32_t i = r->heap_count - 1; i-- > m.heap;) epochs_take_back(e, i);
     /* the default last: a heap is destroyed only once another one is the default */
     bool fresh = heap_epoch_begin(r);
@@ -261,6 +275,7 @@ uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn,
     uint64_t upto = next ? next->deferred - e->deferred_done : e->deferred_count;
     for (uint64_t i = 0; i < upto; i++) {
         void *p = e->deferred[i];
+        blockset_remove(&e->held, p);
         uint64_t size = mi_usable_size(p);
         epochs_free_now(e, p);
         if (fn) fn(ctx, p, size);

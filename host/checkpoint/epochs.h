@@ -46,6 +46,7 @@ typedef struct epochs {
     uint32_t live;            /* live checkpoints */
     blockset young;           /* blocks the main thread allocated while a checkpoint was live, still allocated */
     void **deferred;          /* frees the game made that a live checkpoint still needs, oldest first */
+    blockset held;            /* the same blocks, to answer heap_held_fn (heap.h) */
     uint64_t deferred_count;
     uint64_t deferred_cap;
     uint64_t deferred_done;   /* deferred frees carried out so far (they left the front of the list) */

@@ -8,23 +8,25 @@
 #include <string.h>
 
 #define SNAPSHOT_SHADOW_DISTANCE 0x100000000000ull /* the shadow sits this far above the block, the ring twice */
+#define SNAPSHOT_MEDIA_RANGE (SNAPSHOT_RANGES - 2)
 #define SNAPSHOT_HEAP_RANGE (SNAPSHOT_RANGES - 1)
 #define SNAPSHOT_RING_AHEAD 1024 /* records touched past the ring's head, at least */
 #define SNAPSHOT_HEAP_AHEAD_EVERY 64 /* snapshot_ahead calls between two walks of the heap's pages */
 
-_Static_assert(SNAPSHOT_RANGES == 2 + CHECKSUM_ARENAS, "the header, the arenas, the heap");
+_Static_assert(SNAPSHOT_RANGES == 3 + CHECKSUM_ARENAS, "the header, the arenas, the media region, the heap");
 
 /* ---- what is covered ------------------------------------------------------------------------- */
 
 static void snapshot_ranges(const snapshot *s, dirty_range out[SNAPSHOT_RANGES])
 {
     const block_header *b = s->block;
-    out[0] = (dirty_range){(uintptr_t)b->base, BLOCK_HEADER_SIZE, false};
+    out[0] = (dirty_range){(uintptr_t)b->base, BLOCK_HEADER_SIZE};
     for (int i = 0; i < CHECKSUM_ARENAS; i++) {
         const arena *a = checksum_arena(b, i);
-        out[1 + i] = (dirty_range){(uintptr_t)a, (uint64_t)(a->base - (const uint8_t *)a) + a->committed, false};
+        out[1 + i] = (dirty_range){(uintptr_t)a, (uint64_t)(a->base - (const uint8_t *)a) + a->committed};
     }
-    out[SNAPSHOT_HEAP_RANGE] = (dirty_range){(uintptr_t)s->heap->start, s->heap->size, true};
+    out[SNAPSHOT_MEDIA_RANGE] = (dirty_range){s->media_start, s->media_committed ? *s->media_committed : 0};
+    out[SNAPSHOT_HEAP_RANGE] = (dirty_range){(uintptr_t)s->heap->start, s->heap->size};
 }
 
 static bool snapshot_in_heap(const snapshot *s, uintptr_t at)
@@ -151,7 +153,7 @@ static void snapshot_ignore(void *ctx, uintptr_t start, uint64_t size)
 }
 
 /* Collects the tracker's record (or, `gather`, reads it and leaves it) and hands this consumer's
- * pages of every covered range to fn. */
+ * pages of every covered range to fn. Called with the tracker's watch paused (dirty.h). */
 static void snapshot_pages_written(snapshot *s, bool gather, dirty_run_fn *fn, void *ctx)
 {
     dirty_range r[SNAPSHOT_RANGES];
@@ -272,6 +274,12 @@ bool snapshot_start(snapshot *s, block_header *block, heap_region *heap, epochs 
     return true;
 }
 
+void snapshot_cover_media(snapshot *s, uintptr_t start, const uint64_t *committed)
+{
+    s->media_start = start;
+    s->media_committed = committed;
+}
+
 void snapshot_stop(snapshot *s)
 {
     snapshot_drop_all(s);
@@ -286,7 +294,7 @@ void snapshot_stop(snapshot *s)
 
 static uint64_t snapshot_ring_room(const snapshot *s) { return s->undo_cap - (s->undo_head - s->undo_tail); }
 
-bool snapshot_take(snapshot *s, uint64_t frame, host_error *err)
+static bool snapshot_take_paused(snapshot *s, uint64_t frame, host_error *err)
 {
     if (s->count == SNAPSHOT_MAX) snapshot_drop_oldest(s);
     epochs_drain(s->epochs);
@@ -314,6 +322,14 @@ bool snapshot_take(snapshot *s, uint64_t frame, host_error *err)
     s->last_pages = s->written.count + s->fresh.count;
     s->last_bytes = (s->last_pages + p->undo_pages) * s->page;
     return true;
+}
+
+bool snapshot_take(snapshot *s, uint64_t frame, host_error *err)
+{
+    dirty_watch_pause(s->dirty); /* its rounds collect too: none while this one does */
+    bool ok = snapshot_take_paused(s, frame, err);
+    dirty_watch_resume(s->dirty);
+    return ok;
 }
 
 /* A newer checkpoint's undo records: the block (and the shadow) as they were before it. */
@@ -355,6 +371,7 @@ static void snapshot_point_free(snapshot_point *p)
 
 void snapshot_restore(snapshot *s, uint32_t i)
 {
+    dirty_watch_pause(s->dirty);
     snapshot_point *target = &s->points[i];
     snapshot_restorer r = {s, target->seq, 0};
     /* the pages written since stay writable while the shadow goes back over them (no fault each);
@@ -374,6 +391,7 @@ void snapshot_restore(snapshot *s, uint32_t i)
     for (int k = 0; k < CHECKSUM_ARENAS; k++) bytes_repoison(checksum_arena(s->block, k));
     s->last_pages = pages;
     s->last_bytes = pages * s->page;
+    dirty_watch_resume(s->dirty);
 }
 
 /* A deferred free was carried out: the block's bytes changed under every live checkpoint. */

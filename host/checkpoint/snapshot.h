@@ -9,8 +9,9 @@
  * pages written since the newest checkpoint, then each newer checkpoint's undo records back to the
  * one asked for. The first checkpoint copies every covered byte once.
  *
- * Covered: the block header, each game arena's header and committed bytes, and the pages of the main
- * thread's heaps (never mimalloc's metadata between them). The heap's part works because each
+ * Covered: the block header, each game arena's header and committed bytes, the media region's
+ * committed bytes (the picture a rewound game shows), and the pages of the main thread's heaps
+ * (never mimalloc's metadata between them). The heap's part works because each
  * checkpoint starts an epoch (epochs.h): pages of older heaps no longer change except through the
  * game's writes into live blocks, so their bytes can be put back whole. A deferred free carried out
  * when the oldest checkpoint is dropped changes a block in such a page after the newer checkpoints
@@ -36,7 +37,7 @@
 #include "epochs.h"
 
 #define SNAPSHOT_MAX 512
-#define SNAPSHOT_RANGES 7 /* the header, the game's arenas, the heap region */
+#define SNAPSHOT_RANGES 8 /* the header, the game's arenas, the media region, the heap region */
 
 typedef struct snapshot_point {
     uint64_t frame;       /* the host's frame counter when taken */
@@ -64,6 +65,8 @@ typedef struct snapshot {
     epochs *epochs;
     dirty_tracker *dirty;
     dirty_consumer consumer;
+    uintptr_t media_start;          /* the media region (snapshot_cover_media) */
+    const uint64_t *media_committed;
     uint64_t page;
     uint8_t *shadow;       /* the block's bytes at the newest checkpoint, at the same offsets */
     uint64_t touched[SNAPSHOT_RANGES]; /* bytes of each covered range's shadow touched, from its start */
@@ -87,6 +90,9 @@ typedef struct snapshot {
 bool snapshot_start(snapshot *s, block_header *block, heap_region *heap, epochs *e, dirty_tracker *dirty,
                     host_error *err);
 void snapshot_stop(snapshot *s);
+/* Covers the block's media region too (the picture and the sound, platform/media.h): its first
+ * *committed bytes from start, as they are when a checkpoint is taken. */
+void snapshot_cover_media(snapshot *s, uintptr_t start, const uint64_t *committed);
 /* Touches the shadow and the ring ahead of the state's growth; cheap when nothing grew. */
 void snapshot_ahead(snapshot *s);
 bool snapshot_take(snapshot *s, uint64_t frame, host_error *err);

@@ -493,7 +493,7 @@ bool state_apply(const state_image *img, block_header *block, heap_region *heap,
     for (uint64_t i = 0; t && i < img->section_sizes[STATE_SEC_POOLS] / 8; i++) {
         uint64_t at;
         memcpy(&at, pools + i * 8, 8);
-        arena_stats_pool_add(t, (arena_pool *)(uintptr_t)at); /* its keys were the saving host's */
+        arena_stats_pool_add(t, (arena_pool *)(uintptr_t)at, 0); /* its keys and site were the saving host's */
     }
     const uint8_t *d = img->sections[STATE_SEC_DEFERRED];
     for (uint64_t i = 0; i < img->section_sizes[STATE_SEC_DEFERRED] / 8; i++) {

@@ -47,3 +47,5 @@ bool block_prefault(uint64_t start, uint64_t size)
     }
     return true;
 }
+
+void block_advise_huge(uint64_t start, uint64_t size) { madvise((void *)(uintptr_t)start, (size_t)size, MADV_HUGEPAGE); }

@@ -38,6 +38,11 @@ bool block_reserve(uint64_t base, uint64_t size, host_error *err)
                      block_range_taken(base, size) ? " (the address range is taken)" : "");
 }
 
+void block_advise_huge(uint64_t start, uint64_t size)
+{
+    (void)start, (void)size; /* large pages need a privilege and MEM_LARGE_PAGES at reservation */
+}
+
 void block_release(uint64_t base, uint64_t size)
 {
     (void)size; /* MEM_RELEASE frees the whole reservation made at base */

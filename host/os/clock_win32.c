@@ -50,3 +50,25 @@ void clock_sleep_until(uint64_t deadline_ns)
     if (timer && SetWaitableTimer(timer, &due, 0, NULL, NULL, FALSE)) WaitForSingleObject(timer, INFINITE);
     else Sleep((DWORD)((wait + 999999) / 1000000));
 }
+
+bool clock_sleep_until_woken(uint64_t deadline_ns, const clock_wake *wakes, int count)
+{
+    uint64_t now = clock_now_ns();
+    if (deadline_ns <= now) return false;
+    uint64_t wait = deadline_ns - now;
+    HANDLE handles[MAXIMUM_WAIT_OBJECTS];
+    DWORD n = 0;
+    for (int i = 0; i < count && n + 1 < MAXIMUM_WAIT_OBJECTS; i++) handles[n++] = (HANDLE)wakes[i].os;
+    HANDLE timer = clock_timer();
+    LARGE_INTEGER due;
+    due.QuadPart = -(LONGLONG)(wait / 100); /* negative: relative, in 100 ns steps */
+    bool timed = timer && SetWaitableTimer(timer, &due, 0, NULL, NULL, FALSE);
+    if (timed) handles[n++] = timer;
+    if (!n) {
+        Sleep((DWORD)((wait + 999999) / 1000000));
+        return false;
+    }
+    DWORD r = WaitForMultipleObjects(n, handles, FALSE, timed ? INFINITE : (DWORD)((wait + 999999) / 1000000));
+    if (timed) CancelWaitableTimer(timer);
+    return r < WAIT_OBJECT_0 + (DWORD)(timed ? n - 1 : n);
+}

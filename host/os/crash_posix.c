@@ -11,17 +11,20 @@
 
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #define CRASH_ALT_STACK_SIZE (256u * 1024u) /* the unwinder and ASan's handlers need more than SIGSTKSZ */
 #define CRASH_STACK_NEAR (64u * 1024u)     /* a fault this close to the stack pointer: the stack ran out */
+#define CRASH_EXIT_STACK_SIZE (64u * 1024u) /* where a crashed game thread runs its exit */
 
 typedef struct crash_frame {
     sigjmp_buf env;
@@ -146,41 +149,116 @@ static void crash_collect_frames(crash_info *c, const void *context, crash_regs 
     for (int i = start; i < n && c->frame_count < CRASH_MAX_FRAMES; i++) c->frames[c->frame_count++] = (uintptr_t)raw[i];
 }
 
+static bool crash_on_main_thread(void) { return (pid_t)syscall(SYS_gettid) == getpid(); }
+
+/* What the signal says, and the frames from the interrupted context. */
+static void crash_describe(crash_info *c, int index, const siginfo_t *si, const void *context)
+{
+    crash_regs r = crash_regs_of(context);
+    memset(c, 0, sizeof(*c));
+    c->signal = crash_signals[index].number;
+    c->name = crash_signals[index].name;
+    c->what = crash_signals[index].what;
+    c->address = si->si_code > 0 ? (uintptr_t)si->si_addr : 0; /* sent signals carry a pid there */
+    c->pc = r.pc;
+    bool fault = c->signal == SIGSEGV || c->signal == SIGBUS;
+    uintptr_t distance = c->address > r.sp ? c->address - r.sp : r.sp - c->address;
+    c->stack_overflow = fault && r.sp && distance < CRASH_STACK_NEAR;
+    crash_collect_frames(c, context, r);
+}
+
+/* Where a crashed game thread ends: pthread_exit on a stack of its own. glibc's forced unwind then
+ * meets only frames outside the thread's stack, runs to their end and jumps straight to the
+ * thread's start, so the crashed frames are never unwound (no game code runs in them again) while
+ * the thread's exit runs as usual: its thread-specific data destructors (the heap's, a sanitizer's)
+ * and a pthread_join of it, which returns PTHREAD_CANCELED. */
+static void crash_thread_exit(void) { pthread_exit(PTHREAD_CANCELED); }
+
+static _Noreturn void crash_end_thread(void)
+{
+    static _Thread_local ucontext_t exit_context;
+    /* left mapped: the thread is on it until its exit jumps away */
+    void *stack = mmap(NULL, CRASH_EXIT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stack != MAP_FAILED && getcontext(&exit_context) == 0) {
+        exit_context.uc_stack.ss_sp = stack;
+        exit_context.uc_stack.ss_size = CRASH_EXIT_STACK_SIZE;
+        exit_context.uc_link = NULL;
+        makecontext(&exit_context, crash_thread_exit, 0);
+        setcontext(&exit_context);
+    }
+    syscall(SYS_exit, 0); /* no memory for that stack: end this thread alone, as the kernel does */
+    for (;;) pause();
+}
+
+/* A crash on a thread no guard runs on: a game thread's is reported and the thread ends here
+ * (crash_end_thread); anything else returns, to be passed on. Never the main thread: the process
+ * would go on without it. */
+static void crash_on_thread(int index, const siginfo_t *si, const void *context)
+{
+    static _Thread_local crash_info c;
+    if (crash_on_main_thread()) return;
+    if (!crash_in_handler) { /* a second fault while describing the first keeps what the first gathered */
+        crash_in_handler = 1;
+        crash_describe(&c, index, si, context);
+    }
+    if (!crash_thread_is_game(&c)) return;
+    crash_thread_publish(&c, (uint64_t)syscall(SYS_gettid));
+    crash_end_thread();
+}
+
 static void crash_on_signal(int sig, siginfo_t *si, void *context)
 {
     int index = crash_signal_index(sig); /* installed for crash_signals only */
     crash_frame *f = crash_top;
+    if (crash_is_own(si) && !f) crash_on_thread(index, si, context);
     if (!f || !crash_is_own(si)) {
         crash_chain(index, sig, si, context);
         return;
     }
     if (crash_in_handler) siglongjmp(f->env, 1); /* faulted while describing the first crash */
     crash_in_handler = 1;
-    crash_info *c = f->info;
-    crash_regs r = crash_regs_of(context);
-    memset(c, 0, sizeof(*c));
-    c->signal = sig;
-    c->name = crash_signals[index].name;
-    c->what = crash_signals[index].what;
-    c->address = si->si_code > 0 ? (uintptr_t)si->si_addr : 0; /* sent signals carry a pid there */
-    c->pc = r.pc;
-    bool fault = sig == SIGSEGV || sig == SIGBUS;
-    uintptr_t distance = c->address > r.sp ? c->address - r.sp : r.sp - c->address;
-    c->stack_overflow = fault && r.sp && distance < CRASH_STACK_NEAR;
-    crash_collect_frames(c, context, r);
+    crash_describe(f->info, index, si, context);
     siglongjmp(f->env, 1);
+}
+
+void crash_name(crash_info *c)
+{
+    int index = crash_signal_index(c->signal);
+    c->name = index >= 0 ? crash_signals[index].name : "signal";
+    c->what = index >= 0 ? crash_signals[index].what : "killed by a signal";
+    if (c->signal == SIGKILL) c->name = "SIGKILL";
 }
 
 /* ---- installing --------------------------------------------------------------------------- */
 
+static _Thread_local void *crash_alt_stack; /* this thread's, while installed */
+
 static void crash_install_alt_stack(void)
 {
-    static _Thread_local bool done;
-    if (done) return;
+    if (crash_alt_stack) return;
     void *mem = mmap(NULL, CRASH_ALT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return; /* no overflow report on this thread, everything else still works */
     stack_t ss = {.ss_sp = mem, .ss_size = CRASH_ALT_STACK_SIZE, .ss_flags = 0};
-    done = sigaltstack(&ss, NULL) == 0;
+    if (sigaltstack(&ss, NULL) == 0) crash_alt_stack = mem;
+    else munmap(mem, CRASH_ALT_STACK_SIZE);
+}
+
+void crash_thread_begin(const char *name)
+{
+    if (crash_on_main_thread()) return; /* the host's: its crashes are the guard's */
+    crash_install_alt_stack();
+    crash_thread_announce(name);
+}
+
+void crash_thread_end(void)
+{
+    if (crash_on_main_thread()) return;
+    crash_thread_announce(NULL);
+    if (!crash_alt_stack) return;
+    stack_t off = {.ss_flags = SS_DISABLE};
+    if (sigaltstack(&off, NULL) != 0) return; /* still in use: keep it */
+    munmap(crash_alt_stack, CRASH_ALT_STACK_SIZE);
+    crash_alt_stack = NULL;
 }
 
 void crash_install(void)

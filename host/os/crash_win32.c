@@ -65,6 +65,7 @@ typedef struct crash_frame {
 static _Thread_local crash_frame *crash_top;
 static _Thread_local volatile LONG crash_in_handler;
 static void (*crash_previous_abort)(int);
+static DWORD crash_main_thread; /* the thread that installed the guard: never ended by it */
 
 /* ---- describing a crash ------------------------------------------------------------------------ */
 
@@ -104,6 +105,28 @@ static void crash_after(crash_frame *f)
     _resetstkoflw(); /* the next overflow needs the guard page this one used up */
 }
 
+/* A crash on a thread no guard runs on (crash.h): a game thread's is reported and the thread ends
+ * here, its frames not unwound: ExitThread (the DLLs' thread-detach notifications run, so the heap
+ * lets go of the thread's heap), or TerminateThread when a stack overflow left no stack for them.
+ * Anything else returns, to be passed on. Never the main thread. */
+static void crash_on_thread(const crash_info *c)
+{
+    if (GetCurrentThreadId() == crash_main_thread || !crash_thread_is_game(c)) return;
+    crash_thread_publish(c, GetCurrentThreadId());
+    if (c->stack_overflow) TerminateThread(GetCurrentThread(), STATUS_STACK_OVERFLOW);
+    ExitThread(1);
+}
+
+static void crash_describe_abort(crash_info *c, int sig)
+{
+    memset(c, 0, sizeof(*c));
+    c->signal = sig;
+    c->name = "SIGABRT";
+    c->what = "abort() called";
+    c->frame_count = (int)RtlCaptureStackBackTrace(2, CRASH_MAX_FRAMES, (void **)c->frames, NULL);
+    c->pc = c->frame_count ? c->frames[0] : 0;
+}
+
 /* abort() in a guarded call (an exhausted arena, a failed assert) ends the call like a crash; the
  * C runtime resets the handler to SIG_DFL before calling it, so it is set again each time. */
 static void crash_on_abort(int sig)
@@ -111,18 +134,33 @@ static void crash_on_abort(int sig)
     signal(SIGABRT, crash_on_abort);
     crash_frame *f = crash_top;
     if (!f) {
+        crash_info c;
+        crash_describe_abort(&c, sig);
+        crash_on_thread(&c);
         if (crash_previous_abort && crash_previous_abort != SIG_DFL && crash_previous_abort != SIG_IGN)
             crash_previous_abort(sig);
         return; /* abort() goes on and ends the process */
     }
-    crash_info *c = f->info;
-    memset(c, 0, sizeof(*c));
-    c->signal = sig;
-    c->name = "SIGABRT";
-    c->what = "abort() called";
-    c->frame_count = (int)RtlCaptureStackBackTrace(1, CRASH_MAX_FRAMES, (void **)c->frames, NULL);
-    c->pc = c->frame_count ? c->frames[0] : 0;
+    crash_describe_abort(f->info, sig);
     RaiseException(CRASH_RAISE_CODE, 0, 0, NULL);
+}
+
+void crash_name(crash_info *c)
+{
+    const crash_code *code = crash_code_of((DWORD)c->signal);
+    c->name = code ? code->name : "exception";
+    c->what = code ? code->what : "an exception the host does not know";
+    if (c->signal == SIGABRT) c->name = "SIGABRT", c->what = "abort() called";
+}
+
+/* A crash outside any guard: a game thread's ends its thread; anything else is not ours. */
+static void crash_on_unguarded(const EXCEPTION_POINTERS *ep, const crash_code *code)
+{
+    crash_info c;
+    crash_frame scratch = {.info = &c};
+    crash_describe(ep, code, &scratch);
+    if (c.stack_overflow) c.frame_count = 0; /* no stack left to walk it on */
+    crash_on_thread(&c);
 }
 
 _Noreturn void crash_raise(const char *reason)
@@ -139,6 +177,14 @@ bool crash_guarded(void) { return crash_top != NULL; }
 
 /* ---- the guard: MSVC ------------------------------------------------------------------------- */
 #if defined(_MSC_VER)
+
+/* Only for threads outside a guard: a guarded call has its __try. */
+static LONG CALLBACK crash_on_exception(EXCEPTION_POINTERS *ep)
+{
+    const crash_code *code = crash_code_of(ep->ExceptionRecord->ExceptionCode);
+    if (!crash_top && code && ep->ExceptionRecord->ExceptionCode != CRASH_RAISE_CODE) crash_on_unguarded(ep, code);
+    return EXCEPTION_CONTINUE_SEARCH;
+}
 
 static int crash_filter(const EXCEPTION_POINTERS *ep, crash_frame *f)
 {
@@ -174,6 +220,7 @@ static LONG CALLBACK crash_on_exception(EXCEPTION_POINTERS *ep)
 {
     crash_frame *f = crash_top;
     const crash_code *code = crash_code_of(ep->ExceptionRecord->ExceptionCode);
+    if (!f && code && ep->ExceptionRecord->ExceptionCode != CRASH_RAISE_CODE) crash_on_unguarded(ep, code);
     if (!f || !code) return EXCEPTION_CONTINUE_SEARCH; /* not ours: the host's own crash, or handled elsewhere */
     if (!InterlockedExchange(&crash_in_handler, 1)) crash_describe(ep, code, f);
     /* else: faulted while describing the first crash; go back with what it gathered */
@@ -217,10 +264,22 @@ void crash_install(void)
     SetThreadStackGuarantee(&guarantee);
     if (installed) return;
     installed = true;
-#if !defined(_MSC_VER)
+    crash_main_thread = GetCurrentThreadId();
     AddVectoredExceptionHandler(1, crash_on_exception);
-#endif
     crash_previous_abort = signal(SIGABRT, crash_on_abort);
+}
+
+void crash_thread_begin(const char *name)
+{
+    if (GetCurrentThreadId() == crash_main_thread) return; /* the host's: its crashes are the guard's */
+    ULONG guarantee = CRASH_STACK_GUARANTEE; /* room to report a stack overflow */
+    SetThreadStackGuarantee(&guarantee);
+    crash_thread_announce(name);
+}
+
+void crash_thread_end(void)
+{
+    if (GetCurrentThreadId() != crash_main_thread) crash_thread_announce(NULL);
 }
 
 /* ---- fences ------------------------------------------------------------------------------------ */

@@ -29,6 +29,12 @@ const char *dirty_method_name(dirty_method m) { return m < DIRTY_METHOD_COUNT ? 
 dirty_method dirty_method_of(const dirty_tracker *t) { return t->method; }
 const char *dirty_fallback_reason(const dirty_tracker *t) { return t->why; }
 uint64_t dirty_page_size(const dirty_tracker *t) { return t->page; }
+dirty_os *dirty_os_of(const dirty_tracker *t) { return t->os; }
+
+void dirty_before_write(dirty_tracker *t, uintptr_t start, uint64_t size)
+{
+    if (t->os && size) dirty_os_before_write(t->os, start & ~(uintptr_t)(t->page - 1), size + (start & (t->page - 1)));
+}
 
 /* Adds "name: reason" to the tracker's list of methods it could not use. */
 static void dirty_note_failure(dirty_tracker *t, dirty_method m, const char *reason)
@@ -59,6 +65,7 @@ dirty_tracker *dirty_start(uintptr_t base, uint64_t size, dirty_method first, ho
 void dirty_stop(dirty_tracker *t)
 {
     if (!t) return;
+    dirty_watch_stop(t);
     if (t->os) dirty_os_stop(t->os);
     for (uint32_t i = 0; i < t->consumers; i++) free(t->sets[i]);
     free(t);

@@ -11,7 +11,7 @@
  *     dirty_consumer scan;
  *     dirty_consumer_add(t, &scan, &err);            // once per consumer, before its first collection
  *     ...                                            // the game writes
- *     dirty_range used[] = {{arena->base, arena->pos, false}, {heap_start, heap_size, true}};
+ *     dirty_range used[] = {{arena->base, arena->pos}, {heap_start, heap_size}};
  *     dirty_collect(t, used, 2);                     // the OS's record of these ranges, into every set
  *     dirty_take(t, scan, arena->base, arena->pos, on_run, ctx); // scan's written runs, then cleared
  *
@@ -38,10 +38,11 @@
  *    mimalloc only commits inside it).
  *  - DIRTY_EVERYTHING: every page of the collected ranges, as if all were written.
  *
- * Ranges are `dense` (every page was touched: an arena up to its position) or `sparse` (parts may
- * never have been touched: the heap region). In a sparse range an untouched page stays untracked
- * until written; in a dense one a page that lost its contents (MADV_DONTNEED, a decommit) counts as
- * written, since it now reads as zeros. DIRTY_EVERYTHING reports every page of both.
+ * A page never touched since the tracker started is not reported until it is written, and a page
+ * that lost its contents (MADV_DONTNEED, a decommit) only when it is written again: so a range may
+ * run far past what is in use (an arena that pushed more than it touched, the whole heap region)
+ * at no cost. (Reporting untouched pages would also cost the block its huge pages: marking a hole
+ * write-protected gives it a page table of small pages.) DIRTY_EVERYTHING reports every page.
  *
  * Interactions: arenas commit on first touch (a new page is a written page); mimalloc resets and
  * decommits pages inside the heap region (madvise, mprotect: the registration follows the split
@@ -49,7 +50,25 @@
  * it reports its ranges whole and registers the block again); ASan poisons shadow memory outside
  * the block. A forked child does not inherit the registration.
  *
- * One thread at a time: collections and takes happen on the host's main thread. */
+ * Threads: one thread uses the tracker at a time. A watch (below) runs its rounds on a thread of the
+ * tracker's own; anyone who collects or takes while a watch runs pauses it first.
+ *
+ * Watching: a consumer that must act on what was written by a deadline (the reload's scan) can have
+ * its pages handed to it between its deadlines on the tracker's thread, in rounds, so that at the
+ * deadline only what was written since the last round is left:
+ *
+ *     dirty_watcher w = {used_ranges, scan_run, ctx, 50};
+ *     dirty_watch_start(t, scan, &w);    // false: this method cannot (see below), do it all at once
+ *     ...
+ *     dirty_watch_kick(t);               // a round now, while the caller does something else
+ *     dirty_watch_pause(t);              // waits for a round in progress; no other starts
+ *     dirty_collect(...); dirty_take(...);   // the rest, written since the last round
+ *     dirty_watch_resume(t);
+ *
+ * Only DIRTY_PAGEMAP_SCAN can be watched: its collection is atomic, so the game keeps running
+ * during a round, and written pages stay readable (Linux frees a page's memory at most to the zero
+ * page); soft-dirty's two-step collection would lose writes, and on Windows mimalloc and arenas
+ * decommit pages that a round could then not read. */
 #ifndef DIRTY_H
 #define DIRTY_H
 
@@ -74,7 +93,6 @@ typedef uint32_t dirty_consumer;
 typedef struct dirty_range {
     uintptr_t start;
     uint64_t size;
-    bool sparse; /* may hold pages never touched (see above) */
 } dirty_range;
 
 /* Tracks [base, base + size) (page aligned, the whole block), trying `first` and then each weaker
@@ -110,6 +128,28 @@ typedef void dirty_run_fn(void *ctx, uintptr_t start, uint64_t size);
  * the bytes handed out. */
 uint64_t dirty_take(dirty_tracker *t, dirty_consumer c, uintptr_t start, uint64_t size, dirty_run_fn *fn, void *ctx);
 
+/* The host is about to write [start, start + size) itself (a repair): with DIRTY_PAGEMAP_SCAN the
+ * pages are unprotected at once, counting as written as the writes would make them, instead of
+ * taking a fault each; the other methods learn of the writes when they happen. */
+void dirty_before_write(dirty_tracker *t, uintptr_t start, uint64_t size);
+
+typedef struct dirty_watcher {
+    /* The ranges to collect, read on the tracker's thread while the game runs. */
+    uint32_t (*ranges)(void *ctx, dirty_range *out, uint32_t max);
+    dirty_run_fn *run; /* each run of the consumer's pages, on the tracker's thread */
+    void *ctx;
+    uint32_t period_ms; /* between rounds; at least ten times as long as the last round took */
+} dirty_watcher;
+
+#define DIRTY_WATCH_RANGES_MAX 16
+
+bool dirty_watch_start(dirty_tracker *t, dirty_consumer c, const dirty_watcher *w);
+void dirty_watch_kick(dirty_tracker *t);
+void dirty_watch_pause(dirty_tracker *t);
+void dirty_watch_resume(dirty_tracker *t);
+/* Ends the watch (dirty_stop does it too). */
+void dirty_watch_stop(dirty_tracker *t);
+
 /* ---- for the per-OS halves (dirty_posix.c, dirty_win32.c) ------------------------------------ */
 
 typedef struct dirty_os dirty_os;
@@ -124,6 +164,11 @@ bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r, bool
 void dirty_os_collected(dirty_os *os);
 void dirty_os_stop(dirty_os *os);
 uint64_t dirty_os_page_size(void);
+/* dirty_before_write's part. */
+void dirty_os_before_write(dirty_os *os, uintptr_t start, uint64_t size);
+/* The OS half's state of a tracker (NULL with DIRTY_EVERYTHING); the watch_* functions above are
+ * the OS half's too, and find their state through it. */
+dirty_os *dirty_os_of(const dirty_tracker *t);
 
 /* Adds [start, end) (page aligned) to every consumer's set. */
 void dirty_mark(dirty_tracker *t, uintptr_t start, uintptr_t end);

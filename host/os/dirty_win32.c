@@ -68,3 +68,14 @@ bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r, bool
 void dirty_os_collected(dirty_os *os) { (void)os; }
 
 void dirty_os_stop(dirty_os *os) { free(os); }
+
+/* Writes are recorded as they happen; nothing to prepare. */
+void dirty_os_before_write(dirty_os *os, uintptr_t start, uint64_t size) { (void)os, (void)start, (void)size; }
+
+/* No watch on Windows (dirty.h says why): the consumer does all its work at its deadline, and
+ * kicking, pausing and resuming have nothing to act on. */
+bool dirty_watch_start(dirty_tracker *t, dirty_consumer c, const dirty_watcher *w) { return (void)t, (void)c, (void)w, false; }
+void dirty_watch_kick(dirty_tracker *t) { (void)t; }
+void dirty_watch_pause(dirty_tracker *t) { (void)t; }
+void dirty_watch_resume(dirty_tracker *t) { (void)t; }
+void dirty_watch_stop(dirty_tracker *t) { (void)t; }

@@ -26,6 +26,10 @@ bool fs_name_has_suffix(const char *name, const char *const *suffixes);
 /* fs_folder_identity's step: one matching file folded into the folder's identity. */
 void fs_identity_fold(fs_identity *folder, const char *name, fs_identity file);
 bool fs_exists(const char *path);
+bool fs_is_folder(const char *path);
+/* A file the host will write later: its folder exists and takes new files, and it is no folder
+ * itself. False with the reason, so that a bad path is found at start, not at exit. */
+bool fs_check_output(const char *path, host_error *err);
 
 /* A new folder only this user can enter (0700), with an unpredictable name, for library copies. */
 bool fs_private_dir_create(char *out, size_t cap, host_error *err);

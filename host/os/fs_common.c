@@ -1,6 +1,7 @@
 /* fs_common.c - file helpers shared by every OS. */
 #include "fs.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool fs_identity_equal(fs_identity a, fs_identity b)
@@ -40,4 +41,23 @@ void fs_identity_fold(fs_identity *folder, const char *name, fs_identity file)
     h = fs_hash(h, &file.size, sizeof(file.size));
     h = fs_hash(h, &file.inode, sizeof(file.inode));
     folder->inode += h;
+}
+
+bool fs_check_output(const char *path, host_error *err)
+{
+    if (fs_is_folder(path)) return host_fail(err, "%s is a folder; name a file in it", path);
+    char dir[FS_PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *sep = NULL;
+    for (char *p = dir; *p; p++)
+        if (*p == '/' || *p == '\\') sep = p;
+    if (!sep) snprintf(dir, sizeof(dir), ".");
+    else sep[sep == dir] = 0; /* "/x" leaves "/" */
+    if (!fs_is_folder(dir)) return host_fail(err, "the folder %s does not exist; create it or write elsewhere", dir);
+    char trial[FS_PATH_MAX + 64];
+    snprintf(trial, sizeof(trial), "%s/.hotblock-check-%08llx", dir, (unsigned long long)(fs_random() & 0xffffffffu));
+    host_error why;
+    if (!fs_write_new(trial, "", 0, &why)) return host_fail(err, "cannot write into the folder %s: %s", dir, why.msg);
+    fs_remove(trial);
+    return true;
 }

@@ -23,6 +23,12 @@ fs_identity fs_identity_of(const char *path)
     return id;
 }
 
+bool fs_is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 fs_identity fs_folder_identity(const char *dir, const char *const *suffixes)
 {
     fs_identity folder = {0};

@@ -27,6 +27,12 @@ fs_identity fs_identity_of(const char *path)
     return id;
 }
 
+bool fs_is_folder(const char *path)
+{
+    DWORD a = GetFileAttributesA(path);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 fs_identity fs_folder_identity(const char *dir, const char *const *suffixes)
 {
     fs_identity folder = {0};

@@ -26,13 +26,18 @@ bool loader_check_image(const void *data, uint64_t size, host_error *err);
  * err carries the OS loader's own message on failure (missing entry point, unresolved symbol, ...). */
 bool loader_open(const char *path, loader_lib *out, host_error *err);
 
+/* Where the library opened from `path` is mapped, found by its path: for a library whose loading
+ * never returned (a constructor crashed in it). False when no library of that path is loaded. */
+bool loader_find_image(const char *path, uintptr_t *start, uintptr_t *end);
+
 /* Unloads it. */
 void loader_close(loader_lib *lib);
 
 /* After loader_close: false, with the reason in err, when the library is still mapped. */
 bool loader_verify_unloaded(const loader_lib *lib, host_error *err);
 
-/* The file name a build writes: "libgame.so" / "game.dll". */
 extern const char *const loader_library_suffix; /* ".so" or ".dll" */
+/* The file name a build writes: "libgame.so" / "game.dll". */
+extern const char *const loader_library_file;
 
 #endif

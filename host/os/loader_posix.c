@@ -18,6 +18,7 @@
 #endif
 
 const char *const loader_library_suffix = ".so";
+const char *const loader_library_file = "libgame.so";
 
 typedef struct loader_probe {
     const char *path;
@@ -104,6 +105,17 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     dl_iterate_phdr(loader_probe_image, &probe);
     out->entry = entry;
     return true;
+}
+
+bool loader_find_image(const char *path, uintptr_t *start, uintptr_t *end)
+{
+    loader_lib found;
+    memset(&found, 0, sizeof(found));
+    loader_probe probe = {path, &found};
+    dl_iterate_phdr(loader_probe_image, &probe);
+    *start = found.image_start;
+    *end = found.image_end;
+    return found.image_end > found.image_start;
 }
 
 void loader_close(loader_lib *lib)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 const char *const loader_library_suffix = "";
+const char *const loader_library_file = "";
 
 bool loader_open(const char *path, loader_lib *out, host_error *err)
 {
@@ -20,6 +21,13 @@ bool loader_check_image(const void *data, uint64_t size, host_error *err)
     (void)size;
     (void)err;
     return true;
+}
+
+bool loader_find_image(const char *path, uintptr_t *start, uintptr_t *end)
+{
+    (void)path;
+    *start = *end = 0;
+    return false;
 }
 
 void loader_close(loader_lib *lib) { lib->api = NULL; }

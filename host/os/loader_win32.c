@@ -16,6 +16,7 @@
 #endif
 
 const char *const loader_library_suffix = ".dll";
+const char *const loader_library_file = "game.dll";
 
 static bool loader_truncated(uint64_t size, uint64_t need, const char *what, host_error *err)
 {
@@ -102,6 +103,21 @@ bool loader_open(const char *path, loader_lib *out, host_error *err)
     loader_probe_image(m, out);
     out->entry = entry;
     return true;
+}
+
+bool loader_find_image(const char *path, uintptr_t *start, uintptr_t *end)
+{
+    char native[FS_PATH_MAX + 64];
+    snprintf(native, sizeof(native), "%s", path);
+    for (char *c = native; *c; c++)
+        if (*c == '/') *c = '\\';
+    HMODULE m;
+    loader_lib found;
+    memset(&found, 0, sizeof(found));
+    if (GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT, native, &m)) loader_probe_image(m, &found);
+    *start = found.image_start;
+    *end = found.image_end;
+    return found.image_end > found.image_start;
 }
 
 void loader_close(loader_lib *lib)

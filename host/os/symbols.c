@@ -81,7 +81,7 @@ const symbol *symbols_find(const symbol_table *t, uint64_t vaddr)
     return NULL;
 }
 
-static const symbol_section *symbols_find_section(const symbol_table *t, uint64_t vaddr)
+const symbol_section *symbols_section_at(const symbol_table *t, uint64_t vaddr)
 {
     for (uint32_t i = 0; i < t->section_count; i++) {
         const symbol_section *s = &t->sections[i];
@@ -141,7 +141,7 @@ size_t symbols_append_hex(char *out, size_t cap, size_t len, uint64_t v)
 size_t symbols_format(const symbol_table *t, uint64_t vaddr, char *out, size_t cap)
 {
     const symbol *s = symbols_find(t, vaddr);
-    const symbol_section *sec = s ? NULL : symbols_find_section(t, vaddr);
+    const symbol_section *sec = s ? NULL : symbols_section_at(t, vaddr);
     size_t len = 0;
     if (cap) out[0] = 0;
     if (s || sec) {

@@ -54,6 +54,7 @@ typedef struct symbol_table {
     uint32_t section_count;
     char *strings;         /* the names, copied out of the file */
     uint64_t image_vaddr;  /* vaddr of the first loaded byte (the lowest segment) */
+    bool sizes_guessed;    /* the format gives no sizes (COFF): each symbol reaches to the next one */
 } symbol_table;
 
 /* Reads the symbols of a library image (per OS format: symbols_posix.c reads ELF). Never trusts the
@@ -64,6 +65,19 @@ void symbols_free(symbol_table *t);
 
 /* The symbol that covers `vaddr` (a function's or an object's bytes), or NULL. */
 const symbol *symbols_find(const symbol_table *t, uint64_t vaddr);
+
+/* The host's own executable, to name the host's code like a game build's: where it is mapped, its
+ * file and the file's bytes (malloc'd; free them after symbols_read and lines_close). */
+typedef struct symbols_self_image {
+    char path[4096];
+    void *image;
+    uint64_t size;
+    uintptr_t start, end; /* the mapped image, from its lowest segment */
+} symbols_self_image;
+
+bool symbols_self(symbols_self_image *out, host_error *err);
+/* The allocated section that holds `vaddr`, or NULL. */
+const symbol_section *symbols_section_at(const symbol_table *t, uint64_t vaddr);
 
 /* The one symbol named `name` of `kind`; NULL when there is none, or when `*matches` (if given)
  * says there are several (two static functions of the same name in different files). */

@@ -4,10 +4,14 @@
  * size in the file is checked before it is used. */
 #include "symbols.h"
 
+#include "fs.h"
+
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Marks intended writable globals (game_api.h's GAME_TRANSIENT puts them in this section). */
 #define SYMBOLS_TRANSIENT_SECTION "game_transient"
@@ -191,4 +195,36 @@ bool symbols_read(const void *image, uint64_t size, symbol_table *out, host_erro
         return host_fail(err, "out of memory reading the symbol table");
     }
     return true;
+}
+
+/* ---- the host's own executable ---------------------------------------------------------------- */
+
+/* The first object dl_iterate_phdr lists is the executable: its mapped range. */
+static int symbols_self_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    symbols_self_image *out = data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        lo = MIN(lo, start & ~(uintptr_t)(ph->p_align > 1 ? ph->p_align - 1 : 0));
+        hi = MAX(hi, end);
+    }
+    out->start = lo == UINTPTR_MAX ? 0 : lo;
+    out->end = hi;
+    return 1;
+}
+
+bool symbols_self(symbols_self_image *out, host_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    ssize_t n = readlink("/proc/self/exe", out->path, sizeof(out->path) - 1);
+    if (n <= 0) return host_fail(err, "cannot find the host's own executable: %s", strerror(errno));
+    out->path[n] = 0;
+    out->image = fs_read_file(out->path, &out->size, err);
+    if (!out->image) return false;
+    dl_iterate_phdr(symbols_self_range, out);
+    return out->end > out->start || host_fail(err, "the host's own executable has no mapped segment");
 }

@@ -4,6 +4,7 @@
  * Addresses are RVAs: image_vaddr is 0 and an address minus the module's base is its vaddr. Every
  * offset and count in the file is checked before it is used. */
 #include "symbols.h"
+#include "fs.h"
 #include "util_win32.h"
 
 #include "../../arena/base.h"
@@ -261,6 +262,7 @@ static int pe_compare_u64(const void *a, const void *b)
 static void pe_size_symbols(pe_builder *b)
 {
     symbol_table *t = b->t;
+    t->sizes_guessed = true;
     qsort(b->starts, b->start_count, sizeof(uint64_t), pe_compare_u64);
     for (uint32_t i = 0; i < t->count; i++) {
         symbol *s = &t->symbols[i];
@@ -310,5 +312,22 @@ bool symbols_read(const void *image, uint64_t size, symbol_table *out, host_erro
         symbols_free(out);
         return host_fail(err, "out of memory reading the symbol table");
     }
+    return true;
+}
+
+/* ---- the host's own executable ---------------------------------------------------------------- */
+
+bool symbols_self(symbols_self_image *out, host_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    DWORD n = GetModuleFileNameA(NULL, out->path, (DWORD)sizeof(out->path));
+    if (n == 0 || n >= sizeof(out->path)) return host_fail(err, "cannot find the host's own executable");
+    out->image = fs_read_file(out->path, &out->size, err);
+    if (!out->image) return false;
+    const uint8_t *base = (const uint8_t *)GetModuleHandleA(NULL);
+    const IMAGE_DOS_HEADER *dos = (const IMAGE_DOS_HEADER *)base;
+    const IMAGE_NT_HEADERS *nt = (const IMAGE_NT_HEADERS *)(base + dos->e_lfanew); /* mapped: the loader checked it */
+    out->start = (uintptr_t)base;
+    out->end = out->start + nt->OptionalHeader.SizeOfImage;
     return true;
 }

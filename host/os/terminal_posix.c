@@ -48,19 +48,51 @@ void terminal_restore(void)
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &terminal_saved);
 }
 
+/* The keys of "ESC [ N ~" by N (VT220 style: Home, Insert, Delete, End, PgUp, PgDn, F1-F12). */
+static int terminal_tilde_key(int n)
+{
+    static const int keys[] = {
+        [1] = GAME_KEY_HOME,  [2] = GAME_KEY_INSERT, [3] = GAME_KEY_DELETE, [4] = GAME_KEY_END,
+        [5] = GAME_KEY_PAGE_UP, [6] = GAME_KEY_PAGE_DOWN, [7] = GAME_KEY_HOME, [8] = GAME_KEY_END,
+        [11] = GAME_KEY_F1,   [12] = GAME_KEY_F2,    [13] = GAME_KEY_F3,    [14] = GAME_KEY_F4,
+        [15] = GAME_KEY_F5,   [17] = GAME_KEY_F6,    [18] = GAME_KEY_F7,    [19] = GAME_KEY_F8,
+        [20] = GAME_KEY_F9,   [21] = GAME_KEY_F10,   [23] = GAME_KEY_F11,   [24] = GAME_KEY_F12,
+    };
+    return n > 0 && n < (int)ARRAY_COUNT(keys) && keys[n] ? keys[n] : GAME_KEY_ESCAPE;
+}
+
+/* The key of a final byte: "ESC [ A" or "ESC O P" (modifiers, as in "ESC [ 1 ; 5 A", are ignored). */
+static int terminal_final_key(unsigned char c)
+{
+    switch (c) {
+    case 'A': return GAME_KEY_UP;
+    case 'B': return GAME_KEY_DOWN;
+    case 'C': return GAME_KEY_RIGHT;
+    case 'D': return GAME_KEY_LEFT;
+    case 'H': return GAME_KEY_HOME;
+    case 'F': return GAME_KEY_END;
+    case 'P': return GAME_KEY_F1;
+    case 'Q': return GAME_KEY_F2;
+    case 'R': return GAME_KEY_F3;
+    case 'S': return GAME_KEY_F4;
+    default: return GAME_KEY_ESCAPE;
+    }
+}
+
+/* An escape sequence at b (n bytes) as one key; a lone ESC is Escape. */
 static int terminal_decode_escape(const unsigned char *b, int n, int *used)
 {
-    if (n >= 3 && (b[1] == '[' || b[1] == 'O')) {
-        *used = 3;
-        switch (b[2]) {
-        case 'A': return GAME_KEY_UP;
-        case 'B': return GAME_KEY_DOWN;
-        case 'C': return GAME_KEY_RIGHT;
-        case 'D': return GAME_KEY_LEFT;
-        }
-    }
     *used = 1;
-    return GAME_KEY_ESCAPE;
+    if (n < 3 || (b[1] != '[' && b[1] != 'O')) return GAME_KEY_ESCAPE;
+    int i = 2, number = 0;
+    bool modifiers = false; /* the first number is the key's; after a ';' come modifiers */
+    for (; i < n && ((b[i] >= '0' && b[i] <= '9') || b[i] == ';'); i++) {
+        if (b[i] == ';') modifiers = true;
+        else if (!modifiers) number = number * 10 + (b[i] - '0');
+    }
+    if (i >= n) return GAME_KEY_ESCAPE;
+    *used = i + 1;
+    return b[i] == '~' ? terminal_tilde_key(number) : terminal_final_key(b[i]);
 }
 
 int terminal_read_keys(int *keys, int max)

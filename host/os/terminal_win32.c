@@ -59,16 +59,23 @@ void terminal_restore(void)
     SetConsoleMode(terminal_out, terminal_saved_out);
 }
 
-/* A key-down record as a byte or a GAME_KEY_ code; 0 for keys a game does not see (shift, F1, ...). */
+/* The named keys a console reports by virtual-key code. */
+static const struct {
+    WORD vk;
+    int key;
+} terminal_named_keys[] = {
+    {VK_UP, GAME_KEY_UP},       {VK_DOWN, GAME_KEY_DOWN},          {VK_LEFT, GAME_KEY_LEFT},
+    {VK_RIGHT, GAME_KEY_RIGHT}, {VK_ESCAPE, GAME_KEY_ESCAPE},      {VK_HOME, GAME_KEY_HOME},
+    {VK_END, GAME_KEY_END},     {VK_PRIOR, GAME_KEY_PAGE_UP},      {VK_NEXT, GAME_KEY_PAGE_DOWN},
+    {VK_INSERT, GAME_KEY_INSERT}, {VK_DELETE, GAME_KEY_DELETE},
+};
+
+/* A key-down record as a byte or a GAME_KEY_ code; 0 for keys a game does not see (shift alone). */
 static int terminal_decode_key(const KEY_EVENT_RECORD *k)
 {
-    switch (k->wVirtualKeyCode) {
-    case VK_UP: return GAME_KEY_UP;
-    case VK_DOWN: return GAME_KEY_DOWN;
-    case VK_LEFT: return GAME_KEY_LEFT;
-    case VK_RIGHT: return GAME_KEY_RIGHT;
-    case VK_ESCAPE: return GAME_KEY_ESCAPE;
-    }
+    if (k->wVirtualKeyCode >= VK_F1 && k->wVirtualKeyCode <= VK_F12) return GAME_KEY_F1 + (k->wVirtualKeyCode - VK_F1);
+    for (size_t i = 0; i < ARRAY_COUNT(terminal_named_keys); i++)
+        if (terminal_named_keys[i].vk == k->wVirtualKeyCode) return terminal_named_keys[i].key;
     WCHAR c = k->uChar.UnicodeChar;
     return c > 0 && c < 0x80 ? (int)c : 0; /* Enter arrives as '\r', as from a raw POSIX terminal */
 }

@@ -7,6 +7,7 @@
 #define WATCH_H
 
 #include "../base/error.h"
+#include "clock.h"
 #include "fs.h"
 
 typedef struct watch watch;
@@ -14,6 +15,7 @@ typedef struct watch watch;
 typedef struct watch_change {
     uint64_t count;      /* changes seen since the watch started */
     double detect_ms;    /* from the file's new mtime to the watch noticing it */
+    uint64_t noticed_ns; /* when the watch noticed it (clock_now_ns) */
     fs_identity identity;
 } watch_change;
 
@@ -25,6 +27,8 @@ watch *watch_start(const char *path, bool force_polling, host_error *err);
 watch *watch_start_folder(const char *dir, const char *const *suffixes, bool force_polling, host_error *err);
 /* True when the file changed since the last take; fills `out` with the latest change. */
 bool watch_take(watch *w, watch_change *out);
+/* Ready (clock_sleep_until_woken) from a change until the next watch_take. */
+clock_wake watch_wake(const watch *w);
 bool watch_is_polling(const watch *w);
 void watch_stop(watch *w);
 

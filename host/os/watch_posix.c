@@ -22,6 +22,7 @@ struct watch {
     const char *const *suffixes; /* a folder's watched names end in one of these */
     int inotify_fd;   /* -1 when polling */
     int stop_pipe[2];
+    int wake_pipe[2];        /* a byte per change, for a frame loop that sleeps (non-blocking) */
     pthread_t thread;
     pthread_mutex_t lock;
     fs_identity seen;        /* last identity reported, owned by the thread */
@@ -40,8 +41,10 @@ static void watch_record(watch *w)
     w->latest.count++;
     w->latest.identity = id;
     w->latest.detect_ms = (double)(clock_wall_ns() - id.mtime_ns) / 1e6;
+    w->latest.noticed_ns = clock_now_ns();
     __atomic_store_n(&w->published, w->latest.count, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&w->lock);
+    (void)!write(w->wake_pipe[1], "c", 1); /* full: the frame loop has not drained it yet, which is as good */
 }
 
 /* True when an event in buf concerns the library's file name. */
@@ -104,9 +107,17 @@ static watch *watch_begin(watch *w, bool force_polling, host_error *err)
         free(w);
         return host_fail(err, "cannot start the file watch: %s", strerror(errno)), NULL;
     }
+    if (pipe2(w->wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        close(w->stop_pipe[0]);
+        close(w->stop_pipe[1]);
+        free(w);
+        return host_fail(err, "cannot start the file watch: %s", strerror(errno)), NULL;
+    }
     if (pthread_create(&w->thread, NULL, watch_thread, w) != 0) {
         close(w->stop_pipe[0]);
         close(w->stop_pipe[1]);
+        close(w->wake_pipe[0]);
+        close(w->wake_pipe[1]);
         if (w->inotify_fd >= 0) close(w->inotify_fd);
         free(w);
         return host_fail(err, "cannot start the file watch thread"), NULL;
@@ -140,12 +151,17 @@ watch *watch_start_folder(const char *dir, const char *const *suffixes, bool for
 bool watch_take(watch *w, watch_change *out)
 {
     if (__atomic_load_n(&w->published, __ATOMIC_ACQUIRE) == w->taken) return false;
+    char drain[64];
+    while (read(w->wake_pipe[0], drain, sizeof(drain)) > 0) {
+    }
     pthread_mutex_lock(&w->lock);
     *out = w->latest;
     pthread_mutex_unlock(&w->lock);
     w->taken = out->count;
     return true;
 }
+
+clock_wake watch_wake(const watch *w) { return (clock_wake){w->wake_pipe[0]}; }
 
 bool watch_is_polling(const watch *w) { return __atomic_load_n(&w->polling, __ATOMIC_RELAXED); }
 
@@ -156,6 +172,8 @@ void watch_stop(watch *w)
     pthread_join(w->thread, NULL);
     close(w->stop_pipe[0]);
     close(w->stop_pipe[1]);
+    close(w->wake_pipe[0]);
+    close(w->wake_pipe[1]);
     if (w->inotify_fd >= 0) close(w->inotify_fd);
     pthread_mutex_destroy(&w->lock);
     free(w);

@@ -21,6 +21,7 @@ struct watch {
     HANDLE change;               /* the folder's change notification; INVALID_HANDLE_VALUE when polling */
     uint64_t dir_id;             /* the folder's file ID when the notification was set up */
     HANDLE stop;                 /* event: watch_stop asks the thread to end */
+    HANDLE wake;                 /* event, set on a change until the next take: for a frame loop that sleeps */
     HANDLE thread;
     SRWLOCK lock;
     fs_identity seen;            /* last identity reported, owned by the thread */
@@ -44,8 +45,10 @@ static void watch_record(watch *w)
     w->latest.count++;
     w->latest.identity = id;
     w->latest.detect_ms = (double)(clock_wall_ns() - id.mtime_ns) / 1e6;
+    w->latest.noticed_ns = clock_now_ns();
     InterlockedExchange64(&w->published, (LONG64)w->latest.count);
     ReleaseSRWLockExclusive(&w->lock);
+    SetEvent(w->wake);
 }
 
 static void watch_fall_back(watch *w)
@@ -111,10 +114,12 @@ static watch *watch_begin(watch *w, bool force_polling, host_error *err)
                                             : FindFirstChangeNotificationA(w->dir, FALSE, WATCH_FILTER);
     w->polling = w->change == INVALID_HANDLE_VALUE;
     w->stop = CreateEventA(NULL, TRUE, FALSE, NULL);
-    w->thread = w->stop ? CreateThread(NULL, 0, watch_thread, w, 0, NULL) : NULL;
+    w->wake = CreateEventA(NULL, TRUE, FALSE, NULL);
+    w->thread = w->stop && w->wake ? CreateThread(NULL, 0, watch_thread, w, 0, NULL) : NULL;
     if (!w->thread) {
         DWORD code = GetLastError();
         if (w->stop) CloseHandle(w->stop);
+        if (w->wake) CloseHandle(w->wake);
         if (w->change != INVALID_HANDLE_VALUE) FindCloseChangeNotification(w->change);
         free(w);
         return host_fail(err, "cannot start the file watch thread: %s", win32_error_text(code).s), NULL;
@@ -144,6 +149,7 @@ watch *watch_start_folder(const char *dir, const char *const *suffixes, bool for
 bool watch_take(watch *w, watch_change *out)
 {
     if ((uint64_t)InterlockedCompareExchange64(&w->published, 0, 0) == w->taken) return false; /* an atomic read */
+    ResetEvent(w->wake);
     AcquireSRWLockExclusive(&w->lock);
     *out = w->latest;
     ReleaseSRWLockExclusive(&w->lock);
@@ -153,6 +159,8 @@ bool watch_take(watch *w, watch_change *out)
 
 bool watch_is_polling(const watch *w) { return w->polling != 0; } /* an aligned LONG reads whole */
 
+clock_wake watch_wake(const watch *w) { return (clock_wake){(intptr_t)w->wake}; }
+
 void watch_stop(watch *w)
 {
     if (!w) return;
@@ -160,6 +168,7 @@ void watch_stop(watch *w)
     WaitForSingleObject(w->thread, INFINITE);
     CloseHandle(w->thread);
     CloseHandle(w->stop);
+    CloseHandle(w->wake);
     if (w->change != INVALID_HANDLE_VALUE) FindCloseChangeNotification(w->change);
     free(w);
 }

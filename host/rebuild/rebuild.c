@@ -77,7 +77,7 @@ static void rebuild_event_done(rebuild *b, bool ok, const char *output, const ch
     if (!ok) event_str(&e, "error", first);
     if (output[0]) event_str(&e, "output", output);
     event_end(b->events, &e);
-    if (!ok) fprintf(stderr, "host: build failed: %s (the last good version keeps running)\n", first);
+    if (!ok) event_say(b->events, "build failed: %s (the last good version keeps running)", first);
     b->building = false;
 }
 

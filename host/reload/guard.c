@@ -84,11 +84,24 @@ static const char *guard_verdict_name(guard_verdict v)
     return v == GUARD_ROLL_BACK ? "rollback" : v == GUARD_PAUSE ? "pause" : "continue";
 }
 
-static void guard_verdict_text(const guard *g, guard_verdict v, char *out, size_t cap)
+/* Where the crash happened, as the report names it. */
+typedef struct guard_place {
+    reload_hook hook;                 /* when no thread is named */
+    uint64_t version;                 /* whose code crashed */
+    const crash_thread_report *thread; /* a game thread's own crash: which thread */
+    char thread_name[64];             /* 'name', or "thread N" for one never announced */
+    bool old_code;                    /* a thread still running a build the reload replaced */
+} guard_place;
+
+static void guard_verdict_text(const guard *g, const guard_place *p, guard_verdict v, char *out, size_t cap)
 {
     switch (v) {
     case GUARD_RETURNED:
-    case GUARD_GO_ON: snprintf(out, cap, "the host goes on"); break;
+    case GUARD_GO_ON:
+        snprintf(out, cap, "%s", p->old_code ? "the thread is gone and the host goes on: stop game threads in "
+                                               "before_reload (and start them again in after_reload)"
+                                             : "the host goes on");
+        break;
     case GUARD_ROLL_BACK:
         snprintf(out, cap, "rolling back to version %llu; the state is kept as it was",
                  (unsigned long long)g->scene.versions->fallback.number);
@@ -97,35 +110,55 @@ static void guard_verdict_text(const guard *g, guard_verdict v, char *out, size_
     }
 }
 
+/* "game crashed in update of version 3", "game thread 'physics' crashed in version 3", ... */
+static void guard_subject(const guard *g, const guard_place *p, char *out, size_t cap)
+{
+    uint64_t running = g->scene.versions->running.number;
+    if (!p->thread)
+        snprintf(out, cap, "game crashed in %s of version %llu", guard_hook_name(p->hook), (unsigned long long)p->version);
+    else if (p->old_code)
+        snprintf(out, cap, "game thread %s crashed in version %llu, after the reload to version %llu", p->thread_name,
+                 (unsigned long long)p->version, (unsigned long long)running);
+    else
+        snprintf(out, cap, "game thread %s%s crashed in version %llu", p->thread_name,
+                 p->thread->name[0] ? "" : " (never announced: call host->thread_begin in it)",
+                 (unsigned long long)p->version);
+}
+
 /* The crash's one line, in g->crash_line. */
-static void guard_crash_line(guard *g, reload_hook hook, guard_verdict verdict, const char *location,
+static void guard_crash_line(guard *g, const guard_place *p, guard_verdict verdict, const char *location,
                              const char *stale, const char *exhausted)
 {
     const crash_info *c = &g->crash;
-    char summary[CRASH_REASON_MAX + 64], todo[128], at[40] = "";
+    char subject[200], summary[CRASH_REASON_MAX + 64], todo[200], at[40] = "";
+    guard_subject(g, p, subject, sizeof(subject));
     crash_summary(c, summary, sizeof(summary));
-    guard_verdict_text(g, verdict, todo, sizeof(todo));
+    guard_verdict_text(g, p, verdict, todo, sizeof(todo));
     if (c->address && c->address != c->pc) /* a bad access, not a bad instruction */
         snprintf(at, sizeof(at), " at address 0x%llx", (unsigned long long)c->address);
-    snprintf(g->crash_line, sizeof(g->crash_line),
-             "game crashed in %s of version %llu: %.200s%s in %.200s%s%.200s%s%.160s; %.100s", guard_hook_name(hook),
-             (unsigned long long)g->scene.versions->running.number, summary, at, location, stale[0] ? "; " : "", stale,
-             exhausted[0] ? "; " : "", exhausted, todo);
+    snprintf(g->crash_line, sizeof(g->crash_line), "%.160s: %.160s%s in %.200s%s%.160s%s%.120s; %.140s", subject, summary,
+             at, location, stale[0] ? "; " : "", stale, exhausted[0] ? "; " : "", exhausted, todo);
 }
 
-static void guard_report(guard *g, reload_hook hook, guard_verdict verdict)
+static void guard_report(guard *g, const guard_place *p, guard_verdict verdict)
 {
     const crash_info *c = &g->crash;
     const versions *vs = g->scene.versions;
     char backtrace_json[EVENT_MAX / 2], location[400], stale[256] = "", exhausted[256] = "";
     guard_crash_location(vs, c, location, sizeof(location));
-    guard_describe_stale(vs, c, stale, sizeof(stale));
-    guard_describe_exhausted(g, exhausted, sizeof(exhausted));
+    if (!p->old_code) guard_describe_stale(vs, c, stale, sizeof(stale)); /* an old thread's own code is no stale pointer */
+    if (!p->thread) guard_describe_exhausted(g, exhausted, sizeof(exhausted));
     crash_backtrace_json(c, versions_symbolize, (void *)vs, backtrace_json, sizeof(backtrace_json));
-    guard_crash_line(g, hook, verdict, location, stale, exhausted);
+    guard_crash_line(g, p, verdict, location, stale, exhausted);
     event e = event_begin(g->scene.events, "crash");
-    event_str(&e, "hook", guard_hook_name(hook));
-    event_uint(&e, "version", vs->running.number);
+    event_str(&e, "hook", p->thread ? "thread" : guard_hook_name(p->hook));
+    if (p->thread) {
+        event_str(&e, "thread", p->thread_name);
+        event_uint(&e, "thread_id", p->thread->thread_id);
+        event_bool(&e, "announced", p->thread->name[0] != 0);
+        event_bool(&e, "old_code", p->old_code);
+    }
+    event_uint(&e, "version", p->version);
     event_str(&e, "signal", c->name);
     event_str(&e, "what", c->stack_overflow ? "stack overflow" : c->what);
     event_hex(&e, "address", c->address);
@@ -138,7 +171,13 @@ static void guard_report(guard *g, reload_hook hook, guard_verdict verdict)
     event_raw(&e, "backtrace", backtrace_json);
     event_str(&e, "msg", g->crash_line);
     event_end(g->scene.events, &e);
-    fprintf(stderr, "host: %s\n", g->crash_line);
+    event_say(g->scene.events, "%s", g->crash_line);
+}
+
+/* The verdict for a crash in code that must not go on: roll back, or pause with nothing to run. */
+static guard_verdict guard_recover(const guard *g)
+{
+    return versions_has_fallback(g->scene.versions) ? GUARD_ROLL_BACK : GUARD_PAUSE;
 }
 
 /* ---- the call --------------------------------------------------------------------------------- */
@@ -151,8 +190,31 @@ guard_verdict guard_run(guard *g, reload_hook hook, crash_fn *fn, void *ctx)
     watchdog_leave(g->watchdog);
     if (returned) return GUARD_RETURNED;
     bool recover = hook == RELOAD_HOOK_INIT || hook == RELOAD_HOOK_UPDATE || hook == RELOAD_HOOK_AFTER_RELOAD;
-    guard_verdict verdict = !recover ? GUARD_GO_ON : versions_has_fallback(g->scene.versions) ? GUARD_ROLL_BACK : GUARD_PAUSE;
-    guard_report(g, hook, verdict);
+    guard_verdict verdict = recover ? guard_recover(g) : GUARD_GO_ON;
+    guard_place place = {.hook = hook, .version = g->scene.versions->running.number};
+    guard_report(g, &place, verdict);
+    return verdict;
+}
+
+/* The version whose code the thread crashed in: its pc's, else the innermost game frame's. */
+static const lib_version *guard_thread_version(const versions *vs, const crash_info *c)
+{
+    const lib_version *v = versions_at(vs, c->pc);
+    for (int i = 1; !v && i < c->frame_count; i++) v = versions_at(vs, c->frames[i] - 1);
+    return v;
+}
+
+guard_verdict guard_thread_crash(guard *g, const crash_thread_report *t)
+{
+    const versions *vs = g->scene.versions;
+    g->crash = t->crash;
+    const lib_version *v = guard_thread_version(vs, &t->crash);
+    guard_place place = {.thread = t, .version = v ? v->number : vs->running.number};
+    place.old_code = v && v != &vs->running;
+    if (t->name[0]) snprintf(place.thread_name, sizeof(place.thread_name), "'%s'", t->name);
+    else snprintf(place.thread_name, sizeof(place.thread_name), "%llu", (unsigned long long)t->thread_id);
+    guard_verdict verdict = place.old_code ? GUARD_GO_ON : guard_recover(g);
+    guard_report(g, &place, verdict);
     return verdict;
 }
 
@@ -192,7 +254,7 @@ static void guard_report_hang(void *ctx, const char *call, const char *where, do
     event_num(&e, "seconds", seconds);
     event_uint(&e, "version", version);
     event_end(g->scene.events, &e);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(g->scene.events, "warning: %s", msg);
 }
 
 /* ---- start and stop ------------------------------------------------------------------------------ */

@@ -13,6 +13,11 @@
  *   - in before_reload or shutdown: go on with the reload or the exit.
  * The state stays as the crash left it: the guard never touches the block.
  *
+ * A game thread's crash (os/crash.h: the thread reported it and is gone) is reported the same way,
+ * naming the thread, at the top of the next frame: a crash in the running build's code gets the
+ * verdict of a crash in update; one in an old build's code (a thread that before_reload did not
+ * stop) goes on, and the report says to stop it in before_reload.
+ *
  * With --watchdog the guard also names, from another thread, the game function a call has been
  * stuck in for too long (a warning; the host keeps waiting). */
 #ifndef GUARD_H
@@ -66,6 +71,8 @@ void guard_stop(guard *g);
 
 /* Runs fn(ctx) as the game's `hook`; on a crash, reports it and returns what to do next. */
 guard_verdict guard_run(guard *g, reload_hook hook, crash_fn *fn, void *ctx);
+/* Reports a game thread's crash and returns what to do next. */
+guard_verdict guard_thread_crash(guard *g, const crash_thread_report *t);
 
 const char *guard_hook_name(reload_hook hook);
 

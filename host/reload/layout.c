@@ -21,9 +21,52 @@ static int32_t layout_find_field(const game_layout *t, const char *name)
     return -1;
 }
 
-/* The registered struct a field holds or points at; -1 for a plain value. */
-static int32_t layout_field_target(const layout_set *set, const game_layout_field *f)
+/* X, X_FN and X_STR: the field holds its value (a function or string pointer is copied as one). */
+static bool layout_is_value(const game_layout_field *f)
 {
+    return f->kind == GAME_FIELD_VALUE || f->kind == GAME_FIELD_FN || f->kind == GAME_FIELD_STR;
+}
+
+static bool layout_is_signed(const char *type)
+{
+    return !(type[0] == 'u' || strcmp(type, "size_t") == 0 || strcmp(type, "bool") == 0 || strcmp(type, "_Bool") == 0);
+}
+
+/* An integer of 1, 2, 4 or 8 bytes; false when a signed one is negative. */
+static bool layout_load_count(const uint8_t *at, uint32_t size, bool sign, uint64_t *out)
+{
+    uint64_t u;
+    int64_t v;
+    if (size == 1) {
+        uint8_t x;
+        memcpy(&x, at, 1);
+        u = x, v = (int8_t)x;
+    } else if (size == 2) {
+        uint16_t x;
+        memcpy(&x, at, 2);
+        u = x, v = (int16_t)x;
+    } else if (size == 4) {
+        uint32_t x;
+        memcpy(&x, at, 4);
+        u = x, v = (int32_t)x;
+    } else {
+        memcpy(&u, at, 8);
+        v = (int64_t)u;
+    }
+    *out = u;
+    return !sign || v >= 0;
+}
+
+bool layout_count_of(const game_layout *t, const game_layout_field *array, const void *object, uint64_t *out)
+{
+    const game_layout_field *c = &t->fields[layout_find_field(t, array->count)];
+    return layout_load_count((const uint8_t *)object + c->offset, c->size, layout_is_signed(c->type), out);
+}
+
+/* The registered struct a field holds or points at; -1 for a plain value. */
+int32_t layout_field_target(const layout_set *set, const game_layout_field *f)
+{
+    if (f->kind == GAME_FIELD_FN || f->kind == GAME_FIELD_STR) return -1;
     if (f->kind != GAME_FIELD_VALUE) return layout_find_type(set, f->elem);
     for (uint32_t i = 0; i < set->count; i++)
         if (game_type_equal(f->type, set->types[i]->name)) return (int32_t)i;
@@ -84,7 +127,7 @@ static bool layout_check_field(const layout_set *set, const game_layout *t, uint
     if (!layout_is_name(f->name))
         return host_fail(err, "layout table: field %u of '%s' has no C name; declare fields with GAME_STRUCT "
                               "(game_layout.h)", i, t->name);
-    if (!layout_is_type(f->type) || f->kind > GAME_FIELD_POOL)
+    if (!layout_is_type(f->type) || f->kind > GAME_FIELD_STR)
         return host_fail(err, "layout table: field '%s.%s' has no readable type or kind; declare fields with "
                               "GAME_STRUCT (game_layout.h)", t->name, f->name);
     if (f->size == 0 || f->offset > t->size || f->size > t->size - f->offset)
@@ -94,7 +137,10 @@ static bool layout_check_field(const layout_set *set, const game_layout *t, uint
     for (uint32_t j = 0; j < i; j++)
         if (strcmp(t->fields[j].name, f->name) == 0)
             return host_fail(err, "layout table: '%s' has two fields named '%s'", t->name, f->name);
-    return f->kind == GAME_FIELD_VALUE || layout_check_pointer(set, t, f, err);
+    if (f->kind != GAME_FIELD_VALUE && layout_is_value(f) && f->size != sizeof(void *))
+        return host_fail(err, "layout table: field '%s.%s' is %u bytes, not a pointer; X_FN and X_STR declare "
+                              "pointers", t->name, f->name, f->size);
+    return layout_is_value(f) || layout_check_pointer(set, t, f, err);
 }
 
 static bool layout_check_type(const layout_set *set, uint32_t i, host_error *err)
@@ -271,8 +317,9 @@ static layout_field_plan layout_plan_field(const layout_diff *d, const game_layo
     int32_t j = old_type ? layout_find_field(old_type, nf->name) : -1;
     if (j < 0) return p;
     const game_layout_field *of = p.old_field = &old_type->fields[j];
-    bool same_type = of->kind == nf->kind && game_type_equal(of->type, nf->type);
-    if (nf->kind == GAME_FIELD_VALUE) {
+    bool same_type = (of->kind == nf->kind || (layout_is_value(of) && layout_is_value(nf))) &&
+                     game_type_equal(of->type, nf->type);
+    if (layout_is_value(nf)) {
         if (same_type && p.elem >= 0 && layout_field_target(d->old_set, of) >= 0) p.copy = LAYOUT_COPY_NESTED;
         else if (same_type && of->size == nf->size) p.copy = LAYOUT_COPY_BYTES;
         return p;
@@ -552,36 +599,6 @@ static void layout_write_ptr(layout_migration *m, uint8_t *slot, uint8_t *value,
     }
     f->slot = slot;
     f->value = value;
-}
-
-static bool layout_is_signed(const char *type)
-{
-    return !(type[0] == 'u' || strcmp(type, "size_t") == 0 || strcmp(type, "bool") == 0 || strcmp(type, "_Bool") == 0);
-}
-
-/* An integer of 1, 2, 4 or 8 bytes; false when a signed one is negative. */
-static bool layout_load_count(const uint8_t *at, uint32_t size, bool sign, uint64_t *out)
-{
-    uint64_t u;
-    int64_t v;
-    if (size == 1) {
-        uint8_t x;
-        memcpy(&x, at, 1);
-        u = x, v = (int8_t)x;
-    } else if (size == 2) {
-        uint16_t x;
-        memcpy(&x, at, 2);
-        u = x, v = (int16_t)x;
-    } else if (size == 4) {
-        uint32_t x;
-        memcpy(&x, at, 4);
-        u = x, v = (int32_t)x;
-    } else {
-        memcpy(&u, at, 8);
-        v = (int64_t)u;
-    }
-    *out = u;
-    return !sign || v >= 0;
 }
 
 /* An X_ARRAY's element count, read from the old object with the old layout. */

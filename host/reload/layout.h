@@ -60,6 +60,12 @@ typedef struct layout_record {
  * counts, element types registered, every type reachable from the root. */
 bool layout_from_library(const game_api *api, layout_library *out, host_error *err);
 
+/* The index in `set` of the registered struct a field holds (X of a struct type) or points at
+ * (X_ARRAY, X_PTR, X_POOL); -1 for any other field. */
+int32_t layout_field_target(const layout_set *set, const game_layout_field *f);
+/* The element count of an X_ARRAY field of `object` (of type t); false when it is negative. */
+bool layout_count_of(const game_layout *t, const game_layout_field *array, const void *object, uint64_t *out);
+
 /* A copy of `set` on `a` with every name copied; root_size fills in an unknown one. NULL when the
  * arena is full. */
 layout_record *layout_store(arena *a, const layout_set *set, uint64_t root_size);

@@ -47,3 +47,6 @@ SCAN_UNPOISONED scan_result scan_words(const void *start, uint64_t size, uint64_
     r.scanned = n * SCAN_WORD;
     return r;
 }
+
+SCAN_UNPOISONED void scan_store(uintptr_t addr, uint64_t value) { *(uint64_t *)addr = value; }
+SCAN_UNPOISONED uint64_t scan_load(uintptr_t addr) { return *(const volatile uint64_t *)addr; }

@@ -26,4 +26,8 @@ typedef struct scan_result {
  * has lo <= v < hi. */
 scan_result scan_words(const void *start, uint64_t size, uint64_t lo, uint64_t hi, scan_hit_fn *on_hit, void *ctx);
 
+/* Writes a word the scan found (a repair): like the scan, it may lie in padding an arena poisons. */
+void scan_store(uintptr_t addr, uint64_t value);
+uint64_t scan_load(uintptr_t addr);
+
 #endif

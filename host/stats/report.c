@@ -37,6 +37,23 @@ void report_printf(report_buf *b, const char *fmt, ...)
     va_end(again);
 }
 
+void report_bytes(report_buf *b, const void *data, size_t size)
+{
+    if (!size || !report_reserve(b, size)) return;
+    memcpy(b->data + b->len, data, size);
+    b->len += size;
+    b->data[b->len] = 0;
+}
+
+void report_site_label(const arena_stats_table *t, uint32_t id, char *out, size_t cap)
+{
+    const arena_site_info *s = &t->sites[id];
+    const char *file = arena_stats_name(t, s->file), *slash = strrchr(file, '/');
+    int n = s->line ? snprintf(out, cap, "%s:%u %s", slash ? slash + 1 : file, s->line, arena_stats_name(t, s->func))
+                    : snprintf(out, cap, "%s %s", file, arena_stats_name(t, s->func)); /* "(pool) bullets" */
+    if (s->caller && n > 0 && (size_t)n < cap) snprintf(out + n, cap - (size_t)n, " < %s", arena_stats_name(t, s->caller));
+}
+
 static void report_putc(report_buf *b, char c)
 {
     if (!report_reserve(b, 1)) return;
@@ -115,14 +132,32 @@ void report_series_add(report_series *s, uint64_t frame, uint64_t high_water, ui
     s->pending_frames = 0;
 }
 
-void report_timeline_mark(report_timeline *t, uint64_t frame, const char *name, const char *text)
+report_mark *report_timeline_mark(report_timeline *t, uint64_t frame, const char *name, const char *text)
 {
     if (t->mark_count == REPORT_MARKS) {
         t->marks_dropped++;
-        return;
+        return NULL;
     }
     report_mark *m = &t->marks[t->mark_count++];
     m->frame = frame;
     snprintf(m->name, sizeof(m->name), "%s", name);
     snprintf(m->text, sizeof(m->text), "%s", text);
+    m->change = -1;
+    return m;
+}
+
+report_change_set *report_timeline_changes(report_timeline *t, report_mark *m)
+{
+    if (!m || t->change_count == REPORT_MARKS) return NULL;
+    m->change = (int)t->change_count;
+    report_change_set *c = &t->changes[t->change_count++];
+    memset(c, 0, sizeof(*c));
+    c->frame = m->frame;
+    return c;
+}
+
+void report_timeline_free(report_timeline *t)
+{
+    for (uint32_t i = 0; i < t->change_count; i++) report_diff_free(&t->changes[i].diff);
+    t->change_count = 0;
 }

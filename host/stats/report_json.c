@@ -114,24 +114,80 @@ static void json_counts(report_buf *b, uint64_t pushes, uint64_t bytes, uint64_t
     json_u64(b, "peak_frame", peak_frame);
 }
 
-static void json_site(report_buf *b, const report_site *s)
+/* Bytes per frame over the history, oldest first: the last is the snapshot's frame. */
+static void json_series(report_buf *b, const arena_stats_table *t, const arena_stats_series *series)
+{
+    report_printf(b, ",\"series\":[");
+    uint64_t n = t ? arena_stats_series_count(t, series) : 0;
+    for (uint64_t back = n; back-- > 0;)
+        report_printf(b, "%s%llu", back + 1 == n ? "" : ",", (unsigned long long)arena_stats_series_at(t, series, back));
+    report_printf(b, "]");
+}
+
+static void json_callers(report_buf *b, const report_site *s)
+{
+    report_printf(b, ",\"callers\":[");
+    for (uint32_t k = 0; k < s->depth; k++) {
+        report_printf(b, "%s{", k ? "," : "");
+        json_key_str(b, "function", s->frames[k].func);
+        report_printf(b, ",");
+        json_key_str(b, "line", s->frames[k].where);
+        report_printf(b, "}");
+    }
+    report_printf(b, "]");
+}
+
+static void json_site(report_buf *b, const report_snapshot *snap, const report_site *s)
 {
     report_printf(b, "{");
     json_key_str(b, "file", s->file);
     report_printf(b, ",\"line\":%u,", s->line);
     json_key_str(b, "function", s->func);
+    report_printf(b, ",\"origin\":\"%s\"", s->host ? "host" : "game");
+    json_callers(b, s);
     report_printf(b, ",");
     json_key_str(b, "arena", s->arena);
     json_counts(b, s->pushes, s->bytes, s->frame_pushes, s->frame_bytes, s->peak_bytes, s->peak_frame);
+    json_u64(b, "live", s->live);
+    json_u64(b, "live_bytes", s->live_bytes);
+    json_series(b, snap->table, snap->table ? &snap->table->sites[s->id].series : NULL);
     report_printf(b, "}");
 }
 
-static void json_tag(report_buf *b, const report_tag *t)
+static void json_tag(report_buf *b, const report_snapshot *snap, const report_tag *t)
 {
     report_printf(b, "{");
     json_key_str(b, "name", t->name);
     json_counts(b, t->pushes, t->bytes, t->frame_pushes, t->frame_bytes, t->peak_bytes, t->peak_frame);
+    json_series(b, snap->table, snap->table ? &snap->table->tags[t->id].series : NULL);
     report_printf(b, "}");
+}
+
+#define JSON_MARK_CHANGES 40
+
+/* What changed since the last mark: bytes per frame before it against since. */
+static void json_since_mark(report_buf *b, const report_snapshot *s)
+{
+    report_printf(b, ",\n\"since_mark\":");
+    if (!s->mark_name) {
+        report_printf(b, "null");
+        return;
+    }
+    report_printf(b, "{");
+    json_key_str(b, "name", s->mark_name);
+    json_u64(b, "frame", s->mark_frame);
+    report_printf(b, ",\"changes\":[");
+    for (uint32_t i = 0, n = 0; i < s->since_mark.count && n < JSON_MARK_CHANGES; i++) {
+        const report_diff_row *r = &s->since_mark.rows[i];
+        if (r->change == REPORT_SAME) continue;
+        report_printf(b, "%s{", n++ ? "," : "");
+        json_key_str(b, "kind", r->kind);
+        report_printf(b, ",");
+        json_key_str(b, "name", r->name);
+        report_printf(b, ",\"unit\":\"%s\",\"before\":%.1f,\"since\":%.1f,\"change\":\"%s\"}", r->unit, r->a, r->b,
+                      report_change_names[r->change]);
+    }
+    report_printf(b, "]}");
 }
 
 void report_json(report_buf *b, const report_snapshot *s)
@@ -160,12 +216,14 @@ void report_json(report_buf *b, const report_snapshot *s)
     report_printf(b, ",\n\"sites\":[");
     for (uint32_t i = 0; i < s->site_count; i++) {
         report_printf(b, i ? ",\n" : "\n");
-        json_site(b, &s->sites[i]);
+        json_site(b, s, &s->sites[i]);
     }
     report_printf(b, "],\n\"tags\":[");
     for (uint32_t i = 0; i < s->tag_count; i++) {
         report_printf(b, i ? ",\n" : "\n");
-        json_tag(b, &s->tags[i]);
+        json_tag(b, s, &s->tags[i]);
     }
-    report_printf(b, "]}\n");
+    report_printf(b, "]");
+    json_since_mark(b, s);
+    report_printf(b, "}\n");
 }

@@ -85,36 +85,48 @@ static int text_site_order(const void *pa, const void *pb)
     return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
 }
 
+/* The game's sites (the host's own are summed in one line): file:line, function and its caller. */
 static void text_sites(text_out *o, const report_snapshot *s)
 {
     report_site top[TEXT_TOP_SITES];
-    uint32_t n = 0;
+    uint32_t n = 0, host_sites = 0;
+    uint64_t host_bytes = 0;
     for (uint32_t i = 0; i < s->site_count; i++) {
         if (!s->sites[i].pushes) continue;
+        if (s->sites[i].host) {
+            host_sites++;
+            host_bytes += s->sites[i].bytes;
+            continue;
+        }
         if (n < TEXT_TOP_SITES) top[n++] = s->sites[i];
         else if (text_site_order(&s->sites[i], &top[n - 1]) < 0) top[n - 1] = s->sites[i];
         else continue;
         qsort(top, n, sizeof(top[0]), text_site_order);
     }
-    text_line(o, "%-40s %10s %8s %10s %10s", "top call sites (by bytes this frame)", "bytes/f", "pushes/f", "peak/f",
-              "bytes");
+    text_line(o, "%-48s %10s %8s %10s %10s", "top call sites (by bytes this frame) < caller", "bytes/f", "pushes/f",
+              "peak/f", "bytes");
     for (uint32_t i = 0; i < n; i++) {
-        char where[160];
-        if (top[i].line) snprintf(where, sizeof(where), "%s:%u %s", text_base_name(top[i].file), top[i].line, top[i].func);
-        else snprintf(where, sizeof(where), "%s %s", top[i].file, top[i].func); /* a pool's slots have no line */
-        text_line(o, "%-40.40s %10s %8llu %10s %10s", where, units_bytes(top[i].frame_bytes).s,
+        char where[200];
+        int len = top[i].line ? snprintf(where, sizeof(where), "%s:%u %s", text_base_name(top[i].file), top[i].line, top[i].func)
+                              : snprintf(where, sizeof(where), "%s %s", top[i].file, top[i].func); /* a pool's slots */
+        if (top[i].depth && len > 0 && (size_t)len < sizeof(where))
+            snprintf(where + len, sizeof(where) - (size_t)len, " < %s", top[i].frames[0].func);
+        text_line(o, "%-48.48s %10s %8llu %10s %10s", where, units_bytes(top[i].frame_bytes).s,
                   (unsigned long long)top[i].frame_pushes, units_bytes(top[i].peak_bytes).s,
                   units_bytes(top[i].bytes).s);
     }
+    if (host_sites)
+        text_line(o, "and the host's own: %u call sites, %s pushed into the game's arenas", host_sites,
+                  units_bytes(host_bytes).s);
 }
 
 static void text_tags(text_out *o, const report_snapshot *s)
 {
     if (s->tag_count <= 1 && (!s->tag_count || !s->tags[0].pushes)) return;
-    text_line(o, "%-40s %10s %8s %10s %10s", "tags", "bytes/f", "pushes/f", "peak/f", "bytes");
+    text_line(o, "%-48s %10s %8s %10s %10s", "tags", "bytes/f", "pushes/f", "peak/f", "bytes");
     for (uint32_t i = 0; i < s->tag_count && i < TEXT_TOP_TAGS; i++) {
         const report_tag *t = &s->tags[i];
-        text_line(o, "%-40.40s %10s %8llu %10s %10s", t->name, units_bytes(t->frame_bytes).s,
+        text_line(o, "%-48.48s %10s %8llu %10s %10s", t->name, units_bytes(t->frame_bytes).s,
                   (unsigned long long)t->frame_pushes, units_bytes(t->peak_bytes).s, units_bytes(t->bytes).s);
     }
 }

@@ -1,10 +1,9 @@
 /* stats.c - the host's side of the allocation stats: the table in the block, frame ends, warnings,
  * requests, and the output files (see stats.h). */
-#include "stats.h"
+#include "stats_internal.h"
 #include "../base/units.h"
 #include "../os/fs.h"
 #include "../os/stats_input.h"
-#include "report.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -16,172 +15,7 @@
 #define STATS_SUMMARY_ROWS 60
 #define STATS_EVENT_SITES 5      /* top sites named in a stats event */
 
-/* The arenas of the block, in the order the outputs list them. The stats table tracks the game's;
- * the host arena (which holds the table) is listed in snapshots only, so the host's own tables do
- * not crowd the game's call sites. */
-typedef enum stats_arena {
-    STATS_PERSISTENT,
-    STATS_FRAME0,
-    STATS_FRAME1,
-    STATS_SCRATCH0,
-    STATS_SCRATCH1,
-    STATS_TRACKED,
-    STATS_HOST = STATS_TRACKED,
-    STATS_ARENAS
-} stats_arena;
-
-static const char *const stats_kinds[STATS_ARENAS] = {"persistent", "frame", "frame", "scratch", "scratch", "host"};
-
-typedef struct host_stats {
-    stats_config cfg;
-    block_header *block;
-    const heap_region *heap;
-    event_log *events;
-    arena_stats_table *table;
-    FILE *csv, *trace;
-    report_timeline *timeline; /* with --report */
-    bool frames_started;       /* the first frame began: init's pushes count for no frame */
-    double frame_start_us;
-    uint64_t warned[STATS_TRACKED]; /* the highest frame high-water warned about, per arena */
-    volatile sig_atomic_t requested; /* host->stats_request (a game thread may ask) */
-    bool reloaded;             /* a reload since the last frame: write a snapshot */
-    uint64_t reloads;
-    bool overlay;              /* the summary drawn over the game (terminal) */
-    report_buf overlay_text;
-    uint64_t overlay_frame;
-    bool warned_write;         /* a failed write of a snapshot was reported */
-    bool ready;                /* started: write the outputs at exit */
-} host_stats;
-
 static double stats_now_us(const host_stats *st) { return st->events->now_ms() * 1000.0; }
-
-/* The stats list the block's arenas in the block's own order (block_arena). */
-static arena *stats_arena_of(const host_stats *st, stats_arena i) { return block_arena(st->block, (int)i); }
-
-/* ---- a snapshot -------------------------------------------------------------------------- */
-
-static void stats_collect_arena(report_snapshot *s, const arena *a, const char *kind, int tracked)
-{
-    const arena_history_entry *last = tracked >= 0 ? arena_stats_history(s->table, (uint32_t)tracked, 0) : NULL;
-    report_arena *r = &s->arenas[s->arena_count++];
-    r->name = a->name;
-    r->kind = kind;
-    r->reserved = a->capacity;
-    r->committed = a->committed;
-    r->used = a->pos;
-    r->high_water = arena_stats_high_water(a);
-    r->frame_high_water = last ? last->high_water : 0;
-    r->pushes = arena_stats_pushes(a);
-    r->bytes = arena_stats_bytes(a);
-    r->frame_pushes = last ? last->pushes : 0;
-    r->frame_bytes = last ? last->bytes : 0;
-    r->bytes_popped = a->stats.bytes_popped;
-    r->resets = a->stats.resets;
-    r->padding = arena_stats_padding(a);
-    r->failures = a->failure.count;
-    r->tracked = tracked;
-}
-
-static void stats_collect_arenas(const host_stats *st, report_snapshot *s)
-{
-    for (int i = 0; i < STATS_ARENAS; i++) {
-        const arena *a = stats_arena_of(st, (stats_arena)i);
-        stats_collect_arena(s, a, stats_kinds[i], arena_stats_tracked_index(s->table, a));
-    }
-}
-
-/* The arena that received most of a site's bytes. */
-static const char *stats_site_arena(const arena_stats_table *t, uint32_t id)
-{
-    uint32_t best = 0;
-    for (uint32_t i = 1; i < t->tracked_count; i++)
-        if (t->tracked[i].counters[id].bytes > t->tracked[best].counters[id].bytes) best = i;
-    return t->tracked_count ? t->tracked[best].arena->name : "";
-}
-
-static int stats_site_order(const void *pa, const void *pb)
-{
-    const report_site *a = pa, *b = pb;
-    return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
-}
-
-static int stats_tag_order(const void *pa, const void *pb)
-{
-    const report_tag *a = pa, *b = pb;
-    return a->bytes < b->bytes ? 1 : a->bytes > b->bytes ? -1 : 0;
-}
-
-static void stats_collect_sites(arena_stats_table *t, report_snapshot *s)
-{
-    uint32_t n = arena_stats_site_count(t);
-    s->sites = calloc(n, sizeof(*s->sites));
-    if (!s->sites) return;
-    for (uint32_t i = 0; i < n; i++) {
-        const arena_site_info *info = &t->sites[i];
-        arena_site_counter total = arena_stats_site_total(t, i);
-        s->sites[i] = (report_site){arena_stats_name(t, info->file), arena_stats_name(t, info->func), info->line,
-                                    total.pushes, total.bytes, info->window.frame_pushes, info->window.frame_bytes,
-                                    info->window.peak_bytes, info->window.peak_frame, stats_site_arena(t, i)};
-    }
-    s->site_count = n;
-    qsort(s->sites, n, sizeof(*s->sites), stats_site_order);
-}
-
-static void stats_collect_tags(arena_stats_table *t, report_snapshot *s)
-{
-    uint32_t n = arena_stats_tag_count(t);
-    s->tags = calloc(n, sizeof(*s->tags));
-    if (!s->tags) return;
-    for (uint32_t i = 0; i < n; i++) {
-        const arena_tag_info *info = &t->tags[i];
-        s->tags[i] = (report_tag){arena_stats_name(t, info->name), info->total.pushes, info->total.bytes,
-                                  info->window.frame_pushes, info->window.frame_bytes, info->window.peak_bytes,
-                                  info->window.peak_frame};
-    }
-    s->tag_count = n;
-    qsort(s->tags, n, sizeof(*s->tags), stats_tag_order);
-}
-
-static void stats_collect_pools(const arena_stats_table *t, report_snapshot *s)
-{
-    s->pools = calloc(t->pool_count ? t->pool_count : 1, sizeof(*s->pools));
-    if (!s->pools) return;
-    for (uint32_t i = 0; i < t->pool_count; i++) {
-        const arena_pool *p = arena_stats_pool(t, i);
-        if (p)
-            s->pools[s->pool_count++] = (report_pool){p->name, p->arena->name, p->slot_size, p->live, p->slots,
-                                                      p->high_water, p->allocs, p->frees};
-    }
-}
-
-static report_snapshot stats_collect(host_stats *st, const char *reason, uint64_t version)
-{
-    arena_stats_table *t = st->table;
-    report_snapshot s;
-    memset(&s, 0, sizeof(s));
-    s.reason = reason;
-    s.frame = t->last_frame;
-    s.frames = t->frames;
-    s.t_ms = st->events->now_ms();
-    s.version = version;
-    s.reloads = st->reloads;
-    s.refused = t->refused;
-    s.table = t;
-    stats_collect_arenas(st, &s);
-    stats_collect_sites(t, &s);
-    stats_collect_tags(t, &s);
-    stats_collect_pools(t, &s);
-    s.has_heap = true;
-    s.heap = heap_collect_stats(st->heap); /* the main thread's heaps: this runs on the main thread */
-    return s;
-}
-
-static void stats_snapshot_free(report_snapshot *s)
-{
-    free(s->sites);
-    free(s->tags);
-    free(s->pools);
-}
 
 /* ---- writing files ----------------------------------------------------------------------- */
 
@@ -206,6 +40,13 @@ static void stats_write_json(host_stats *st, const char *reason, uint64_t versio
     stats_snapshot_free(&s);
 }
 
+/* Whole records in one write each, so that the trace reads as JSON after a kill -9 with "]" added. */
+static void stats_trace_write(host_stats *st)
+{
+    if (st->trace_text.len) fwrite(st->trace_text.data, 1, st->trace_text.len, st->trace);
+    st->trace_text.len = 0;
+}
+
 static FILE *stats_open(const char *path, const char *flag, host_error *err)
 {
     FILE *f = fopen(path, "wb");
@@ -217,34 +58,50 @@ static FILE *stats_open(const char *path, const char *flag, host_error *err)
 
 static bool stats_is_marker(const char *name)
 {
-    static const char *const markers[] = {"reload", "reload_failed", "rollback", "restart", "crash", "warning"};
+    static const char *const markers[] = {"reload", "reload_failed", "rollback", "restart", "crash", "warning", "mark"};
     for (size_t i = 0; i < ARRAY_COUNT(markers); i++)
         if (strcmp(name, markers[i]) == 0) return true;
     return false;
 }
 
+/* The text of a marker: the event's message, reason or name, else its version. */
+static void stats_marker_text(const char *line, char *text, size_t cap)
+{
+    if (event_field(line, "msg", text, cap) || event_field(line, "reason", text, cap) ||
+        event_field(line, "name", text, cap))
+        return;
+    char version[24] = "?";
+    event_field(line, "version", version, sizeof(version));
+    snprintf(text, cap, "version %s", version);
+}
+
 static void stats_observe(void *ctx, const char *line, size_t len)
 {
     host_stats *st = ctx;
-    char name[32], text[128];
+    char name[32];
     if (!event_field(line, "event", name, sizeof(name)) || !stats_is_marker(name)) return;
-    if (strcmp(name, "reload") == 0) {
+    bool reload = strcmp(name, "reload") == 0;
+    if (reload) {
         st->reloaded = true;
         st->reloads++;
     }
     if (strcmp(name, "crash") == 0) arena_stats_untag_all(st->table); /* its open scopes never end */
+    /* new code may sit where the old was: raw return addresses mean something else now */
+    if (st->heap_tracked && (reload || strcmp(name, "rollback") == 0)) heap_sites_forget_callers(&st->heap_sites);
     if (st->trace) {
         char args[EVENT_MAX];
         snprintf(args, sizeof(args), "%.*s", (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
-        report_trace_mark(st->trace, name, stats_now_us(st), args);
+        report_trace_mark(&st->trace_text, name, stats_now_us(st), args);
+        stats_trace_write(st);
     }
-    if (st->timeline) {
-        char version[24] = "?";
-        if (!event_field(line, "msg", text, sizeof(text)) && !event_field(line, "reason", text, sizeof(text))) {
-            event_field(line, "version", version, sizeof(version));
-            snprintf(text, sizeof(text), "version %s", version);
-        }
-        report_timeline_mark(st->timeline, *st->events->frame, name, text);
+    if (!st->timeline) return;
+    char text[sizeof(st->timeline->marks[0].text)];
+    stats_marker_text(line, text, sizeof(text));
+    report_mark *m = report_timeline_mark(st->timeline, *st->events->frame, name, text);
+    report_change_set *changes = reload ? report_timeline_changes(st->timeline, m) : NULL;
+    if (changes) {
+        snprintf(changes->title, sizeof(changes->title), "reload to %.50s", text);
+        st->reload_next = changes; /* measured from the next frame end: the frame under way ran old code */
     }
 }
 
@@ -258,7 +115,9 @@ static bool stats_open_outputs(host_stats *st, host_error *err)
     }
     if (st->cfg.trace_path) {
         if (!(st->trace = stats_open(st->cfg.trace_path, "--trace", err))) return false;
-        report_trace_begin(st->trace);
+        setvbuf(st->trace, NULL, _IONBF, 0);
+        report_trace_begin(&st->trace_text);
+        stats_trace_write(st);
     }
     if (st->cfg.report_path) {
         st->timeline = malloc(sizeof(*st->timeline));
@@ -283,6 +142,11 @@ bool stats_start(host_stats **out, const stats_config *cfg, block_header *block,
     for (int i = 0; i < STATS_TRACKED; i++)
         if (!arena_stats_track(st->table, stats_arena_of(st, (stats_arena)i)))
             return host_fail(err, "cannot track arena %d in the stats table; this is a host bug", i);
+    stats_describe_host(st);
+    if (cfg->leaks != STATS_LEAKS_OFF) {
+        st->heap_tracked = heap_sites_init(&st->heap_sites, heap, st->table, stats_frame_line, st);
+        if (!st->heap_tracked) return host_fail(err, "out of memory for --leaks' map of the heap");
+    }
     event_observe(events, stats_observe, st);
     stats_input_start();
     st->ready = stats_open_outputs(st, err);
@@ -307,6 +171,7 @@ static void stats_frame_row(host_stats *st, report_frame *fr, double now_us)
 {
     arena_stats_table *t = st->table;
     memset(fr, 0, sizeof(*fr));
+    fr->table = t;
     fr->frame = t->last_frame;
     fr->start_us = st->frame_start_us;
     fr->end_us = now_us;
@@ -360,7 +225,7 @@ static void stats_check_frame_arena(host_stats *st)
     event_uint(&ev, "used", e->high_water);
     event_uint(&ev, "capacity", a->capacity);
     event_end(st->events, &ev);
-    fprintf(stderr, "host: warning: %s\n", msg);
+    event_say(st->events, "warning: %s", msg);
 }
 
 /* Ends frame `frame`: its counts, its row, its trace counters. */
@@ -373,7 +238,7 @@ static void stats_end_frame(host_stats *st, uint64_t frame)
         report_frame fr;
         stats_frame_row(st, &fr, now);
         if (st->csv) report_csv_frame(st->csv, &fr);
-        if (st->trace) report_trace_frame(st->trace, &fr);
+        if (st->trace) report_trace_frame(&st->trace_text, &fr), stats_trace_write(st);
         if (st->timeline) stats_timeline_add(st, &fr);
     }
     st->frame_start_us = now;
@@ -446,8 +311,13 @@ void stats_frame(host_stats *st, uint64_t frame, uint64_t version, bool interact
     }
     if (st->reloaded) {
         st->reloaded = false;
+        stats_reload_begin(st, st->reload_next);
+        st->reload_next = NULL;
+        stats_name_sites(st); /* while the build that made them is still among the known ones */
         stats_write_json(st, "reload", version);
     }
+    stats_reload_tick(st, false);
+    stats_marks_frame(st, !interactive);
     int asked = stats_input_take(!interactive) + st->requested;
     st->requested = 0;
     if (asked) stats_answer(st, version, interactive);
@@ -478,6 +348,30 @@ const char *stats_overlay(host_stats *st, uint64_t frame, uint64_t version, int 
     return st->overlay_text.data;
 }
 
+int stats_frame_graph(host_stats *st, float *share, int max, char *label, size_t cap)
+{
+    if (!st || !st->overlay) return 0;
+    const arena *a = stats_arena_of(st, STATS_FRAME0);
+    int t0 = arena_stats_tracked_index(st->table, a);
+    int t1 = arena_stats_tracked_index(st->table, stats_arena_of(st, STATS_FRAME1));
+    if (t0 < 0 || t1 < 0 || max <= 0) return 0;
+    uint64_t n = MIN(arena_stats_history_count(st->table, (uint32_t)t0), arena_stats_history_count(st->table, (uint32_t)t1));
+    n = MIN(n, (uint64_t)max);
+    uint64_t last = 0, peak = 1;
+    for (uint64_t back = 0; back < n; back++) { /* the two arenas take turns: a frame pushes into one */
+        uint64_t bytes = arena_stats_history(st->table, (uint32_t)t0, back)->bytes +
+                         arena_stats_history(st->table, (uint32_t)t1, back)->bytes;
+        share[n - 1 - back] = (float)bytes;
+        if (!back) last = bytes;
+        peak = MAX(peak, bytes);
+    }
+    for (uint64_t i = 0; i < n; i++) share[i] /= (float)peak;
+    snprintf(label, cap, "frame arena, per frame: %s last, %s at most in the last %llu (%.3f%% of its %s)",
+             units_bytes(last).s, units_bytes(peak).s, (unsigned long long)n, 100.0 * (double)peak / (double)a->capacity,
+             units_bytes(a->capacity).s);
+    return (int)n;
+}
+
 /* ---- stop -------------------------------------------------------------------------------- */
 
 static void stats_write_report(host_stats *st, uint64_t version)
@@ -490,19 +384,49 @@ static void stats_write_report(host_stats *st, uint64_t version)
     stats_snapshot_free(&s);
 }
 
+static void stats_write_profile(host_stats *st, uint64_t version)
+{
+    report_snapshot s = stats_collect(st, "exit", version);
+    report_buf b = {0};
+    if (report_profile_is_collapsed(st->cfg.profile_path)) report_collapsed(&b, &s);
+    else report_pprof(&b, &s);
+    stats_write(st, st->cfg.profile_path, &b, "allocation profile");
+    report_buf_free(&b);
+    stats_snapshot_free(&s);
+}
+
 void stats_stop(host_stats *st, uint64_t frame, uint64_t version)
 {
     if (!st) return;
     if (st->ready && st->frames_started) stats_end_frame(st, frame - 1);
+    stats_reload_tick(st, true);
     if (st->ready) stats_write_json(st, "exit", version);
     if (st->ready && st->timeline) stats_write_report(st, version);
+    if (st->ready && st->cfg.profile_path) stats_write_profile(st, version);
     if (st->csv) fclose(st->csv);
     if (st->trace) {
-        report_trace_end(st->trace);
+        report_trace_end(&st->trace_text);
+        stats_trace_write(st);
         fclose(st->trace);
     }
+    st->csv = st->trace = NULL;
     event_unobserve(st->events, stats_observe, st);
+}
+
+void stats_free(host_stats *st)
+{
+    if (!st) return;
+    if (st->heap_tracked) heap_sites_free(&st->heap_sites);
+    stats_forget_host(st);
+    stats_moment_free(&st->mark);
+    stats_moment_free(&st->reload);
     report_buf_free(&st->overlay_text);
+    if (st->timeline) report_timeline_free(st->timeline);
+    report_buf_free(&st->trace_text);
     free(st->timeline);
     free(st);
 }
+
+arena_stats_table *stats_table(host_stats *st) { return st ? st->table : NULL; }
+
+heap_sites *stats_heap_sites(host_stats *st) { return st && st->heap_tracked ? &st->heap_sites : NULL; }

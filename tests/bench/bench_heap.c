@@ -4,10 +4,15 @@
  *                 one and allocates a new one in its place (a long-running game's churn);
  *   glibc-simple: batches of 1,000 allocations of random small sizes, then all of them freed.
  * Debian's libmimalloc exports malloc (and even __libc_malloc), so the bench links libc before it:
- * malloc here is glibc's. Rounds alternate between contenders; the best round counts. */
+ * malloc here is glibc's. Rounds alternate between contenders; the best round counts.
+ * The block heap runs twice: as a game's heap_alloc runs by default (--leaks=off: the bare
+ * service, the headline ratio), and as it runs with --leaks=report or fail, each allocation noted
+ * in the owner map with its caller (host/stats/heap_sites.h). */
 #include "arena/arena.h"
 #include "bench.h"
 #include "arena/heap.h"
+#include "arena/arena_stats.h"
+#include "host/stats/heap_sites.h"
 
 #include <math.h>
 #include <mimalloc.h>
@@ -31,6 +36,17 @@ static double sqrt_ratio(double a, double b) { return sqrt(a * b); }
 /* the body of the host's heap_alloc service, which a game calls through its host API table; the
  * heap_free service is mi_free itself */
 static void *block_alloc(size_t n) { return heap_alloc(n, 0, HEAP_FATAL); }
+
+/* the same with --leaks (services.c's services_heap_alloc_noted): at least a grain, and the caller
+ * noted as the owner of the block */
+static heap_sites sites;
+static bool bench_no_line(void *ctx, const arena_stats_frame *f, char *out, size_t cap) { return false; }
+static void *noted_alloc(size_t n)
+{
+    void *p = heap_alloc(n && n < HEAP_SITES_GRAIN ? HEAP_SITES_GRAIN : n, 0, HEAP_FATAL);
+    heap_sites_note(&sites, p, ARENA_CALLER);
+    return p;
+}
 static void *mi_alloc(size_t n) { return mi_malloc(n); }
 static void *glibc_alloc(size_t n) { return malloc(n); }
 
@@ -79,6 +95,10 @@ int main(void)
         fprintf(stderr, "bench_heap: cannot set up the heap region at 0x%llx\n", (unsigned long long)base);
         return 1;
     }
+    uint8_t *home_mem = mmap(NULL, MB(4), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    arena *home = home_mem != MAP_FAILED ? arena_create(home_mem, MB(4), (arena_params){.name = "home"}) : NULL;
+    arena_stats_table *table = home ? arena_stats_table_create(home, (arena_stats_params){.stamp = 5}) : NULL;
+    if (!table || !heap_sites_init(&sites, &region, table, bench_no_line, NULL)) return 1;
     uint64_t seed = 11;
     for (int i = 0; i < STEPS; i++) sizes[i] = bench_rand(&seed);
 
@@ -86,10 +106,12 @@ int main(void)
         {"block heap (heap_alloc)", block_alloc, mi_free, false},
         {"mimalloc (mi_malloc)", mi_alloc, mi_free, true},
         {"glibc (malloc)", glibc_alloc, free, false},
+        {"block heap with --leaks (sites noted)", noted_alloc, mi_free, false},
     };
-    double best[2][3] = {{1e30, 1e30, 1e30}, {1e30, 1e30, 1e30}};
+    enum { CONTENDERS = ARRAY_COUNT(all) };
+    double best[2][CONTENDERS] = {{1e30, 1e30, 1e30, 1e30}, {1e30, 1e30, 1e30, 1e30}};
     for (int r = 0; r < ROUNDS; r++)
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < CONTENDERS; k++) {
             /* the main thread is bound to the region; plain mimalloc gets its own default heap back */
             if (all[k].unbound) heap_thread_unbind();
             double t = run_alloc_test(&all[k]);
@@ -103,11 +125,13 @@ int main(void)
            "best of %d rounds\n", LIVE, STEPS, BATCHES, BATCH, ROUNDS);
     bench_print_machine();
     printf("%-34s %16s %16s\n", "allocator", "alloc-test ns/op", "simple ns/op");
-    for (int k = 0; k < 3; k++) printf("%-34s %16.2f %16.2f\n", all[k].name, best[0][k], best[1][k]);
+    for (int k = 0; k < CONTENDERS; k++) printf("%-38s %16.2f %16.2f\n", all[k].name, best[0][k], best[1][k]);
     /* how many times faster the block heap is: geometric mean over the two workloads */
     double vs_mi = sqrt_ratio(best[0][1] / best[0][0], best[1][1] / best[1][0]);
     double vs_glibc = sqrt_ratio(best[0][2] / best[0][0], best[1][2] / best[1][0]);
+    double leaks_vs_mi = sqrt_ratio(best[0][1] / best[0][3], best[1][1] / best[1][3]);
     bench_ratio("heap_vs_mimalloc", vs_mi);
     bench_ratio("heap_vs_glibc", vs_glibc);
+    bench_ratio("heap_leaks_vs_mimalloc", leaks_vs_mi);
     return 0;
 }

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc] = NULL;
     host_options opts;
     host_error err = {{0}};
-    if (cli_parse(argc, argv, true, &opts, &err) == CLI_BAD && (!err.msg[0] || strchr(err.msg, '\n'))) abort();
+    if (cli_parse(argc, argv, CLI_HOST, &opts, &err) == CLI_BAD && (!err.msg[0] || strchr(err.msg, '\n'))) abort();
     for (int i = 1; i < argc; i++) {
         uint64_t v, again;
         if (units_parse_size(argv[i], &v)) {

@@ -61,7 +61,7 @@ static pid_t harness_spawn(const char *const *argv, const char *out_path)
     _exit(127);
 }
 
-static char *harness_read(const char *path, size_t *len)
+char *harness_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -191,6 +191,26 @@ bool harness_edit(const harness_game *g, const char *file, const char *from, con
     return true;
 }
 
+bool harness_define(const harness_game *g, const char *file, const char *name, const char *value)
+{
+    char path[HARNESS_PATH * 2], start[128];
+    snprintf(path, sizeof(path), "%s/%s", g->dir, file);
+    snprintf(start, sizeof(start), "#define %s ", name);
+    char *text = harness_read(path, NULL);
+    char *at = text;
+    while (at && (at = strstr(at, start)) && at != text && at[-1] != '\n') at++; /* at a line's start only */
+    if (!at) {
+        free(text);
+        return false;
+    }
+    char *end = at + strcspn(at, "\n");
+    FILE *f = fopen(path, "wb");
+    fprintf(f, "%.*s%s%s%s", (int)(at - text), text, start, value, end);
+    fclose(f);
+    free(text);
+    return true;
+}
+
 bool harness_put_bytes(const harness_game *g, const void *data, size_t size)
 {
     char tmp[HARNESS_PATH + 96];
@@ -219,8 +239,10 @@ bool harness_put_library(const harness_game *g, const char *src)
 
 /* ---- the host ---------------------------------------------------------------------------- */
 
-/* The host's command line, after `prefix` (NULL-terminated, may be empty); its events in h->events. */
-static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, const char *lib, const char *const *args)
+/* The host's command line, after `prefix` (NULL-terminated, may be empty), with `mode` (--headless,
+ * or NULL for a window); its events in h->events. */
+static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, const char *mode, const char *lib,
+                                const char *const *args)
 {
     static unsigned serial;
     h->tty = 0;
@@ -230,7 +252,7 @@ static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, cons
     int n = 0;
     for (; prefix && *prefix && n < 16; prefix++) argv[n++] = *prefix;
     argv[n++] = harness_host_path();
-    argv[n++] = "--headless";
+    if (mode) argv[n++] = mode;
     argv[n++] = "--events";
     argv[n++] = h->events;
     for (; args && *args && n < 76; args++) argv[n++] = *args;
@@ -241,7 +263,7 @@ static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, cons
 
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args)
 {
-    h->pid = harness_host_spawn(h, NULL, lib, args);
+    h->pid = harness_host_spawn(h, NULL, "--headless", lib, args);
     return h->pid > 0 && harness_wait(h, "load", 1, 10000);
 }
 
@@ -261,6 +283,7 @@ bool harness_tty_start(harness_host *h, const char *lib, const char *const *args
     const char *argv[80];
     int n = 0;
     argv[n++] = harness_host_path();
+    argv[n++] = "--terminal";
     argv[n++] = "--events";
     argv[n++] = h->events;
     for (; args && *args && n < 78; args++) argv[n++] = *args;
@@ -293,12 +316,21 @@ static void harness_tty_close(harness_host *h)
     h->tty = 0;
 }
 
+bool harness_window_start(harness_host *h, const harness_xvfb *x, const char *lib, const char *const *args)
+{
+    char display[32];
+    snprintf(display, sizeof(display), "DISPLAY=%s", x->display);
+    const char *env[] = {"env", display, "SDL_VIDEODRIVER=x11", "SDL_AUDIODRIVER=dummy", NULL};
+    h->pid = harness_host_spawn(h, env, NULL, lib, args);
+    return h->pid > 0 && harness_wait(h, "load", 1, 30000);
+}
+
 bool harness_debug_start(harness_host *h, harness_debugger d, const char *script, const char *lib,
                          const char *const *args)
 {
     const char *gdb[] = {"gdb", "-batch", "-nx", "-x", script, "--args", NULL};
     const char *lldb[] = {"lldb", "-b", "-x", "-s", script, "--", NULL};
-    h->pid = harness_host_spawn(h, d == HARNESS_GDB ? gdb : lldb, lib, args);
+    h->pid = harness_host_spawn(h, d == HARNESS_GDB ? gdb : lldb, "--headless", lib, args);
     return h->pid > 0;
 }
 
@@ -333,6 +365,84 @@ int harness_host_stop(harness_host *h)
     h->pid = 0;
     harness_tty_close(h);
     return rc;
+}
+
+/* ---- an X server ------------------------------------------------------------------------- */
+
+/* Xvfb on display `number`, once its socket is there; false when the number is taken or it died. */
+static bool harness_xvfb_try(harness_xvfb *x, int number, const char *screen)
+{
+    char lock[64], sock[64], name[16];
+    snprintf(lock, sizeof(lock), "/tmp/.X%d-lock", number);
+    snprintf(sock, sizeof(sock), "/tmp/.X11-unix/X%d", number);
+    if (access(lock, F_OK) == 0 || access(sock, F_OK) == 0) return false;
+    snprintf(name, sizeof(name), ":%d", number);
+    const char *argv[] = {"Xvfb", name, "-screen", "0", screen, "-nolisten", "tcp", NULL};
+    x->pid = harness_spawn(argv, "/dev/null");
+    for (int waited = 0; waited < 10000; waited += 20) {
+        if (waitpid(x->pid, NULL, WNOHANG) == x->pid) return false; /* another server won the number */
+        if (access(sock, F_OK) == 0) {
+            snprintf(x->display, sizeof(x->display), "%s", name);
+            harness_sleep_ms(200); /* listening: give it a moment to take clients */
+            return true;
+        }
+        harness_sleep_ms(20);
+    }
+    kill(x->pid, SIGKILL);
+    harness_wait_child(x->pid);
+    return false;
+}
+
+/* Xvfb picks a free number itself and writes it to a pipe once it takes clients. */
+static bool harness_xvfb_any(harness_xvfb *x, const char *screen)
+{
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    char fd[16];
+    snprintf(fd, sizeof(fd), "%d", fds[1]);
+    const char *argv[] = {"Xvfb", "-displayfd", fd, "-screen", "0", screen, "-nolisten", "tcp", NULL};
+    x->pid = harness_spawn(argv, "/dev/null");
+    close(fds[1]);
+    char number[16] = "";
+    ssize_t n = read(fds[0], number, sizeof(number) - 1);
+    close(fds[0]);
+    if (n <= 0) return false;
+    number[n] = 0;
+    number[strcspn(number, "\n")] = 0;
+    snprintf(x->display, sizeof(x->display), ":%s", number);
+    return true;
+}
+
+bool harness_xvfb_start(harness_xvfb *x, int width, int height)
+{
+    char screen[32];
+    snprintf(screen, sizeof(screen), "%dx%dx24", width, height);
+    memset(x, 0, sizeof(*x));
+    int first, last;
+    const char *range = getenv("HOTBLOCK_DISPLAYS");
+    if (!range || sscanf(range, "%d-%d", &first, &last) != 2) return harness_xvfb_any(x, screen);
+    for (int number = first; number <= last; number++)
+        if (harness_xvfb_try(x, number, screen)) return true;
+    return false;
+}
+
+void harness_xvfb_stop(harness_xvfb *x)
+{
+    if (x->pid <= 0) return;
+    kill(x->pid, SIGTERM);
+    harness_wait_child(x->pid);
+    x->pid = 0;
+}
+
+int harness_x(const harness_xvfb *x, const char *const *argv, char *out, size_t cap)
+{
+    char display[32];
+    snprintf(display, sizeof(display), "DISPLAY=%s", x->display);
+    const char *full[40] = {"env", display};
+    int n = 2;
+    for (; *argv && n < 39; argv++) full[n++] = *argv;
+    full[n] = NULL;
+    return harness_run(full, out, cap);
 }
 
 /* ---- the event log ----------------------------------------------------------------------- */
@@ -544,4 +654,14 @@ int harness_copy_dir_files(pid_t pid)
 {
     char dir[HARNESS_PATH];
     return harness_copy_dir(pid, dir, sizeof(dir)) ? harness_dir_entries(dir) : -1;
+}
+
+int harness_copy_dir_files_settled(pid_t pid, int want, int timeout_ms)
+{
+    int files = harness_copy_dir_files(pid);
+    for (int waited = 0; files > want && waited < timeout_ms; waited += 10) {
+        harness_sleep_ms(10);
+        files = harness_copy_dir_files(pid);
+    }
+    return files;
 }

@@ -40,14 +40,33 @@ int harness_game_build(const harness_game *g);
 void harness_game_remove(harness_game *g);
 /* Replaces `from` with `to` (first occurrence) in DIR/<file>; false if `from` is absent. */
 bool harness_edit(const harness_game *g, const char *file, const char *from, const char *to);
+/* Sets the line "#define NAME ..." of DIR/<file> to "#define NAME value"; false if there is none. */
+bool harness_define(const harness_game *g, const char *file, const char *name, const char *value);
 /* Puts `src` at the library path the way a build does: write a temporary name, then rename. A
  * trailer makes each copy byte-distinct. */
 bool harness_put_library(const harness_game *g, const char *src);
 bool harness_put_bytes(const harness_game *g, const void *data, size_t size);
 bool harness_copy_file(const char *src, const char *dst);
+/* The whole file, NUL-terminated, malloc'd (free it); its length in *len (may be NULL). NULL if unreadable. */
+char *harness_read(const char *path, size_t *len);
+
+/* An X server of its own for window tests: Xvfb on the first free display of HOTBLOCK_DISPLAYS
+ * ("40-49"), or on any free one Xvfb picks (-displayfd). */
+typedef struct harness_xvfb {
+    pid_t pid;
+    char display[16]; /* ":40" */
+} harness_xvfb;
+
+bool harness_xvfb_start(harness_xvfb *x, int width, int height);
+void harness_xvfb_stop(harness_xvfb *x);
+/* Runs a program (xdotool, import) against the server; like harness_run. */
+int harness_x(const harness_xvfb *x, const char *const *argv, char *out, size_t cap);
 
 /* Starts build/host --headless --events FILE [args...] LIB (args NULL-terminated). */
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args);
+/* The host in a window on the X server (SDL's x11 video driver, its dummy audio driver):
+ * build/host --events FILE [args...] LIB. Waits for the load. */
+bool harness_window_start(harness_host *h, const harness_xvfb *x, const char *lib, const char *const *args);
 typedef enum harness_debugger { HARNESS_GDB, HARNESS_LLDB } harness_debugger;
 /* The host under a debugger in batch mode running SCRIPT: gdb -batch -nx -x SCRIPT --args HOST ...,
  * or lldb -b -s SCRIPT -- HOST ...; then --headless --events FILE [args...] LIB. The debugger's own
@@ -100,5 +119,8 @@ int harness_map_count(pid_t pid, const char *path_part);
 bool harness_copy_dir(pid_t pid, char *out, size_t cap);
 /* Files in the folder that holds the host's library copies (found through its mappings); -1 if none. */
 int harness_copy_dir_files(pid_t pid);
+/* The same once it is down to `want` (the host deletes an old copy at the frame after a reload), or
+ * what is there after timeout_ms. */
+int harness_copy_dir_files_settled(pid_t pid, int want, int timeout_ms);
 
 #endif

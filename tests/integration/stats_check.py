@@ -7,12 +7,16 @@ cmocka test test_stats.c runs it and asserts exact numbers on what it prints.
 Checks (exit 1 with one line naming the first that fails):
   - the JSON snapshot parses and has the documented keys;
   - the CSV has one row per arena (and the heap) for every frame 0..frames-1, and its rows for the
-    last frames equal each arena's history in the JSON;
+    last frames equal each arena's history in the JSON; its rows per tag and per site give each one's
+    bytes per frame, equal to the series in the JSON over the frames both hold;
   - the trace is a JSON array: one "frame" slice per frame in order, and per arena one counter
-    event per frame whose "used" equals the CSV's, in the same order; timestamps never go back;
+    event per frame whose "used" equals the CSV's, in the same order; timestamps never go back; a
+    counter track per tag whose last values equal the tag's series;
   - the HTML report is well-formed XML with inline SVG, no scripts and nothing from the network.
 Prints key=value lines: the snapshot's figures (arena.NAME.FIELD, site.FUNCTION.FIELD, tag.NAME.FIELD,
-pool.NAME.FIELD, heap.FIELD), and with the CSV, before.NAME = pushes made before the first frame."""
+pool.NAME.FIELD, heap.FIELD; a site called from several functions is also site.FUNCTION<CALLER.FIELD,
+and site.FUNCTION.callers is its call stack, callers joined by ';'), and with the CSV,
+before.NAME = pushes made before the first frame."""
 import csv
 import json
 import re
@@ -44,11 +48,23 @@ def check_json(path):
             fail("arena %s has no %s" % (a.get("name"), missing))
     seen = set()
     for site in s["sites"]:
-        key = (site["file"], site["line"], site["function"])
+        callers = tuple(c["function"] for c in site["callers"])
+        key = (site["file"], site["line"], site["function"], callers[:1])
         if key in seen:
             fail("site %s listed twice" % (key,))
         seen.add(key)
+        if site["origin"] not in ("game", "host"):
+            fail("site %s has origin %s" % (key, site["origin"]))
+        if len(site["series"]) > len(s["arenas"][0]["history"]["frame"]) or (site["series"] and site["series"][-1] != site["frame_bytes"]):
+            fail("site %s: its series does not end with its last frame's bytes" % (key,))
     return s
+
+
+def site_label(site):
+    """The CSV's name of a site: "file.c:12 function < caller"."""
+    base = site["file"].rsplit("/", 1)[-1]
+    label = "%s:%d %s" % (base, site["line"], site["function"]) if site["line"] else site["file"] + " " + site["function"]
+    return label + (" < " + site["callers"][0]["function"] if site["callers"] else "")
 
 
 def print_figures(s):
@@ -59,9 +75,13 @@ def print_figures(s):
             print("arena.%s.%s=%s" % (a["name"], k, a[k]))
     for site in s["sites"]:
         name = site["function"] if site["line"] else site["file"] + site["function"]
-        for k in COUNT_KEYS + ("line",):
-            print("site.%s.%s=%s" % (name, k, site[k]))
-        print("site.%s.arena=%s" % (name, site["arena"]))
+        names = [name] + (["%s<%s" % (name, site["callers"][0]["function"])] if site["callers"] else [])
+        for n in names:
+            for k in COUNT_KEYS + ("line", "live", "live_bytes"):
+                print("site.%s.%s=%s" % (n, k, site[k]))
+            print("site.%s.arena=%s" % (n, site["arena"]))
+            print("site.%s.origin=%s" % (n, site["origin"]))
+            print("site.%s.callers=%s" % (n, ";".join(c["function"] + "@" + c["line"] for c in site["callers"])))
     for t in s["tags"]:
         for k in COUNT_KEYS:
             print("tag.%s.%s=%s" % (t["name"], k, t[k]))
@@ -73,20 +93,35 @@ def print_figures(s):
             print("heap.%s=%s" % (k, s["heap"][k]))
 
 
+def check_series(what, name, series, rows, frames):
+    """The CSV's bytes per frame of a tag or site (rows only where it pushed) against its series."""
+    by_frame = {int(r[0]): int(r[5]) for r in rows}
+    tail = [by_frame.get(f, 0) for f in range(frames - len(series), frames)]
+    if tail != series:
+        fail("%s %s: the CSV's bytes per frame differ from the JSON series" % (what, name))
+
+
 def check_csv(path, s):
-    rows = list(csv.reader(open(path)))
-    if rows[0] != ["frame", "arena", "used", "pushes", "bytes", "high_water", "committed"]:
-        fail("CSV header is %s" % rows[0])
+    all_rows = list(csv.reader(open(path)))
+    if all_rows[0] != ["frame", "kind", "name", "used", "pushes", "bytes", "high_water", "committed"]:
+        fail("CSV header is %s" % all_rows[0])
+    rows = [r for r in all_rows[1:] if r[1] in ("arena", "heap")]
     names = [a["name"] for a in s["arenas"] if a["history"]] + ["heap"]
     frames = s["frames"]
-    if len(rows) - 1 != frames * len(names):
-        fail("CSV has %d rows, want %d frames x %d arenas" % (len(rows) - 1, frames, len(names)))
+    if len(rows) != frames * len(names):
+        fail("CSV has %d arena rows, want %d frames x %d arenas" % (len(rows), frames, len(names)))
     by_arena = {n: [] for n in names}
-    for i, row in enumerate(rows[1:]):
+    for i, row in enumerate(rows):
         want_frame, want_name = i // len(names), names[i % len(names)]
-        if int(row[0]) != want_frame or row[1] != want_name:
-            fail("CSV row %d is %s, want frame %d arena %s" % (i + 1, row[:2], want_frame, want_name))
-        by_arena[row[1]].append(row)
+        if int(row[0]) != want_frame or row[2] != want_name:
+            fail("CSV row %d is %s, want frame %d arena %s" % (i + 1, row[:3], want_frame, want_name))
+        by_arena[row[2]].append(row[:1] + row[2:])
+    for t in s["tags"]:
+        check_series("tag", t["name"], t["series"], [r for r in all_rows[1:] if r[1] == "tag" and r[2] == t["name"]], frames)
+    for site in s["sites"]:
+        label = site_label(site)
+        check_series("site", label, site["series"], [r for r in all_rows[1:] if r[1] == "site" and r[2] == label], frames)
+    print("csv.site_rows=%d" % sum(1 for r in all_rows[1:] if r[1] == "site"))
     for a in s["arenas"]:
         h = a["history"]
         if not h:
@@ -121,6 +156,10 @@ def check_trace(path, s, by_arena):
         counters = [e["args"]["used"] for e in events if e.get("ph") == "C" and e.get("name") == name]
         if counters != [int(r[2]) for r in rows]:
             fail("trace counters of %s differ from the CSV" % name)
+    for t in s["tags"]:
+        counters = [e["args"]["bytes"] for e in events if e.get("ph") == "C" and e.get("name") == "tag " + t["name"]]
+        if t["series"] and counters[-len(t["series"]):] != t["series"]:
+            fail("trace counters of tag %s differ from its series" % t["name"])
     for e in events:
         if e.get("ph") == "i":
             print("marker.%s=%s" % (e["name"], e["args"].get("frame")))

@@ -4,13 +4,13 @@
  * and rolled back to the last good version with the state intact; with no good version the game
  * pauses until a fixed build, with not one update meanwhile; an init that crashes pauses, and the
  * fixed build runs init; an after_reload that crashes is a reload_failed with the old code running
- * on; a before_reload that crashes does not stop the reload; pointers into an unloaded build are
- * found by the scan after the reload and named when they are used; --no-stale-scan turns the scan
- * off; a function registry handle (registered with the function or by name alone) follows reloads,
+ * on; a before_reload that crashes does not stop the reload; with --stale-pointers warn, pointers
+ * into an unloaded build are found by the scan after the reload (not repaired) and named when they
+ * are used; --stale-pointers off turns the scan off; a function registry handle (registered with the function or by name alone) follows reloads,
  * and a vanished name stops the call naming it;
  * writable globals are listed at load; the watchdog names the function a stuck update is in; and a
  * SIGSEGV sent from outside still ends the host. */
-#include "harness.h"
+#include "expect.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -23,8 +23,10 @@
 
 #include <cmocka.h>
 
+#include "expect.h"
+
 #define WAIT_MS 15000
-#define LINE 16384 /* a copy of one event line (harness lines live until the next call) */
+#define LINE EXPECT_LINE
 
 typedef struct fixture {
     harness_game game;
@@ -71,31 +73,23 @@ static void fixture_start(fixture *f, const char *mode, const char *const *edits
     assert_true(harness_host_start(&f->host, f->game.lib, args));
 }
 
-static void fixture_stop(fixture *f)
+/* Exit statuses (host.h): crashes during the run make a run end with 3. */
+#define EXIT_OK 0
+#define EXIT_CRASHED 3
+
+static void fixture_stop(fixture *f, int expected_exit)
 {
-    assert_int_equal(harness_host_stop(&f->host), 0);
+    assert_int_equal(harness_host_stop(&f->host), expected_exit);
     harness_game_remove(&f->game);
 }
 
 /* ---- the event log ---------------------------------------------------------------------------- */
-
-static void wait_copy(fixture *f, const char *name, const char *needle, int n, char *out)
-{
-    const char *line = harness_wait_event(&f->host, name, needle, n, WAIT_MS);
-    if (!line) fail_msg("no %s event #%d with '%s'", name, n, needle ? needle : "");
-    snprintf(out, LINE, "%s", line);
-}
 
 static uint64_t field(const char *line, const char *key)
 {
     uint64_t v = harness_field_u64(line, key);
     if (v == UINT64_MAX) fail_msg("no %s in %s", key, line);
     return v;
-}
-
-static void expect_in(const char *line, const char *part)
-{
-    if (!strstr(line, part)) fail_msg("'%s' not in %s", part, line);
 }
 
 /* A tick logged by the build with `mark`, after everything logged so far. */
@@ -121,7 +115,7 @@ static void expect_tick_of(fixture *f, int mark, char *out)
 static void expect_refused_and_version_1_runs_on(fixture *f, const char *reason, const char *init)
 {
     char line[LINE], tick[LINE];
-    wait_copy(f, "reload_failed", NULL, 0, line);
+    expect_event(&f->host, "reload_failed", NULL, 0, line);
     expect_in(line, reason);
     assert_int_equal(field(line, "running_version"), 1);
     expect_tick_of(f, 1, tick);
@@ -151,7 +145,7 @@ static void test_update_crashes_roll_back_to_the_last_good_version(void **unused
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
     char init[LINE], line[LINE], tick[LINE];
-    wait_copy(&f, "log", "crashy init", 0, init);
+    expect_event(&f.host, "log", "crashy init", 0, init);
     uint64_t root = field(init, "root");
     expect_tick_of(&f, 1, tick);
     for (int i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
@@ -159,14 +153,14 @@ static void test_update_crashes_roll_back_to_the_last_good_version(void **unused
         uint64_t counter_before = field(tick, "counter");
         set_build(&f, c->mode);
         build(&f);
-        wait_copy(&f, "crash", NULL, i, line);
+        expect_event(&f.host, "crash", NULL, i, line);
         expect_in(line, "\"hook\":\"update\"");
         expect_in(line, c->signal);
         expect_in(line, c->frame);
         expect_in(line, c->detail);
         expect_in(line, "\"action\":\"rollback\"");
         assert_int_equal(field(line, "version"), (uint64_t)f.mark);
-        wait_copy(&f, "rollback", NULL, i, line);
+        expect_event(&f.host, "rollback", NULL, i, line);
         assert_int_equal(field(line, "version"), 1);
         assert_int_equal(field(line, "from"), (uint64_t)f.mark);
         /* version 1 again, on the same state, still counting from where it was */
@@ -179,7 +173,7 @@ static void test_update_crashes_roll_back_to_the_last_good_version(void **unused
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), root);
     assert_int_equal(harness_count(&f.host, "crash"), 7);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 static void test_crash_with_no_good_version_pauses_until_a_fixed_build(void **unused)
@@ -187,18 +181,18 @@ static void test_crash_with_no_good_version_pauses_until_a_fixed_build(void **un
     fixture f;
     fixture_start(&f, "CRASHY_SEGV", NULL, NULL);
     char line[LINE], tick[LINE];
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"action\":\"pause\"");
     assert_int_equal(field(line, "version"), 1);
     assert_true(harness_host_alive(&f.host));
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "log", "crashy reloaded", 0, line);
+    expect_event(&f.host, "log", "crashy reloaded", 0, line);
     /* not one update while paused: the counter is where the 10th update (CRASHY_AT) crashed */
     assert_int_equal(field(line, "counter"), 10);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "rollback"), 0);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* ---- crashes in the other hooks --------------------------------------------------------------- */
@@ -208,14 +202,14 @@ static void test_init_crash_pauses_then_a_fixed_build_runs_init(void **unused)
     fixture f;
     fixture_start(&f, "CRASHY_INIT", NULL, NULL);
     char line[LINE], tick[LINE];
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"hook\":\"init\"");
     expect_in(line, "\"action\":\"pause\"");
     expect_in(line, "crashy_segv+");
     assert_null(harness_event(&f.host, "log", "crashy init", 0));
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "log", "crashy init", 0, line);
+    expect_event(&f.host, "log", "crashy init", 0, line);
     assert_int_equal(field(line, "counter"), 0);
     expect_tick_of(&f, f.mark, tick);
     /* and the state it made reloads like any other */
@@ -224,7 +218,7 @@ static void test_init_crash_pauses_then_a_fixed_build_runs_init(void **unused)
     assert_true(harness_wait(&f.host, "reload", 2, WAIT_MS));
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "reload_failed"), 0);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **unused)
@@ -232,12 +226,12 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
     char init[LINE], line[LINE], tick[LINE];
-    wait_copy(&f, "log", "crashy init", 0, init);
+    expect_event(&f.host, "log", "crashy init", 0, init);
     expect_tick_of(&f, 1, tick);
 
     set_build(&f, "CRASHY_AFTER_RELOAD");
     build(&f);
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "\"hook\":\"after_reload\"");
     expect_in(line, "crashy_after_reload+");
     expect_refused_and_version_1_runs_on(&f, "after_reload of version 2", init);
@@ -248,12 +242,12 @@ static void test_after_reload_crash_is_refused_and_the_old_code_runs_on(void **u
     expect_tick_of(&f, f.mark, tick);
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "crash", NULL, 1, line);
+    expect_event(&f.host, "crash", NULL, 1, line);
     expect_in(line, "\"hook\":\"before_reload\"");
     expect_in(line, "\"action\":\"continue\"");
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), field(init, "root"));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* A build whose entry point crashes is refused like a bad file. */
@@ -262,16 +256,16 @@ static void test_entry_point_crash_is_refused_and_the_old_code_runs_on(void **un
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
     char init[LINE], tick[LINE];
-    wait_copy(&f, "log", "crashy init", 0, init);
+    expect_event(&f.host, "log", "crashy init", 0, init);
     set_build(&f, "CRASHY_ENTRY");
     build(&f);
-    expect_refused_and_version_1_runs_on(&f, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+",
+    expect_refused_and_version_1_runs_on(&f, "game_get_api crashed: SIGSEGV (invalid memory access) in crashy_segv+",
                                          init);
     set_build(&f, "CRASHY_NONE");
     build(&f);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(field(tick, "root"), field(init, "root"));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 /* At the start there is no old code to run on: one line, exit 1. */
@@ -284,7 +278,7 @@ static void test_entry_point_crash_at_the_start_is_one_line(void **unused)
     const char *argv[] = {harness_host_path(), "--headless", "--frames", "10", f.game.lib, NULL};
     char out[4096];
     assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
-    expect_in(out, "game_get_api crashed (SIGSEGV: invalid memory access) in crashy_segv+");
+    expect_in(out, "game_get_api crashed: SIGSEGV (invalid memory access) in crashy_segv+");
     expect_in(out, "fix it and rebuild");
     assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* one line */
     harness_game_remove(&f.game);
@@ -297,19 +291,22 @@ static const char *const keep_pointers[] = {"#define CRASHY_KEEP_POINTERS 0", "#
 static void test_stale_pointers_are_found_after_a_reload_and_named_when_used(void **unused)
 {
     fixture f;
-    fixture_start(&f, "CRASHY_NONE", keep_pointers, NULL);
+    const char *args[] = {"--stale-pointers", "warn", NULL};
+    fixture_start(&f, "CRASHY_NONE", keep_pointers, args);
     char line[LINE], tick[LINE];
     expect_tick_of(&f, 1, tick);
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "reload", NULL, 0, line);
+    expect_event(&f.host, "reload", NULL, 0, line);
     assert_int_equal(field(line, "stale_pointers"), 2 + 40); /* CRASHY_KEPT_TABLE */
+    assert_int_equal(field(line, "stale_left"), 2 + 40);
+    assert_null(strstr(line, "\"repaired\""));
     assert_true(field(line, "scan_bytes") > 0);
     expect_in(line, "\"scan_ms\":");
-    wait_copy(&f, "warning", "crashy_kept+0x0", 0, line);
+    expect_event(&f.host, "warning", "crashy_kept+0x0", 0, line);
     expect_in(line, "\"region\":\"persistent\"");
     assert_int_equal(field(line, "version"), 1);
-    wait_copy(&f, "warning", "\"symbol\":\".rodata+", 0, line);
+    expect_event(&f.host, "warning", "\"symbol\":\".rodata+", 0, line);
     int warned = 0;
     while (harness_event(&f.host, "warning", "stale pointer after the reload", warned)) warned++;
     assert_int_equal(warned, 32); /* one per finding, up to GUARD_SCAN_REPORT_MAX */
@@ -317,35 +314,35 @@ static void test_stale_pointers_are_found_after_a_reload_and_named_when_used(voi
     /* the function pointer kept by version 1, called by version 3 */
     set_build(&f, "CRASHY_CALL_STALE");
     build(&f);
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "stale pointer into game library version 1 (crashy_kept + 0x0)");
     expect_in(line, "\"backtrace\":[\"stale: version 1 crashy_kept+0x0 (crashy.c:"); /* and its caller */
     expect_in(line, "\"action\":\"rollback\"");
-    wait_copy(&f, "rollback", NULL, 0, line);
+    expect_event(&f.host, "rollback", NULL, 0, line);
     assert_int_equal(field(line, "version"), 2);
     expect_tick_of(&f, 2, tick);
 
     /* the string literal kept by version 1, read by version 4 (inside libc's printf) */
     set_build(&f, "CRASHY_READ_STALE");
     build(&f);
-    wait_copy(&f, "crash", NULL, 1, line);
+    expect_event(&f.host, "crash", NULL, 1, line);
     expect_in(line, "stale pointer into game library version 1 (.rodata + 0x");
     expect_tick_of(&f, 2, tick);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
-static void test_no_stale_scan_turns_the_scan_off(void **unused)
+static void test_stale_pointers_off_turns_the_scan_off(void **unused)
 {
     fixture f;
-    const char *args[] = {"--no-stale-scan", NULL};
+    const char *args[] = {"--stale-pointers", "off", NULL};
     fixture_start(&f, "CRASHY_NONE", keep_pointers, args);
     char line[LINE];
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "reload", NULL, 0, line);
+    expect_event(&f.host, "reload", NULL, 0, line);
     assert_null(strstr(line, "stale_pointers"));
     assert_null(harness_event(&f.host, "warning", "stale pointer", 0));
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 /* ---- the function registry -------------------------------------------------------------------- */
@@ -355,7 +352,7 @@ static void test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_c
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
     char line[LINE], tick[LINE];
-    wait_copy(&f, "log", "crashy registered", 0, line);
+    expect_event(&f.host, "log", "crashy registered", 0, line);
     expect_in(line, "step=1 by_name=1"); /* by name alone: the same handle */
     expect_tick_of(&f, 1, tick);
     expect_in(tick, "step=1 ");
@@ -373,18 +370,18 @@ static void test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_c
     assert_true(harness_edit(&f.game, "crashy.c", "GAME_FN_REGISTER(host, crashy_step)", "GAME_FN_REGISTER(host, crashy_renamed)"));
     set_build(&f, "CRASHY_NONE");
     build(&f);
-    wait_copy(&f, "warning", "has no function named crashy_step", 0, line);
+    expect_event(&f.host, "warning", "has no function named crashy_step", 0, line);
     expect_in(line, "version 3");
     /* after_reload reports through the handle: the call stops there, naming the function */
-    wait_copy(&f, "crash", NULL, 0, line);
+    expect_event(&f.host, "crash", NULL, 0, line);
     expect_in(line, "called function 'crashy_step' (handle 1), which game library version 3 does not have");
     expect_in(line, "\"hook\":\"after_reload\"");
     expect_in(line, "crashy_report"); /* or a clone of it, crashy_report.isra.0 */
-    wait_copy(&f, "rollback", NULL, 0, line);
+    expect_event(&f.host, "rollback", NULL, 0, line);
     assert_int_equal(field(line, "version"), 2);
     expect_tick_of(&f, 2, tick);
     expect_in(tick, "step=1000 ");
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_CRASHED);
 }
 
 /* ---- warnings --------------------------------------------------------------------------------- */
@@ -394,11 +391,11 @@ static void test_writable_globals_are_listed_at_load(void **unused)
     fixture f;
     fixture_start(&f, "CRASHY_NONE", NULL, NULL);
     char line[LINE];
-    wait_copy(&f, "warning", "writable globals", 0, line);
+    expect_event(&f.host, "warning", "writable globals", 0, line);
     expect_in(line, "\"globals\":[\"crashy_data_global\",\"crashy_bss_global\"]");
     expect_in(line, "GAME_TRANSIENT");
     assert_null(strstr(line, "crashy_build_updates")); /* marked GAME_TRANSIENT */
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
 }
 
 static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused)
@@ -413,7 +410,7 @@ static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused
     setenv("CRASHY_RELEASE", release, 1);
     fixture_start(&f, "CRASHY_SPIN", NULL, args);
     char line[LINE], tick[LINE];
-    wait_copy(&f, "warning", "crashy_spin+", 0, line);
+    expect_event(&f.host, "warning", "crashy_spin+", 0, line);
     expect_in(line, "\"hook\":\"update\"");
     expect_in(line, "\"function\":\"crashy_spin+");
     expect_in(line, "endless loop");
@@ -423,7 +420,24 @@ static void test_watchdog_names_the_function_an_update_is_stuck_in(void **unused
     expect_tick_of(&f, 1, tick);
     assert_int_equal(harness_count(&f.host, "crash"), 0);
     unlink(release);
-    fixture_stop(&f);
+    fixture_stop(&f, EXIT_OK);
+}
+
+/* For scripts and CI: a headless run that ends paused after a crash exits 4 (one that crashed and
+ * went on exits 3, as every fixture_stop above says); --keep-going makes it 0. */
+static void test_a_run_that_ends_paused_after_a_crash_exits_4(void **unused)
+{
+    fixture f = {.mark = 1, .mode = "CRASHY_NONE"};
+    assert_true(harness_game_copy("tests/games/crashy", &f.game));
+    set_build(&f, "CRASHY_SEGV");
+    build(&f);
+    char out[8192];
+    const char *argv[] = {harness_host_path(), "--headless", "--fps", "0", "--frames", "60", f.game.lib, NULL};
+    assert_int_equal(harness_run(argv, out, sizeof(out)), 4);
+    expect_in(out, "host: game crashed in update of version 1");
+    const char *keep[] = {harness_host_path(), "--headless", "--fps", "0", "--frames", "60", "--keep-going", f.game.lib, NULL};
+    assert_int_equal(harness_run(keep, out, sizeof(out)), 0);
+    harness_game_remove(&f.game);
 }
 
 static void test_a_segv_sent_from_outside_still_ends_the_host(void **unused)
@@ -448,10 +462,11 @@ int main(void)
         cmocka_unit_test(test_entry_point_crash_is_refused_and_the_old_code_runs_on),
         cmocka_unit_test(test_entry_point_crash_at_the_start_is_one_line),
         cmocka_unit_test(test_stale_pointers_are_found_after_a_reload_and_named_when_used),
-        cmocka_unit_test(test_no_stale_scan_turns_the_scan_off),
+        cmocka_unit_test(test_stale_pointers_off_turns_the_scan_off),
         cmocka_unit_test(test_registry_handle_follows_reloads_and_a_vanished_name_stops_the_call),
         cmocka_unit_test(test_writable_globals_are_listed_at_load),
         cmocka_unit_test(test_watchdog_names_the_function_an_update_is_stuck_in),
+        cmocka_unit_test(test_a_run_that_ends_paused_after_a_crash_exits_4),
         cmocka_unit_test(test_a_segv_sent_from_outside_still_ends_the_host),
     };
     return cmocka_run_group_tests_name("integration: crash", tests, NULL, NULL);

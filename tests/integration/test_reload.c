@@ -332,7 +332,7 @@ static void test_200_reloads_leave_no_fds_maps_or_copies(void **unused)
     assert_true(harness_wait(&f.host, "reload", 1, WAIT_MS));
     int fds = harness_fd_count(f.host.pid);
     int maps = harness_map_count(f.host.pid, "/hotreload-");
-    int copies = harness_copy_dir_files(f.host.pid);
+    int copies = harness_copy_dir_files_settled(f.host.pid, 1, WAIT_MS);
     assert_true(fds > 0);
     assert_true(maps > 0);
     assert_int_equal(copies, 1);
@@ -343,7 +343,7 @@ static void test_200_reloads_leave_no_fds_maps_or_copies(void **unused)
     assert_int_equal(harness_count(&f.host, "reload_failed"), 0);
     assert_int_equal(harness_fd_count(f.host.pid), fds);
     assert_int_equal(harness_map_count(f.host.pid, "/hotreload-"), maps);
-    assert_int_equal(harness_copy_dir_files(f.host.pid), 1);
+    assert_int_equal(harness_copy_dir_files_settled(f.host.pid, 1, WAIT_MS), 1);
     assert_int_equal(harness_count(&f.host, "warning"), 0);
     fixture_stop(&f);
 }
@@ -384,6 +384,15 @@ static void test_release_build_runs_the_game_linked_in(void **unused)
     if (rc != 0) fail_msg("release build exited %d: %s", rc, out);
     assert_non_null(strstr(out, "\"path\":\"(linked in)\""));
     assert_non_null(strstr(out, "\"event\":\"exit\",\"frame\":60"));
+    /* its own help: no reloading, no library */
+    const char *help[] = {exe, "--help", NULL};
+    assert_int_equal(harness_run(help, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "/build/game [options]\n"));
+    assert_null(strstr(out, "--watch "));
+    assert_null(strstr(out, "--probe-timeout"));
+    const char *library[] = {exe, g.lib, NULL};
+    assert_int_equal(harness_run(library, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "this is a release build with the game linked in; it takes no game library"));
     harness_game_remove(&g);
 }
 

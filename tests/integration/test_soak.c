@@ -23,8 +23,8 @@ typedef struct soak_sample {
 
 static soak_sample soak_measure(pid_t pid)
 {
-    soak_sample s = {harness_fd_count(pid), harness_map_count(pid, "/hotreload-"), harness_copy_dir_files(pid),
-                     harness_rss_kib(pid)};
+    int copies = harness_copy_dir_files_settled(pid, 1, 1000); /* the old copy goes after the next frame */
+    soak_sample s = {harness_fd_count(pid), harness_map_count(pid, "/hotreload-"), copies, harness_rss_kib(pid)};
     return s;
 }
 

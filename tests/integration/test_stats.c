@@ -228,6 +228,178 @@ static void test_counts_and_high_water_carry_across_a_reload(void **unused)
     harness_game_remove(&r.game);
 }
 
+/* ---- callers, the allocation profile, leaks ------------------------------------------------ */
+
+/* Runs profile_read.py (Debian's python3, whose python3-protobuf decodes pprof files) on a profile. */
+static figures read_profile(const char *path)
+{
+    char script[HARNESS_PATH], proto[HARNESS_PATH];
+    snprintf(script, sizeof(script), "%s/tests/integration/profile_read.py", harness_root());
+    snprintf(proto, sizeof(proto), "%s/host/stats/profile.proto", harness_root());
+    const char *argv[] = {"/usr/bin/python3", script, path, proto, NULL};
+    figures f = {calloc(1, OUT_MAX)};
+    int rc = harness_run(argv, f.text, OUT_MAX);
+    if (rc != 0 || !strstr(f.text, "\nok")) fail_msg("profile_read.py failed (%d): %s", rc, f.text);
+    return f;
+}
+
+/* The line of the profile that starts with `stack` (whole, up to the space before the values). */
+static const char *profile_stack(const figures *f, const char *stack)
+{
+    char want[512];
+    snprintf(want, sizeof(want), "stack=%s ", stack);
+    const char *line = strstr(f->text, want);
+    if (!line) fail_msg("no stack %s in the profile:\n%s", stack, f->text);
+    return line;
+}
+
+static uint64_t profile_value(const char *line, const char *key)
+{
+    char want[64];
+    snprintf(want, sizeof(want), " %s=", key);
+    const char *at = strstr(line, want);
+    const char *end = strchr(line, '\n');
+    if (!at || (end && at > end)) fail_msg("no %s in: %.200s", key, line);
+    return strtoull(at + strlen(want), NULL, 10);
+}
+
+/* The line of `needle` in this test's copy of stats.c (1-based), to name call sites by line. */
+static int game_line(const run *r, const char *needle)
+{
+    char path[HARNESS_PATH + 16];
+    snprintf(path, sizeof(path), "%s/stats.c", r->game.dir);
+    char *text = read_all(path);
+    assert_non_null(text);
+    const char *at = strstr(text, needle);
+    if (!at) fail_msg("no '%s' in stats.c", needle);
+    int line = 1;
+    for (const char *c = text; c < at; c++) line += *c == '\n';
+    free(text);
+    return line;
+}
+
+static void test_a_helper_with_two_callers_is_two_stacks_and_leaks_are_named(void **unused)
+{
+    run r;
+    const char *edits[] = {"#define STATS_CALLERS 0 ", "#define STATS_CALLERS 1 ", NULL};
+    run_prepare(&r, edits);
+    char json[HARNESS_PATH + 16], prof[HARNESS_PATH + 16], folded[HARNESS_PATH + 16];
+    out_path(&r, "s.json", json, sizeof(json));
+    out_path(&r, "prof.pb", prof, sizeof(prof));
+    out_path(&r, "prof.folded", folded, sizeof(folded));
+    const uint64_t frames = 60;
+    const char *argv[] = {harness_host_path(), "--headless", "--frames", "60", "--fps", "0", "--stats", json,
+                          "--alloc-profile", prof, "--leaks=fail", r.game.lib, NULL};
+    char *out = calloc(1, OUT_MAX);
+    assert_int_equal(harness_run(argv, out, OUT_MAX), 3); /* --leaks=fail: leaks found */
+
+    /* the leak report: the block shutdown did not free, by the line that allocated it; the pool's
+     * live slots by the line that made the pool */
+    char want[256];
+    snprintf(want, sizeof(want), "5 KiB in 1 heap block from stats_heap_blocks (stats.c:%d)",
+             game_line(&r, "s->kept = host->heap_alloc"));
+    if (!strstr(out, want)) fail_msg("no '%s' in:\n%s", want, out);
+    assert_null(strstr(out, "7 KiB in 1 heap block")); /* freed by shutdown */
+    snprintf(want, sizeof(want), "in %llu pool 'bullets' slots from stats_make_pool (stats.c:%d)",
+             (unsigned long long)frames, game_line(&r, "return pool_create(a, bullet"));
+    if (!strstr(out, want)) fail_msg("no '%s' in:\n%s", want, out);
+    free(out);
+
+    /* one helper, two callers: two sites in the snapshot, each with its own call stack */
+    figures f = check_outputs(r.out, false);
+    assert_int_equal(figure(&f, "site.stats_particle<stats_emit_sparks.bytes"), frames * 40);
+    assert_int_equal(figure(&f, "site.stats_particle<stats_emit_smoke.bytes"), frames * 72);
+    assert_int_equal(figure(&f, "site.stats_particle<stats_emit_smoke.line"), (uint64_t)game_line(&r, "uint8_t *p = push_array_no_zero(frame, uint8_t, size)"));
+    figures_free(&f);
+
+    /* the pprof profile, read with python3-protobuf: the same two stacks, root first */
+    f = read_profile(prof);
+    char stack[512];
+    snprintf(stack, sizeof(stack), "stats_update@stats.c:%d;stats_emit_sparks@stats.c:%d;stats_particle@stats.c:%d",
+             game_line(&r, "if (STATS_CALLERS && stats_emit_sparks"), game_line(&r, "return stats_particle(frame, STATS_SPARK)"),
+             game_line(&r, "uint8_t *p = push_array_no_zero(frame, uint8_t, size)"));
+    const char *line = profile_stack(&f, stack);
+    assert_int_equal(profile_value(line, "alloc_objects"), frames);
+    assert_int_equal(profile_value(line, "alloc_space"), frames * 40);
+    line = strstr(f.text, "stats_emit_smoke@");
+    assert_non_null(line);
+    assert_int_equal(profile_value(line, "alloc_space"), frames * 72);
+    /* the heap: the live block, as inuse, by the line that allocated it (shutdown ran after the profile) */
+    snprintf(stack, sizeof(stack), "heap_alloc@stats.c:%d", game_line(&r, "s->kept = host->heap_alloc"));
+    line = strstr(f.text, stack);
+    assert_non_null(line);
+    assert_int_equal(profile_value(line, "inuse_objects"), 1);
+    assert_true(profile_value(line, "inuse_space") >= 5000);
+    /* the pool's live slots */
+    line = strstr(f.text, "(pool) bullets@");
+    assert_non_null(line);
+    assert_int_equal(profile_value(line, "inuse_objects"), frames);
+    figures_free(&f);
+
+    /* the same run as collapsed stacks */
+    const char *again[] = {harness_host_path(), "--headless", "--frames", "60", "--fps", "0", "--alloc-profile", folded,
+                           "--leaks=off", r.game.lib, NULL};
+    out = calloc(1, OUT_MAX);
+    assert_int_equal(harness_run(again, out, OUT_MAX), 0);
+    assert_null(strstr(out, "leaks at")); /* --leaks=off */
+    free(out);
+    f = read_profile(folded);
+    line = profile_stack(&f, "stats_update;stats_emit_smoke;stats_particle");
+    assert_int_equal(profile_value(line, "value"), frames * 72);
+    figures_free(&f);
+    harness_game_remove(&r.game);
+}
+
+/* ---- marks and reloads: what changed ------------------------------------------------------- */
+
+/* The game sets a mark; a rebuild makes one site push more per frame. The snapshot's since_mark
+ * and the HTML report's reload section name it. */
+static void test_a_mark_and_a_reload_show_what_changed(void **unused)
+{
+    run r;
+    const char *edits[] = {"#define STATS_CALLERS 0 ", "#define STATS_CALLERS 1 ", "#define STATS_MARK_AT 0 ",
+                           "#define STATS_MARK_AT 10 ", NULL};
+    run_prepare(&r, edits);
+    char json[HARNESS_PATH + 16], html[HARNESS_PATH + 16];
+    out_path(&r, "s.json", json, sizeof(json));
+    out_path(&r, "r.html", html, sizeof(html));
+    const char *args[] = {"--stats", json, "--report", html, NULL};
+    harness_host h;
+    assert_true(harness_host_start(&h, r.game.lib, args));
+    const char *mark = harness_wait_event(&h, "mark", NULL, 0, WAIT_MS);
+    assert_non_null(mark);
+    assert_non_null(strstr(mark, "\"name\":\"level 2\""));
+    assert_non_null(harness_wait_event(&h, "log", "stats tick frames=60", 0, WAIT_MS));
+    assert_true(harness_edit(&r.game, "stats.c", "#define STATS_SPARK 40", "#define STATS_SPARK 400"));
+    assert_true(harness_edit(&r.game, "stats.c", "#define STATS_MARK 1 ", "#define STATS_MARK 2 "));
+    assert_int_equal(harness_game_build(&r.game), 0);
+    assert_true(harness_wait(&h, "reload", 1, WAIT_MS));
+    assert_non_null(harness_wait_event(&h, "log", "mark=2", 2, WAIT_MS)); /* 90 frames of the new code */
+    assert_int_equal(harness_host_stop(&h), 0);
+
+    char *text = read_all(json);
+    assert_non_null(text);
+    /* since the mark (frame 10): the sparks now push 400 bytes a frame, not 40 */
+    const char *since = strstr(text, "\"since_mark\":{\"name\":\"level 2\",\"frame\":10,");
+    if (!since) fail_msg("no since_mark in %s", text);
+    const char *row = strstr(since, "\"name\":\"stats.c:");
+    assert_non_null(row);
+    if (!strstr(since, "stats_particle \\u003c stats_emit_sparks\",\"unit\":\"B/frame\",\"before\":40.0,"))
+        fail_msg("the sparks' site is not in since_mark: %.3000s", since);
+    assert_non_null(strstr(since, "\"change\":\"grew\""));
+    free(text);
+    text = read_all(html);
+    assert_non_null(text);
+    const char *section = strstr(text, "<h3 id=\"reload-0\">");
+    assert_non_null(section);
+    if (!strstr(section, "stats_particle &lt; stats_emit_sparks</code></td><td>40 B/frame</td><td>400 B/frame</td>"))
+        fail_msg("the sparks' site is not among the reload's changes: %.4000s", strstr(section, "stats_emit_sparks") ? strstr(section, "stats_emit_sparks") : section);
+    assert_non_null(strstr(text, "<a href=\"#reload-0\">")); /* the reload's marker links to it */
+    assert_non_null(strstr(text, "<h2>Since mark \"level 2\" (frame 10)</h2>"));
+    free(text);
+    harness_game_remove(&r.game);
+}
+
 /* ---- warnings and requests ----------------------------------------------------------------- */
 
 static void test_frame_arena_warning_and_stats_requests(void **unused)
@@ -262,16 +434,56 @@ static void test_frame_arena_warning_and_stats_requests(void **unused)
     harness_game_remove(&r.game);
 }
 
-static void test_an_output_that_cannot_be_opened_is_one_line(void **unused)
+/* Every output is checked at start: a path that cannot be written is one line and exit 1 before the
+ * game runs, never a warning after the whole session. */
+static void test_an_output_that_cannot_be_written_is_one_line_at_start(void **unused)
+{
+    static const char *const flags[] = {"--stats", "--stats-csv", "--trace", "--report", "--events"};
+    run r;
+    run_prepare(&r, NULL);
+    char out[4096], want[256];
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        const char *argv[] = {harness_host_path(), "--headless", "--frames", "100000", flags[i], "/nonexistent/dir/o.x",
+                              r.game.lib, NULL};
+        assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
+        snprintf(want, sizeof(want), "host: %s /nonexistent/dir/o.x: the folder /nonexistent/dir does not exist", flags[i]);
+        if (!strstr(out, want)) fail_msg("'%s' not in %s", want, out);
+        assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* exactly one line */
+    }
+    const char *folder[] = {harness_host_path(), "--headless", "--report", "/tmp", r.game.lib, NULL};
+    assert_int_equal(harness_run(folder, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "--report /tmp: /tmp is a folder; name a file in it"));
+    harness_game_remove(&r.game);
+}
+
+/* The trace stays a valid Chrome trace after kill -9: the host writes it in whole records, so a strict
+ * reader that only closes the array (one "]" appended) gets every frame that ended before the kill:
+ * at least those before the last event the host logged, from frame 0 with no gap. */
+static void test_the_trace_survives_sigkill_with_every_frame(void **unused)
 {
     run r;
     run_prepare(&r, NULL);
-    const char *argv[] = {harness_host_path(), "--headless", "--frames", "5", "--stats-csv", "/nonexistent/dir/s.csv",
-                          r.game.lib, NULL};
+    char trace[HARNESS_PATH + 16];
+    out_path(&r, "t.json", trace, sizeof(trace));
+    harness_host host;
+    const char *args[] = {"--fps", "0", "--trace", trace, NULL};
+    assert_true(harness_host_start(&host, r.game.lib, args));
+    assert_non_null(harness_wait_event(&host, "log", "stats tick", 20, WAIT_MS));
+    kill(host.pid, SIGKILL);
+    assert_int_equal(harness_host_wait(&host, WAIT_MS), -SIGKILL);
+    int n = 0;
+    while (harness_event(&host, "log", "stats tick", n)) n++;
+    uint64_t logged = harness_field_u64(harness_event(&host, "log", "stats tick", n - 1), "frame");
+    const char *reader = "import json, sys\n"
+                         "events = json.loads(open(sys.argv[1]).read() + ']')\n"
+                         "frames = [e['args']['frame'] for e in events if e.get('name') == 'frame']\n"
+                         "assert frames == list(range(len(frames))), 'frames out of order'\n"
+                         "print(len(frames))\n";
+    const char *argv[] = {"/usr/bin/env", "python3", "-c", reader, trace, NULL};
     char out[4096];
-    assert_int_equal(harness_run(argv, out, sizeof(out)), 1);
-    assert_non_null(strstr(out, "cannot open --stats-csv /nonexistent/dir/s.csv"));
-    assert_int_equal(strchr(out, '\n') - out + 1, (long)strlen(out)); /* exactly one line */
+    if (harness_run(argv, out, sizeof(out)) != 0) fail_msg("the trace does not read after kill -9: %s", out);
+    if (strtoull(out, NULL, 10) < logged) fail_msg("the trace has %s frames, the host had logged frame %llu", out,
+                                                   (unsigned long long)logged);
     harness_game_remove(&r.game);
 }
 
@@ -280,8 +492,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outputs_agree_and_counts_are_exact),
         cmocka_unit_test(test_counts_and_high_water_carry_across_a_reload),
+        cmocka_unit_test(test_a_helper_with_two_callers_is_two_stacks_and_leaks_are_named),
+        cmocka_unit_test(test_a_mark_and_a_reload_show_what_changed),
         cmocka_unit_test(test_frame_arena_warning_and_stats_requests),
-        cmocka_unit_test(test_an_output_that_cannot_be_opened_is_one_line),
+        cmocka_unit_test(test_an_output_that_cannot_be_written_is_one_line_at_start),
+        cmocka_unit_test(test_the_trace_survives_sigkill_with_every_frame),
     };
     return cmocka_run_group_tests_name("integration: stats", tests, NULL, NULL);
 }

@@ -1,7 +1,11 @@
 /* test_terminal.c - the host owns the terminal: it switches it to raw mode and the alternate screen,
  * and gives it back on every way out. The real host runs game_template in a pseudo-terminal; after
  * each exit (the game's q, Ctrl-C, SIGTERM, a SIGSEGV in the host itself) the terminal must be in
- * canonical mode with echo again, the screen and cursor restored, and the exit what it should be. */
+ * canonical mode with echo again, the screen and cursor restored, and the exit what it should be.
+ * While it runs, the template's picture is on the terminal in half-block characters (--terminal).
+ * A game paused after a crash (tests/games/crashy) keeps its screen: the crash line in the status
+ * line, the game's last frame drawn again, q, Esc and Ctrl-C quit (exit status 4), and the session's
+ * summary follows on the restored terminal. */
 #include "harness.h"
 
 #include <errno.h>
@@ -27,17 +31,21 @@ typedef struct tty_host {
     size_t len;
 } tty_host;
 
-static harness_game template_game;
+static harness_game template_game, crashy_game;
 
 static int group_setup(void **unused)
 {
-    if (!harness_game_copy("game_template", &template_game)) return -1;
-    return harness_game_build(&template_game) == 0 ? 0 : -1;
+    if (!harness_game_copy("game_template", &template_game) || harness_game_build(&template_game) != 0) return -1;
+    if (!harness_game_copy("tests/games/crashy", &crashy_game) ||
+        !harness_edit(&crashy_game, "crashy.c", "#define CRASHY_MODE CRASHY_NONE", "#define CRASHY_MODE CRASHY_SEGV"))
+        return -1;
+    return harness_game_build(&crashy_game) == 0 ? 0 : -1;
 }
 
 static int group_teardown(void **unused)
 {
     harness_game_remove(&template_game);
+    harness_game_remove(&crashy_game);
     return 0;
 }
 
@@ -72,14 +80,14 @@ static void tty_drain(tty_host *t, int ms)
     }
 }
 
-static void tty_start(tty_host *t)
+static void tty_start_on(tty_host *t, const char *lib)
 {
     memset(t, 0, sizeof(*t));
-    struct winsize ws = {.ws_row = 30, .ws_col = 100};
+    struct winsize ws = {.ws_row = 30, .ws_col = 200};
     t->pid = forkpty(&t->master, NULL, NULL, &ws);
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
-        execl(harness_host_path(), harness_host_path(), "--fps", "60", template_game.lib, (char *)NULL);
+        execl(harness_host_path(), harness_host_path(), "--terminal", "--fps", "60", lib, (char *)NULL);
         _exit(127);
     }
     /* wait until the game has drawn (the alternate screen is on and the host's status line is there) */
@@ -89,6 +97,13 @@ static void tty_start(tty_host *t)
     struct termios raw;
     assert_int_equal(tcgetattr(t->master, &raw), 0);
     assert_int_equal(raw.c_lflag & (ICANON | ECHO), 0); /* raw while the host runs */
+}
+
+static void tty_start(tty_host *t)
+{
+    tty_start_on(t, template_game.lib);
+    /* the template draws pixels: the host shows them as half blocks in 24-bit colour */
+    if (!strstr(t->screen, "\x1b[48;2;") || !strstr(t->screen, "\xe2\x96\x80")) fail_msg("no half-block picture drawn");
 }
 
 /* Waits for the host to end; returns its wait status. */
@@ -162,6 +177,49 @@ static void test_a_host_crash_restores_the_terminal_and_is_not_swallowed(void **
     tty_assert_restored(&t);
 }
 
+/* Where `what` last occurs in what the host wrote, or -1. */
+static long tty_last(const tty_host *t, const char *what)
+{
+    long at = -1;
+    for (const char *p = t->screen; (p = strstr(p, what)); p++) at = p - t->screen;
+    return at;
+}
+
+static void tty_wait_for(tty_host *t, const char *what)
+{
+    for (int i = 0; i < 100 && tty_last(t, what) < 0; i++) tty_drain(t, 100);
+    if (tty_last(t, what) < 0) fail_msg("'%s' never showed in %zu bytes: ...%.300s", what, t->len, t->screen + (t->len > 300 ? t->len - 300 : 0));
+}
+
+/* The crash pauses the game (no older build to roll back to): the crash line in the status line,
+ * the screen cleared and the game's last frame drawn again; then `key` quits, exit status 4. */
+static void check_paused_after_a_crash(const char *key)
+{
+    tty_host t;
+    tty_start_on(&t, crashy_game.lib);
+    tty_wait_for(&t, "game crashed in update of version 1: SIGSEGV (invalid memory access) at address 0x10 in crashy_segv+");
+    long crash = tty_last(&t, "game crashed in update of version 1");
+    long clear = tty_last(&t, "\x1b[2J");
+    long board = tty_last(&t, "crashy board mark=1");
+    assert_true(clear >= 0 && clear < crash);  /* the screen cleared ... */
+    assert_true(board > clear && board < crash); /* ... the game's last frame drawn again, then the line */
+    assert_true(tty_last(&t, "host: game crashed") < 0); /* never printed over the game's screen */
+    tty_wait_for(&t, "paused after a crash in update of version 1: SIGSEGV in crashy_segv+"); /* once the alert has shown */
+    assert_int_equal(write(t.master, key, 1), 1);
+    int status = tty_wait(&t);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 4);
+    long restored = tty_last(&t, "\x1b[?1049l");
+    long summary = tty_last(&t, "host: this session: 1 crash, 0 rollbacks, 0 refused builds");
+    assert_true(summary > restored && restored >= 0); /* the summary on the restored terminal */
+    assert_true(tty_last(&t, "host:   game crashed in update of version 1") > summary);
+    tty_assert_restored(&t);
+}
+
+static void test_paused_after_a_crash_q_quits(void **unused) { check_paused_after_a_crash("q"); }
+static void test_paused_after_a_crash_escape_quits(void **unused) { check_paused_after_a_crash("\x1b"); }
+static void test_paused_after_a_crash_ctrl_c_quits(void **unused) { check_paused_after_a_crash("\x03"); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +227,9 @@ int main(void)
         cmocka_unit_test(test_ctrl_c_quits_cleanly_and_restores_the_terminal),
         cmocka_unit_test(test_sigterm_quits_cleanly_and_restores_the_terminal),
         cmocka_unit_test(test_a_host_crash_restores_the_terminal_and_is_not_swallowed),
+        cmocka_unit_test(test_paused_after_a_crash_q_quits),
+        cmocka_unit_test(test_paused_after_a_crash_escape_quits),
+        cmocka_unit_test(test_paused_after_a_crash_ctrl_c_quits),
     };
     return cmocka_run_group_tests_name("integration: terminal", tests, group_setup, group_teardown);
 }

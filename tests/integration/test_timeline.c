@@ -3,14 +3,16 @@
  * and a pool, a realloc'd history, frame data). Keys reach the host through a pseudo-terminal.
  *  - the loop: ~120 frames, passes on three builds that move the state differently; every pass
  *    starts from the checkpoint's checksum and the same heap contents and addresses, passes on the
- *    same build end alike (no divergence), and leaving the loop plays on;
+ *    same build end alike (no divergence, with the game's sound in its state: each replayed frame
+ *    asks for the recorded sound), and leaving the loop plays on;
  *  - rewind after a crash: the checkpoint offered after the rollback brings back the frame's state;
  *  - the game asks for a rewind: the frame it goes back to starts from the same state again;
  *  - the game's threads are stopped around each checkpoint and restore (before/after_reload);
  *  - a state saved with the save key (after a loop) survives kill -9 and goes on in a new host
  *    exactly as the saving host went on (its next save's checksum, the same addresses);
  *  - a state saved by an older build migrates to a new field;
- *  - recordings replay to the same checksum, --expect-checksum fails on another;
+ *  - recordings replay to the same checksum at another pace (the sound asked for is the
+ *    recording's), --expect-checksum exits 5 on another;
  *  - every bad file kind (truncated, foreign, wrong base, wrong ABI) is one line and nothing loaded. */
 #include "harness.h"
 
@@ -28,6 +30,9 @@
 #define WAIT_MS 30000
 #define LOOP_FRAMES 120
 #define LINE 16384
+#define KEY_LOOP "l"
+#define KEY_REWIND "\x1b[18~" /* F7, as a terminal sends it */
+#define KEY_SAVE "\x1b[19~"   /* F8 */
 
 typedef struct fixture {
     harness_game game;
@@ -148,10 +153,12 @@ static void test_the_live_loop_replays_each_pass_on_the_newest_code(void **unuse
 {
     fixture f;
     fixture_start(&f);
+    edit(&f, "#define TIMELINE_SOUND 0 ", "#define TIMELINE_SOUND 1 "); /* passes ask for the recorded sound */
+    assert_int_equal(harness_game_build(&f.game), 0);
     const char *args[] = {"--fps", "240", NULL};
     assert_true(harness_tty_start(&f.host, f.game.lib, args));
     frame_report(&f.host, 30, 0);
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
     const char *begin = harness_wait_event(&f.host, "loop", "\"phase\":\"begin\"", 0, WAIT_MS);
     uint64_t first = field(begin, "frame");
     char start[32], sums[3][32];
@@ -159,7 +166,7 @@ static void test_the_live_loop_replays_each_pass_on_the_newest_code(void **unuse
     char first_state[128];
     report_state(frame_report(&f.host, first, 0), first_state, sizeof(first_state));
     frame_report(&f.host, first + LOOP_FRAMES - 1, 0);
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
 
     long at = 0;
     loop_passes(&f, &at, 2, 1, start, sums[0], sizeof(sums[0]));
@@ -186,7 +193,7 @@ static void test_the_live_loop_replays_each_pass_on_the_newest_code(void **unuse
     assert_in_range(field(recorded, "frames"), LOOP_FRAMES, LOOP_FRAMES + 30);
 
     int reports = harness_count(&f.host, "log");
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
     assert_non_null(harness_wait_event(&f.host, "loop", "\"phase\":\"end\"", 0, WAIT_MS));
     assert_true(harness_wait(&f.host, "log", reports + 60, WAIT_MS)); /* play goes on */
     assert_int_equal(harness_host_stop(&f.host), 0);
@@ -213,12 +220,12 @@ static void test_a_crash_offers_the_checkpoint_before_it(void **unused)
     char before[128], after[128];
     report_state(frame_report(&f.host, to, 0), before, sizeof(before));
     assert_true(harness_wait(&f.host, "checkpoint", harness_count(&f.host, "checkpoint") + 3, WAIT_MS)); /* newer ones */
-    assert_true(harness_tty_keys(&f.host, "b"));
+    assert_true(harness_tty_keys(&f.host, KEY_REWIND));
     const char *restore = harness_wait_event(&f.host, "restore", NULL, 0, WAIT_MS);
     assert_int_equal(field(restore, "to_frame"), to);
     report_state(frame_report(&f.host, to, 1), after, sizeof(after));
     assert_string_equal(after, before);
-    assert_int_equal(harness_host_stop(&f.host), 0);
+    assert_int_equal(harness_host_stop(&f.host), 3); /* the game crashed during the run */
     fixture_end(&f);
 }
 
@@ -273,7 +280,7 @@ static void test_checkpoints_stop_the_games_threads(void **unused)
 static uint64_t save_now(fixture *f, uint64_t after, int n, char *sum, size_t cap)
 {
     frame_report(&f->host, after, 0);
-    assert_true(harness_tty_keys(&f->host, "k"));
+    assert_true(harness_tty_keys(&f->host, KEY_SAVE));
     const char *saved = harness_wait_event(&f->host, "state_saved", NULL, n, WAIT_MS);
     assert_non_null(saved);
     text_field(saved, "checksum", sum, cap);
@@ -292,13 +299,13 @@ static void test_a_saved_state_survives_kill_9_and_goes_on_in_a_new_host(void **
     /* a short loop first: checkpoints, restores and checksums walk and settle the heap, and a
      * state saved afterwards must still load */
     frame_report(&f.host, 20, 0);
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
     const char *begin = harness_wait_event(&f.host, "loop", "\"phase\":\"begin\"", 0, WAIT_MS);
     assert_non_null(begin);
     frame_report(&f.host, field(begin, "frame") + 30, 0);
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
     assert_non_null(harness_wait_event(&f.host, "loop", "\"phase\":\"pass\"", 0, WAIT_MS));
-    assert_true(harness_tty_keys(&f.host, "l"));
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
     assert_non_null(harness_wait_event(&f.host, "loop", "\"phase\":\"end\"", 0, WAIT_MS));
     char saved_sum[32], later_sum[32], straight[32], loaded_sum[32], kept[128], loaded[128];
     uint64_t frame = save_now(&f, 90, 0, saved_sum, sizeof(saved_sum)); /* past every frame the loop ran */
@@ -353,9 +360,13 @@ static void test_a_recording_replays_to_the_same_checksum(void **unused)
 {
     fixture f;
     fixture_start(&f);
+    edit(&f, "#define TIMELINE_SOUND 0 ", "#define TIMELINE_SOUND 1 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
     char rec[HARNESS_PATH + 32], recorded[32], replayed[32];
     path_in(&f, "run.rec", rec, sizeof(rec));
-    const char *record[] = {"--fps", "0", "--frames", "45", "--record", rec, NULL};
+    /* recorded at 240 frames a second, replayed as fast as it goes: the sound asked for each frame
+     * is the recording's, not what this host's pace would ask */
+    const char *record[] = {"--fps", "240", "--frames", "45", "--record", rec, NULL};
     assert_int_equal(run(&f, &f.host, record), 0);
     exit_checksum(&f.host, recorded, sizeof(recorded));
     harness_host h;

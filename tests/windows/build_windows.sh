@@ -7,12 +7,15 @@
 #   ./build.sh test-windows             all of it under Wine; ends with "windows: N passed, N failed"
 
 WIN_CC=x86_64-w64-mingw32-gcc
+WIN_CXX=x86_64-w64-mingw32-g++
 WIN_BUILD="$BUILD/win"
 # Unit tests that cannot run on Windows: heap, block, fs and crash use fork, /proc, mmap, POSIX
 # modes or signals throughout, symbols reads ELF files (test_windows.c proves the same things of the
 # Win32 halves); scan needs aligned_alloc, which the Windows C runtime lacks (scan.c is OS-free).
 WIN_UNIT_EXCLUDE=(arena/test_heap base/test_block os/test_fs os/test_crash os/test_symbols reload/test_scan)
-WIN_LIBS=(-lmimalloc -lbcrypt -ladvapi32 -ldbghelp)
+WIN_LIBS=(-lmimalloc -lprotobuf-c -lSDL2 -lbcrypt -ladvapi32 -ldbghelp)
+# SDL2's headers (SDL.h without the SDL2/ prefix, as sdl2-config says) and stb's, from deps.sh.
+win_platform_flags() { WIN_PLATFORM_CFLAGS=(-I"$WIN_DEPS/include/SDL2" -I"$WIN_DEPS/include"); }
 
 # The Linux source lists with the _win32 half of each OS pair.
 win_sources() { # ARRAY_NAME...
@@ -26,6 +29,7 @@ win_sources() { # ARRAY_NAME...
 win_deps() {
   # shellcheck source=deps.sh
   source "$ROOT/tests/windows/deps.sh" "$WIN_BUILD/deps" || die "tests/windows/deps.sh failed (see above)"
+  win_platform_flags
 }
 
 win_compile() { CC="$WIN_CC" compile "$@"; }
@@ -34,8 +38,9 @@ win_compile() { CC="$WIN_CC" compile "$@"; }
 # compiled again).
 win_build_host_lib() {
   local srcs
+  gen_proto || return 1
   mapfile -t srcs < <(win_sources ARENA_SRC HEAP_SRC HOST_LIB_SRC)
-  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB \
+  CC="$WIN_CC" compile_objects "$WIN_BUILD/obj" "" "${CFLAGS[@]}" "${OPT[@]}" "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" -DMI_SHARED_LIB \
     -- "${srcs[@]}" host/os/util_win32.c host/os/loader_win32.c || return 1
   local o
   for o in "${OBJECTS[@]}"; do [ -f "$WIN_BUILD/libhost.a" ] && [ ! "$o" -nt "$WIN_BUILD/libhost.a" ] || { o=stale; break; }; done
@@ -46,23 +51,45 @@ win_build_host_lib() {
 
 win_build_host() {
   win_build_host_lib
-  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" -I"$WIN_DEPS/include" -DMI_SHARED_LIB host/main.c \
+  win_compile "$WIN_BUILD/host.exe" "${CFLAGS[@]}" "${OPT[@]}" "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" -DMI_SHARED_LIB host/main.c \
     "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" "${WIN_LIBS[@]}"
-  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_DEPS/bin/SDL2.dll" "$WIN_BUILD/" # Windows looks beside the .exe first
+}
+
+# A game's C++ sources compiled for Windows (MinGW g++, build.sh's C++ flags, installed with the
+# first game that has C++ sources): WIN_CXX_OBJECTS.
+win_build_game_cxx() { # GAME_DIR FLAGS...
+  local dir="$1" src obj flags cxx; shift
+  WIN_CXX_OBJECTS=()
+  mapfile -t cxx < <(game_sources "$dir" | grep -vE '\.c$')
+  [ ${#cxx[@]} -gt 0 ] || return 0
+  command -v "$WIN_CXX" >/dev/null 2>&1 || need_packages g++-mingw-w64-x86-64
+  mapfile -t flags < <(CXX=$WIN_CXX cxx_flags "$@")
+  for src in "${cxx[@]}"; do
+    obj="$dir/build/obj-win/$(basename "${src%.*}").o"
+    mkdir -p "$(dirname "$obj")"
+    "$WIN_CXX" "${flags[@]}" -c "$src" -o "$obj" || return 1
+    WIN_CXX_OBJECTS+=("$obj")
+  done
 }
 
 # GAME_DIR/build/game.dll under game.dll.lock, written to a temporary name and renamed, like build_game.
-# -static-libgcc: else the DLL needs libgcc_s_seh-1.dll at run time.
+# -static-libgcc (and for C++ -static-libstdc++): else the DLL needs MinGW's runtime DLLs at run time.
+# A game with C++ sources links with g++; its C sources are still compiled as C (-x c).
 win_build_game() { # GAME_DIR
-  local dir="$1" ok=0 extra=() opt=()
+  local dir="$1" ok=0 extra=() opt=() csrcs linker="$WIN_CC" static=(-static-libgcc)
   local lock="$dir/build/game.dll.lock"
   read -r -a extra <<<"${GAME_CFLAGS:-}"
   read -r -a opt <<<"${GAME_OPT:-$GAME_OPT_DEFAULT}"
+  mapfile -t csrcs < <(game_sources "$dir" | grep -E '\.c$')
   mkdir -p "$dir/build"
   echo $$ >"$lock"
   # DWARF 4: the version Wine's DbgHelp reads for source lines
-  win_compile "$dir/build/game.dll" "${CFLAGS[@]}" -gdwarf-4 "${opt[@]}" "${extra[@]}" -shared -static-libgcc -I"$ROOT/host/api" \
-    -I"$ROOT/arena" -I"$dir" "$dir"/*.c $(win_sources ARENA_SRC) 2>"$dir/build/game.dll.msgs" || ok=$?
+  local flags=("${CFLAGS[@]}" -gdwarf-4 "${opt[@]}" "${GAME_PATCHABLE[@]}" "${extra[@]}" -I"$ROOT/host/api" -I"$ROOT/arena" -I"$dir")
+  win_build_game_cxx "$dir" "${flags[@]}" 2>"$dir/build/game.dll.msgs" || ok=$?
+  [ ${#WIN_CXX_OBJECTS[@]} -gt 0 ] && { linker="$WIN_CXX"; static+=(-static-libstdc++); }
+  [ $ok = 0 ] && CC="$linker" compile "$dir/build/game.dll" "${flags[@]}" -shared "${static[@]}" -x c "${csrcs[@]}" \
+    $(win_sources ARENA_SRC) -x none "${WIN_CXX_OBJECTS[@]}" 2>>"$dir/build/game.dll.msgs" || ok=$?
   cat "$dir/build/game.dll.msgs" >&2
   write_build_result "$dir/build/game.dll" "$([ $ok = 0 ] && echo ok || echo failed)" "$dir/build/game.dll.msgs"
   rm -f "$lock" "$dir/build/game.dll.msgs"
@@ -82,7 +109,7 @@ win_unit_tests() {
 # msvcrt printf format, which knows no %zu. winpthread statically, for nanosleep in test_util.h.
 win_build_test() { # SOURCE
   local name; name="$(basename "${1%.c}")"
-  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. -I"$WIN_DEPS/include" \
+  win_compile "$WIN_BUILD/tests/$name.exe" "${CFLAGS[@]}" "${OPT[@]}" -Wno-format -I. "${WIN_PLATFORM_CFLAGS[@]}" -I"$BUILD/gen" \
     -DMI_SHARED_LIB "$1" "$WIN_BUILD/libhost.a" -L"$WIN_DEPS/lib" -lcmocka "${WIN_LIBS[@]}" \
     -Wl,-Bstatic -lpthread -Wl,-Bdynamic
 }
@@ -106,7 +133,7 @@ win_cmd_build() {
 # The Windows build of ./build.sh test: everything built once, before the groups run.
 win_build_tests_all() {
   win_cmd_build >/dev/null || die "windows build failed (see above)"
-  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_BUILD/tests/"
+  cp -f "$WIN_DEPS/bin/mimalloc.dll" "$WIN_DEPS/bin/SDL2.dll" "$WIN_BUILD/tests/"
   cp -f "$ROOT/game_template/build/game.dll" "$WIN_BUILD/tests/" # test_windows loads a real game
 }
 
@@ -124,8 +151,11 @@ win_run_tests() {
     names+=("windows/${t##*/}")
     win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"
   done
-  names+=(windows/test_reload windows/test_timeline windows/test_scripts)
+  names+=(windows/test_reload windows/test_probe windows/test_window windows/test_repair windows/test_timeline windows/test_scripts)
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
+  run_cmocka windows/test_probe bash "$ROOT/tests/windows/test_probe.sh"
+  run_cmocka windows/test_window bash "$ROOT/tests/windows/test_window.sh"
+  run_cmocka windows/test_repair bash "$ROOT/tests/windows/test_repair.sh"
   run_cmocka windows/test_timeline bash "$ROOT/tests/windows/test_timeline.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run

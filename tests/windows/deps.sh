@@ -5,8 +5,9 @@
 #   tests/windows/deps.sh [OUT]          OUT defaults to <repo>/build/win/deps
 #   eval "$(tests/windows/deps.sh)"      or: source tests/windows/deps.sh   -> exports WINEPREFIX etc.
 #
-# OUT/include/{mimalloc.h,cmocka.h}  OUT/lib/{libmimalloc.dll.a,libcmocka.a}  OUT/bin/mimalloc.dll
-# OUT/src (Debian source packages, cached)  OUT/wineprefix  OUT/deps.log
+# OUT/include/{mimalloc.h,cmocka.h,protobuf-c/protobuf-c.h,SDL2/,stb_*.h}
+# OUT/lib/{libmimalloc.dll.a,libcmocka.a,libprotobuf-c.a,libSDL2.dll.a}
+# OUT/bin/{mimalloc.dll,SDL2.dll}  OUT/src (Debian source packages, cached)  OUT/wineprefix  OUT/deps.log
 # Progress and errors go to stderr; stdout carries only the `export` lines.
 
 if [[ ${BASH_SOURCE[0]} != "$0" ]]; then # sourced: run as a child (keeps the caller's shell options), take its exports
@@ -20,7 +21,7 @@ OUT=${1:-$ROOT/build/win/deps}
 mkdir -p "$OUT"/{include,lib,bin,src} && OUT=$(cd "$OUT" && pwd)
 LOG=$OUT/deps.log && : >"$LOG"
 CC=x86_64-w64-mingw32-gcc
-MI_VER=2.0.9 CM_VER=1.1.5
+MI_VER=2.0.9 CM_VER=1.1.5 PB_VER=1.4.1 SDL_VER=2.26.5
 SUDO= && [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 STEP=starting HINT=
@@ -31,19 +32,21 @@ apt() { log $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -q -y "$@"; }
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 src_dir() { local d; for d in "$OUT/src/$1-$2"*/; do [ -d "$d" ] && echo "${d%/}" && return; done; return 1; }
 
-# 1. Packages. dpkg-dev provides dpkg-source, which `apt-get source` needs to unpack.
-STEP="installing Debian packages" HINT="Try 'apt-get install gcc-mingw-w64-x86-64 wine wine64 dpkg-dev' as root."
+# 1. Packages. dpkg-dev provides dpkg-source, which `apt-get source` needs to unpack; make builds SDL2;
+#    libstb-dev holds the stb headers the host uses (header-only: the same files serve MinGW).
+STEP="installing Debian packages" HINT="Try 'apt-get install gcc-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev' as root."
 missing=()
-for p in gcc-mingw-w64-x86-64 wine wine64 dpkg-dev; do installed "$p" || missing+=("$p"); done
+for p in gcc-mingw-w64-x86-64 wine wine64 dpkg-dev make libstb-dev; do installed "$p" || missing+=("$p"); done
 if ((${#missing[@]})); then
     say "installing ${missing[*]} ..."
     apt update
     apt install "${missing[@]}"
 fi
 
-# 2. Sources of mimalloc and cmocka, from Debian's source packages (the only source the workplace can reach).
-if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null; then
-    STEP="fetching Debian source packages mimalloc and cmocka"
+# 2. Sources of mimalloc, cmocka, protobuf-c and SDL2, from Debian's source packages (the only source the workplace can reach).
+if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null || ! src_dir protobuf-c $PB_VER >/dev/null ||
+    ! src_dir libsdl2 $SDL_VER >/dev/null; then
+    STEP="fetching Debian source packages mimalloc, cmocka, protobuf-c and libsdl2"
     HINT="apt needs a deb-src entry for Debian main (this script adds /etc/apt/sources.list.d/debian-src.sources if none exists)."
     if [ -z "$(apt-cache showsrc mimalloc 2>/dev/null)" ]; then
         # A deb-src line may sit in either format: one-line (sources.list, *.list) or deb822 (*.sources).
@@ -60,11 +63,18 @@ if ! src_dir mimalloc $MI_VER >/dev/null || ! src_dir cmocka $CM_VER >/dev/null;
         apt update
     fi
     say "downloading source packages into $OUT/src ..."
-    (cd "$OUT/src" && log apt-get source -q mimalloc cmocka) # not as sudo: only writes into OUT/src
+    fetch=()
+    src_dir mimalloc $MI_VER >/dev/null || fetch+=(mimalloc)
+    src_dir cmocka $CM_VER >/dev/null || fetch+=(cmocka)
+    src_dir protobuf-c $PB_VER >/dev/null || fetch+=(protobuf-c)
+    src_dir libsdl2 $SDL_VER >/dev/null || fetch+=(libsdl2)
+    (cd "$OUT/src" && log apt-get source -q "${fetch[@]}") # not as sudo: only writes into OUT/src
 fi
-STEP="checking source versions" HINT="Expected mimalloc $MI_VER and cmocka $CM_VER in $OUT/src; found: $(cd "$OUT/src" && echo *)"
+STEP="checking source versions" HINT="Expected mimalloc $MI_VER, cmocka $CM_VER, protobuf-c $PB_VER and libsdl2 $SDL_VER in $OUT/src; found: $(cd "$OUT/src" && echo *)"
 MI=$(src_dir mimalloc $MI_VER)
 CM=$(src_dir cmocka $CM_VER)
+PB=$(src_dir protobuf-c $PB_VER)
+SDL=$(src_dir libsdl2 $SDL_VER)
 
 # 3. mimalloc.dll + import library, built as one unit from src/static.c (what its CMake build compiles too).
 #  MI_WIN_NOREDIRECT: no mimalloc-redirect.dll; without it the link fails on __imp_mi_allocator_init.
@@ -94,10 +104,36 @@ if [ ! -f "$OUT/lib/libcmocka.a" ] || [ ! -f "$OUT/include/cmocka.h" ]; then
     mv "$tmp/libcmocka.a" "$OUT/lib/"
 fi
 
-# 5. A Wine prefix for headless runs.
+# 5. SDL2.dll + import library + headers: SDL's own MinGW-w64 build (its configure script, run from
+#  Debian's source package, with --host). It needs only Windows' system DLLs and msvcrt.dll.
+if [ ! -f "$OUT/bin/SDL2.dll" ] || [ ! -f "$OUT/lib/libSDL2.dll.a" ] || [ ! -f "$OUT/include/SDL2/SDL.h" ]; then
+    STEP="building SDL2.dll from $SDL" HINT="See the configure and make output in the log."
+    say "building SDL2.dll (about 2 minutes on 2 cores) ..."
+    tmp=$OUT/src/build-sdl2 && rm -rf "$tmp" && mkdir -p "$tmp"
+    (cd "$tmp" && log "$SDL/configure" --host=x86_64-w64-mingw32 --prefix="$tmp/install" --disable-static --enable-shared &&
+        log make -j"$(nproc)" && log make install)
+    rm -rf "$OUT/include/SDL2" && cp -r "$tmp/install/include/SDL2" "$OUT/include/"
+    cp "$tmp/install/lib/libSDL2.dll.a" "$OUT/lib/" && cp "$tmp/install/bin/SDL2.dll" "$OUT/bin/"
+fi
+STEP="copying the stb headers" HINT="They come with Debian's libstb-dev (/usr/include/stb)."
+for h in stb_image_write.h stb_easy_font.h stb_image.h; do [ -f "$OUT/include/$h" ] || cp "/usr/include/stb/$h" "$OUT/include/"; done
+
+# 6. A Wine prefix for headless runs.
 #  mscoree,mshtml= : skip the Mono/Gecko install prompts. winemenubuilder.exe=d : no desktop menu entries.
 #  WINEDEBUG -all keeps fixme/err noise out of test output, but err+module still names a DLL that failed to load.
 #  WINEPATH: where Windows looks for mimalloc.dll (besides the .exe's folder and the current folder).
+# protobuf-c's runtime is one C file: the host's pprof writer (--alloc-profile) links it statically.
+if [ ! -f "$OUT/lib/libprotobuf-c.a" ] || [ ! -f "$OUT/include/protobuf-c/protobuf-c.h" ]; then
+    STEP="building libprotobuf-c.a from $PB" HINT="See the compiler output above."
+    say "building libprotobuf-c.a ..."
+    tmp=$OUT/src/build-protobuf-c && rm -rf "$tmp" && mkdir -p "$tmp"
+    log $CC -O2 -DNDEBUG -I"$PB" -c "$PB/protobuf-c/protobuf-c.c" -o "$tmp/protobuf-c.o"
+    log x86_64-w64-mingw32-ar rcs "$tmp/libprotobuf-c.a" "$tmp/protobuf-c.o"
+    mkdir -p "$OUT/include/protobuf-c"
+    cp "$PB/protobuf-c/protobuf-c.h" "$OUT/include/protobuf-c/"
+    mv "$tmp/libprotobuf-c.a" "$OUT/lib/"
+fi
+
 export WINEPREFIX=$OUT/wineprefix WINEDEBUG=-all,err+module WINEPATH=$OUT/bin
 export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
 if [ ! -f "$WINEPREFIX/.deps-ready" ]; then

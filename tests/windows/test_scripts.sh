@@ -109,14 +109,17 @@ make_engine_copy() {
   mkdir -p "$ENGINE/game_template" "$WORK/fakecl" "$GAME/build"
   cp "$ROOT/build.bat" "$ROOT/vcpkg.json" "$ENGINE/"
   cp -r "$ROOT/host" "$ROOT/arena" "$ENGINE/" # what a game's build.bat looks for in an engine
+  mkdir -p "$ENGINE/build" && cp -r "$ROOT/build/gen" "$ENGINE/build/" # profile.proto's C: no protoc under Wine
   cp "$ROOT/game_template/"*.c "$ROOT/game_template/"*.h "$ENGINE/game_template/"
   cp "$ROOT/game_template/"*.c "$ROOT/game_template/"*.h "$ROOT/game_template/build.bat" "$GAME/"
   cp "$ROOT/build/win/tests/fake_cl.exe" "$WORK/fakecl/cl.exe"
-  export FAKE_CL_DLL FAKE_CL_EXE FAKE_CL_LOG MIMALLOC_DIR CMOCKA_DIR
+  export FAKE_CL_DLL FAKE_CL_EXE FAKE_CL_LOG MIMALLOC_DIR CMOCKA_DIR PROTOBUF_C_DIR SDL2_DIR
   FAKE_CL_DLL=$(winpath "$ROOT/game_template/build/game.dll")
   FAKE_CL_EXE=$(winpath "$ROOT/build/win/host.exe")
   FAKE_CL_LOG=$(winpath "$WORK/cl.log")
   MIMALLOC_DIR=$(winpath "$WIN_DEPS") CMOCKA_DIR=$(winpath "$WIN_DEPS") # include\, lib\, bin\ as build.bat wants
+  PROTOBUF_C_DIR=$(winpath "$WIN_DEPS")
+  SDL2_DIR=$(winpath "$WIN_DEPS") # include\SDL2\ and the stb headers, bin\SDL2.dll
 }
 
 says_what_to_do_without_cl_and_with_a_bad_folder() {

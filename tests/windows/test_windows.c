@@ -43,7 +43,7 @@ static MEMORY_BASIC_INFORMATION query(uint64_t address)
 static block_header *init_small_block(uint64_t base, block_config *cfg)
 {
     *cfg = (block_config){.base = base, .reserve = TEST_RESERVE, .frame_size = MB(1), .scratch_size = MB(1),
-                          .heap_size = MB(32), .host_size = MB(1)};
+                          .heap_size = MB(32), .host_size = MB(1), .media_size = MB(1)};
     block_region regions[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_true(block_plan(cfg, regions, &err));

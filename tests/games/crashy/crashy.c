@@ -3,6 +3,7 @@
  * constants) in a copy of this file and rebuild it while the host runs. */
 #include "game_api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,6 +141,9 @@ static game_status crashy_update(game_memory *mem, const host_api *host, const g
     s->updates++;
     crashy_bss_global = (int)(in->frame & 1);
     crashy_data_global += crashy_bss_global;
+    char board[64]; /* something on the screen, in a terminal */
+    int n = snprintf(board, sizeof(board), "\x1b[2;3Hcrashy board mark=%d", CRASHY_MARK);
+    host->draw(board, (uint64_t)n);
     if (++crashy_build_updates == CRASHY_AT) crashy_go_wrong(mem, host);
     if (s->updates % 30 == 0) crashy_report("tick", mem, host);
     return GAME_CONTINUE;

@@ -15,19 +15,19 @@
 
 typedef char name16[16];
 
-#define ENEMY_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define ENEMY_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int32_t, id)                              \
     X(int32_t, health)                          \
     X(float, x)                                 \
     X(int32_t, alive)
 GAME_STRUCT(enemy, ENEMY_FIELDS);
 
-#define NODE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define NODE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int32_t, value)                          \
     X_PTR(node, next)
 GAME_STRUCT(node, NODE_FIELDS);
 
-#define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                         \
     X(int32_t, hp)                              \
     X(double, speed)                            \

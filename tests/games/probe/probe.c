@@ -1,6 +1,7 @@
-/* probe.c - the integration tests' game. It keeps a little state in the block and reports it
- * through host->log, so a test can compare values and addresses across reloads. The tests edit the
- * PROBE_ constants and probe_marker() in a copy of this file and rebuild it while the host runs. */
+/* probe.c - the integration tests' (and the reload benchmark's) game. It keeps a little state in the
+ * block and reports it through host->log, so a test can compare values and addresses across
+ * reloads. The tests edit the PROBE_ constants and probe_marker() in a copy of this file and
+ * rebuild it while the host runs. */
 #include "game_api.h"
 
 #include <string.h>
@@ -9,6 +10,8 @@
 #define PROBE_ABI GAME_API_VERSION
 #define PROBE_REQUEST_AT 0  /* frame at which to request a reload (and a restart 30 frames later); 0 = never */
 #define PROBE_NESTED 8
+#define PROBE_STATE_BYTES 0 /* more state, written once in init: the benchmarks' big state */
+#define PROBE_TICK 30       /* updates between tick logs */
 
 typedef struct probe_state {
     uint64_t counter;
@@ -33,6 +36,7 @@ static void probe_init(game_memory *mem, const host_api *host)
     s->nested = push_array(mem->persistent, int, PROBE_NESTED);
     for (int i = 0; i < PROBE_NESTED; i++) s->nested[i] = (i + 1) * 100;
     strcpy(s->name, "probe-state");
+    if (PROBE_STATE_BYTES) memset(push_array_no_zero(mem->persistent, uint8_t, PROBE_STATE_BYTES), 0x5a, PROBE_STATE_BYTES);
     mem->root = s;
     mem->root_size = sizeof(*s);
     probe_report("init", mem, host);
@@ -46,7 +50,7 @@ static game_status probe_update(game_memory *mem, const host_api *host, const ga
     /* per-frame scratch in the frame arena, as a game would */
     char *line = arena_push_fmt(mem->frame, "frame %llu", (unsigned long long)in->frame);
     (void)line;
-    if (s->updates % 30 == 0) probe_report("tick", mem, host);
+    if (s->updates % PROBE_TICK == 0) probe_report("tick", mem, host);
     if (PROBE_REQUEST_AT && s->updates == PROBE_REQUEST_AT) host->request_reload();
     if (PROBE_REQUEST_AT && s->updates == PROBE_REQUEST_AT + 30) host->request_restart();
     return GAME_CONTINUE;

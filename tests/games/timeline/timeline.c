@@ -2,7 +2,9 @@
  * linked list whose items live in three places (the persistent arena, the heap, an arena pool), a
  * history array on the heap that grows by realloc and is freed and started again, and a random
  * number generator seeded from the state; every frame it builds frame data in the frame arena
- * and moves the state on with TIMELINE_STEP, deterministically from the frame's input alone. It
+ * and moves the state on with TIMELINE_STEP, deterministically from the frame's input alone (the
+ * keys pressed, and with TIMELINE_SOUND the sample frames of sound asked for, which move a tone's
+ * phase on). It
  * logs one line per frame, before it changes anything: the frame, the build's mark, a digest of the
  * state's contents and a hash of where its items are, so a test compares the state a frame starts
  * from across passes, rewinds and processes. With TIMELINE_WORKER a worker thread allocates from
@@ -21,16 +23,17 @@
 #define TIMELINE_REWIND_BY 25
 #define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
 #define TIMELINE_WORKER 0    /* 1: a worker thread allocates from the heap, stopped by before_reload */
+#define TIMELINE_SOUND 0     /* 1: the sound asked for moves the state on (its phase) */
 #define TIMELINE_LIST_MAX 48
 #define TIMELINE_HISTORY_MAX 300
 
-#define ITEM_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define ITEM_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(int64_t, value)                          \
     X(int32_t, home)                           \
     X_PTR(item, next)
 GAME_STRUCT(item, ITEM_FIELDS);
 
-#define SAMPLE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) X(int64_t, v)
+#define SAMPLE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int64_t, v)
 GAME_STRUCT(sample, SAMPLE_FIELDS);
 
 #if TIMELINE_EXTRA
@@ -39,9 +42,10 @@ GAME_STRUCT(sample, SAMPLE_FIELDS);
 #define TIMELINE_EXTRA_FIELD(X)
 #endif
 
-#define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_FIELDS(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, updates)                        \
     X(uint64_t, rng)                            \
+    X(uint64_t, sound)                          \
     X(int64_t, total)                           \
     X(int32_t, count)                           \
     X_PTR(item, list)                           \
@@ -73,7 +77,7 @@ static void *timeline_worker_main(void *arg)
 {
     (void)arg;
     const host_api *host = timeline_worker.host;
-    bool bound = host->heap_thread_begin();
+    bool bound = host->thread_begin("timeline worker");
     atomic_store(&timeline_worker.bound, bound ? 1 : -1);
     if (!bound) return NULL;
     while (!atomic_load(&timeline_worker.stop)) {
@@ -84,6 +88,7 @@ static void *timeline_worker_main(void *arg)
         atomic_fetch_add(&timeline_worker.passes, 1);
     }
     atomic_store(&timeline_worker.running, 0);
+    host->thread_end();
     return NULL;
 }
 
@@ -97,7 +102,7 @@ static void timeline_worker_start(const host_api *host)
         host->log("timeline worker failed");
         return;
     }
-    /* announced before the host goes on: a thread bound to the heap is one the host stops */
+    /* announced before the host goes on: an announced thread is one the host stops */
     while (!atomic_load(&timeline_worker.bound)) {
     }
 }
@@ -120,6 +125,24 @@ static uint64_t timeline_rand(state *s)
 }
 
 static uint64_t timeline_mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull; }
+
+/* Keys that went down this frame. */
+static int timeline_keys(const game_input *in)
+{
+    int n = 0;
+    for (int k = 0; k < GAME_KEY_COUNT; k++) n += game_pressed(in->keys[k]);
+    return n;
+}
+
+/* A tone whose phase is in the state: the sample frames the host asks for move it on, so a replay
+ * that asks for other counts than the recorded ones ends in another state. */
+static void timeline_sound(state *s, const game_input *in)
+{
+    if (!TIMELINE_SOUND) return;
+    for (int32_t i = 0; i < in->audio.frames; i++, s->sound++)
+        for (int32_t c = 0; c < in->audio.channels; c++)
+            in->audio.samples[i * in->audio.channels + c] = (s->sound / 64 % 2) ? 0.1f : -0.1f;
+}
 
 static item *timeline_new_item(game_memory *mem, const host_api *host, state *s, int home)
 {
@@ -169,7 +192,7 @@ static void timeline_step(game_memory *mem, const host_api *host, state *s, cons
         for (uint64_t i = 0; i < at; i++) prev = prev ? prev->next : s->list;
         timeline_drop_item(host, s, prev);
     }
-    for (item *it = s->list; it; it = it->next) it->value = (it->value * 31 + TIMELINE_STEP + (int64_t)in->key_count) % 100003;
+    for (item *it = s->list; it; it = it->next) it->value = (it->value * 31 + TIMELINE_STEP + timeline_keys(in)) % 100003;
     if (s->history_count == TIMELINE_HISTORY_MAX) {
         host->heap_free(s->history);
         s->history = NULL;
@@ -198,10 +221,10 @@ static void timeline_report(game_memory *mem, const host_api *host, const game_i
         digest = timeline_mix(digest, (uint64_t)values[i]);
     }
     for (int i = 0; i < s->history_count; i++) digest = timeline_mix(digest, (uint64_t)s->history[i].v);
-    digest = timeline_mix(digest, s->rng);
-    host->log("timeline frame=%llu mark=%d digest=%016llx where=%016llx count=%d history=%d keys=%d",
+    digest = timeline_mix(timeline_mix(digest, s->rng), s->sound);
+    host->log("timeline frame=%llu mark=%d digest=%016llx where=%016llx count=%d history=%d keys=%d sound=%llu",
               (unsigned long long)in->frame, TIMELINE_MARK, (unsigned long long)digest, (unsigned long long)where,
-              s->count, s->history_count, in->key_count);
+              s->count, s->history_count, timeline_keys(in), (unsigned long long)s->sound);
 }
 
 static game_status timeline_update(game_memory *mem, const host_api *host, const game_input *in)
@@ -217,6 +240,7 @@ static game_status timeline_update(game_memory *mem, const host_api *host, const
         *unmapped = 1;
     }
     timeline_step(mem, host, s, in);
+    timeline_sound(s, in);
     s->last = (int32_t)in->frame;
     return GAME_CONTINUE;
 }

@@ -2,7 +2,9 @@
  * site and per arena, names copied into the table, the same id for the same site after a "reload"
  * (a fresh site cache), tags with nesting, frames with their history, per-frame figures and peaks,
  * high-water across resets, pools listed while alive, full tables, arenas without a table, two
- * tables, and sites added from two threads at once. */
+ * tables, sites added from two threads at once; callers (one helper called from several functions
+ * is several sites, with their call stacks, through modules that describe this executable), names
+ * interned once, and series of bytes per frame. */
 #include "../test_util.h"
 
 #include "arena/arena_stats.h"
@@ -73,7 +75,7 @@ static void create_needs_a_stamp_and_room_and_takes_nothing_when_it_fails(void *
     uint8_t *memory = map_memory(KB(256));
     arena *home = arena_create(memory, KB(256), (arena_params){.name = "small"});
     assert_null(arena_stats_table_create(home, (arena_stats_params){0}));
-    assert_null(arena_stats_table_create(home, (arena_stats_params){.stamp = 9})); /* the defaults need ~700 KiB */
+    assert_null(arena_stats_table_create(home, (arena_stats_params){.stamp = 9})); /* the defaults need ~1.6 MiB */
     assert_int_equal(arena_pos(home), 0);
     arena_stats_table *t = arena_stats_table_create(home, (arena_stats_params){.stamp = 9, .max_sites = 64,
                                                                                .history = 8, .names_size = 4096});
@@ -136,11 +138,11 @@ static void site_names_are_copies_inside_the_tables_arena(void **state)
 {
     fixture *f = F;
     char file[] = "game/enemies.c", func[] = "enemy_spawn";
-    arena_site site = {file, func, 77, 0};
-    arena_push_at(f->a, 24, 8, ARENA_PUSH_ZERO, &site);
+    arena_site site = {file, func, 77, {0}};
+    arena_push_at(f->a, 24, 8, ARENA_PUSH_ZERO, &site, 0);
     memset(file, 'x', sizeof(file) - 1); /* the library is gone: its strings with it */
     memset(func, 'x', sizeof(func) - 1);
-    uint32_t id = (uint32_t)(site.key >> 32) / sizeof(arena_site_counter);
+    uint32_t id = (uint32_t)(site.key[0] >> 32) / sizeof(arena_site_counter);
     const char *copied = arena_stats_name(f->t, f->t->sites[id].file);
     assert_string_equal(copied, "game/enemies.c");
     assert_string_equal(arena_stats_name(f->t, f->t->sites[id].func), "enemy_spawn");
@@ -152,29 +154,29 @@ static void site_names_are_copies_inside_the_tables_arena(void **state)
 static void a_fresh_site_cache_finds_the_same_site_and_counts_on(void **state)
 {
     fixture *f = F;
-    arena_site before = {"game/world.c", "world_step", 12, 0};
-    for (int i = 0; i < 5; i++) arena_push_at(f->a, 100, 4, 0, &before);
+    arena_site before = {"game/world.c", "world_step", 12, {0}};
+    for (int i = 0; i < 5; i++) arena_push_at(f->a, 100, 4, 0, &before, 0);
     uint32_t sites = arena_stats_site_count(f->t);
     char file[] = "game/world.c", func[] = "world_step"; /* the new library's own copies of the names */
-    arena_site after = {file, func, 12, 0};
-    for (int i = 0; i < 2; i++) arena_push_at(f->b, 50, 4, 0, &after);
-    assert_int_equal(after.key, before.key);
+    arena_site after = {file, func, 12, {0}};
+    for (int i = 0; i < 2; i++) arena_push_at(f->b, 50, 4, 0, &after, 0);
+    assert_int_equal(after.key[0], before.key[0]);
     assert_int_equal(arena_stats_site_count(f->t), sites);
-    uint32_t id = (uint32_t)(after.key >> 32) / sizeof(arena_site_counter);
+    uint32_t id = (uint32_t)(after.key[0] >> 32) / sizeof(arena_site_counter);
     arena_site_counter c = arena_stats_site_total(f->t, id);
     assert_int_equal(c.pushes, 7);
     assert_int_equal(c.bytes, 600);
     /* another line is another site */
-    arena_site moved = {file, func, 13, 0};
-    arena_push_at(f->a, 1, 1, 0, &moved);
+    arena_site moved = {file, func, 13, {0}};
+    arena_push_at(f->a, 1, 1, 0, &moved, 0);
     assert_int_equal(arena_stats_site_count(f->t), sites + 1);
 }
 
 static void pushes_with_no_site_count_under_no_site(void **state)
 {
     fixture *f = F;
-    arena_push_at(f->a, 10, 1, 0, NULL);
-    arena_push_at(f->a, 20, 1, 0, NULL);
+    arena_push_at(f->a, 10, 1, 0, NULL, 0);
+    arena_push_at(f->a, 20, 1, 0, NULL, 0);
     arena_site_counter c = arena_stats_site_total(f->t, ARENA_STATS_NO_SITE);
     assert_int_equal(c.pushes, 2);
     assert_int_equal(c.bytes, 30);
@@ -183,11 +185,11 @@ static void pushes_with_no_site_count_under_no_site(void **state)
 static void a_full_table_counts_new_sites_under_no_site(void **state)
 {
     fixture *f = F; /* room for "(no site)" and two more */
-    arena_site s1 = {"x.c", "f", 1, 0}, s2 = {"x.c", "f", 2, 0}, s3 = {"x.c", "f", 3, 0};
-    arena_push_at(f->a, 8, 8, 0, &s1);
-    arena_push_at(f->a, 8, 8, 0, &s2);
-    arena_push_at(f->a, 16, 8, 0, &s3);
-    arena_push_at(f->a, 16, 8, 0, &s3);
+    arena_site s1 = {"x.c", "f", 1, {0}}, s2 = {"x.c", "f", 2, {0}}, s3 = {"x.c", "f", 3, {0}};
+    arena_push_at(f->a, 8, 8, 0, &s1, 0);
+    arena_push_at(f->a, 8, 8, 0, &s2, 0);
+    arena_push_at(f->a, 16, 8, 0, &s3, 0);
+    arena_push_at(f->a, 16, 8, 0, &s3, 0);
     assert_int_equal(arena_stats_site_count(f->t), 3);
     assert_int_equal(f->t->refused, 1);
     arena_site_counter none = arena_stats_site_total(f->t, ARENA_STATS_NO_SITE);
@@ -201,12 +203,12 @@ static void an_arena_without_a_table_counts_all_in_one_pair(void **state)
     fixture *f = F;
     uint8_t *memory = map_memory(KB(256));
     arena *plain = arena_create(memory, KB(256), (arena_params){.name = "plain"});
-    arena_site site = {"y.c", "g", 5, 0};
-    arena_push_at(f->a, 8, 8, 0, &site); /* resolved in the table */
-    uint64_t key = site.key;
-    arena_push_at(plain, 100, 8, 0, &site); /* then used where there is none */
+    arena_site site = {"y.c", "g", 5, {0}};
+    arena_push_at(f->a, 8, 8, 0, &site, 0); /* resolved in the table */
+    uint64_t key = site.key[0];
+    arena_push_at(plain, 100, 8, 0, &site, 0); /* then used where there is none */
     push_struct(plain, thing);
-    assert_int_equal(site.key, key);
+    assert_int_equal(site.key[0], key);
     assert_int_equal(arena_stats_pushes(plain), 2);
     assert_int_equal(arena_stats_bytes(plain), 100 + sizeof(thing));
     assert_null(plain->stats.table);
@@ -222,13 +224,13 @@ static void two_tables_each_count_their_own(void **state)
     assert_int_equal(setup(state), 0);
     g = F;
     *state = f;
-    arena_site site = {"z.c", "h", 9, 0};
-    arena_push_at(g->a, 1, 1, 0, &site); /* "(no site)", then this: id 1 in g */
-    arena_push_at(f->a, 2, 1, 0, NULL);
-    arena_site other = {"z.c", "h", 10, 0};
-    arena_push_at(f->a, 4, 1, 0, &other); /* id 1 in f */
-    arena_push_at(f->a, 8, 1, 0, &site);  /* id 2 in f */
-    arena_push_at(g->a, 16, 1, 0, &site);
+    arena_site site = {"z.c", "h", 9, {0}};
+    arena_push_at(g->a, 1, 1, 0, &site, 0); /* "(no site)", then this: id 1 in g */
+    arena_push_at(f->a, 2, 1, 0, NULL, 0);
+    arena_site other = {"z.c", "h", 10, {0}};
+    arena_push_at(f->a, 4, 1, 0, &other, 0); /* id 1 in f */
+    arena_push_at(f->a, 8, 1, 0, &site, 0);  /* id 2 in f */
+    arena_push_at(g->a, 16, 1, 0, &site, 0);
     assert_int_equal(arena_stats_site_total(g->t, 1).bytes, 17);
     assert_int_equal(arena_stats_site_total(f->t, 1).bytes, 4);
     assert_int_equal(arena_stats_site_total(f->t, 2).bytes, 8);
@@ -250,6 +252,205 @@ static void tracking_keeps_what_was_pushed_before(void **state)
     assert_int_equal(f->t->tracked[2].counters[ARENA_STATS_NO_SITE].pushes, 2);
     assert_int_equal(arena_stats_tracked_index(f->t, late), 2);
     unmap_memory(memory, KB(256));
+}
+
+/* ---- callers ----------------------------------------------------------------------------------- */
+
+#if defined(__ELF__)
+extern char __executable_start[], _end[]; /* this executable's image, from the linker */
+
+/* Work after each call, so an optimised build cannot turn the call into a jump (which leaves no
+ * frame: the helper would seem called from the test itself). */
+#define KEEP_FRAME(p) __asm__ volatile("" : : "r"(p) : "memory")
+BASE_NOINLINE static void *helper_push(arena *a, uint64_t size)
+{
+    void *p = arena_push(a, size, 8);
+    KEEP_FRAME(p);
+    return p;
+}
+#define CALLER(name, size)                                                                         \
+    BASE_NOINLINE static void *name(arena *a)                                                      \
+    {                                                                                              \
+        void *p = helper_push(a, size);                                                            \
+        KEEP_FRAME(p);                                                                             \
+        return p;                                                                                  \
+    }
+CALLER(caller_one, 16)
+CALLER(caller_two, 32)
+CALLER(caller_three, 64)
+CALLER(caller_four, 128)
+CALLER(caller_five, 256)
+typedef void *caller_fn(arena *a);
+static caller_fn *const callers[] = {caller_one, caller_two, caller_three, caller_four, caller_five};
+static const char *const caller_names[] = {"caller_one", "caller_two", "caller_three", "caller_four", "caller_five"};
+
+static int function_order(const void *pa, const void *pb)
+{
+    const arena_stats_function *a = pa, *b = pb;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* Describes this executable as module `id`: the helper, the callers and `test` (whose frame calls
+ * them), so every frame up to the test names its function. */
+static void describe_this_executable(arena_stats_table *t, uint32_t id, void (*test)(void **), const char *test_name)
+{
+    uintptr_t start = (uintptr_t)__executable_start, end = (uintptr_t)_end;
+    arena_stats_function fns[ARRAY_COUNT(callers) + 2];
+    for (size_t i = 0; i < ARRAY_COUNT(callers); i++)
+        fns[i] = (arena_stats_function){(uintptr_t)callers[i] - start, caller_names[i]};
+    fns[ARRAY_COUNT(callers)] = (arena_stats_function){(uintptr_t)helper_push - start, "helper_push"};
+    fns[ARRAY_COUNT(callers) + 1] = (arena_stats_function){(uintptr_t)test - start, test_name};
+    qsort(fns, ARRAY_COUNT(fns), sizeof(fns[0]), function_order);
+    assert_true(arena_stats_module_set(t, id, start, end - start, fns, ARRAY_COUNT(fns)));
+}
+
+/* The site of helper_push called from `caller`, or -1. */
+static int helper_site(arena_stats_table *t, const char *caller)
+{
+    for (uint32_t i = 1; i < arena_stats_site_count(t); i++)
+        if (strcmp(arena_stats_name(t, t->sites[i].func), "helper_push") == 0 &&
+            strcmp(arena_stats_name(t, t->sites[i].caller), caller) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void one_helper_called_from_two_functions_is_two_sites_with_their_stacks(void **state)
+{
+    fixture *f = F;
+    describe_this_executable(f->t, 1, one_helper_called_from_two_functions_is_two_sites_with_their_stacks, __func__);
+    for (int i = 0; i < 3; i++) {
+        caller_one(f->a);
+        caller_two(f->a);
+    }
+    int one = helper_site(f->t, "caller_one"), two = helper_site(f->t, "caller_two");
+    assert_true(one > 0 && two > 0 && one != two);
+    assert_int_equal(arena_stats_site_total(f->t, (uint32_t)one).bytes, 3 * 16);
+    assert_int_equal(arena_stats_site_total(f->t, (uint32_t)two).bytes, 3 * 32);
+    const arena_site_info *s = &f->t->sites[one];
+    assert_int_equal(s->line, f->t->sites[two].line); /* the same push */
+    assert_int_equal(s->origin, ARENA_STATS_GAME);
+    /* its stack: caller_one, then this test, which called it; then cmocka, outside the module */
+    assert_int_equal(s->depth, 2);
+    assert_string_equal(arena_stats_name(f->t, s->frames[0].func), "caller_one");
+    assert_string_equal(arena_stats_name(f->t, s->frames[1].func), __func__);
+    assert_int_equal(s->frames[0].module, 1);
+    uintptr_t start = (uintptr_t)__executable_start;
+    assert_true(s->frames[0].offset > (uintptr_t)caller_one - start); /* a return address inside caller_one */
+    assert_true(s->frames[1].offset > (uintptr_t)one_helper_called_from_two_functions_is_two_sites_with_their_stacks - start);
+}
+
+/* Five callers in turn: more than a site's keys hold, so some pushes look their site up in the
+ * table; every push still counts where it belongs. */
+static void callers_in_turn_beyond_the_sites_keys_count_exactly(void **state)
+{
+    fixture *f = F;
+    describe_this_executable(f->t, 1, callers_in_turn_beyond_the_sites_keys_count_exactly, __func__);
+    for (int round = 0; round < 10; round++)
+        for (size_t i = 0; i < ARRAY_COUNT(callers); i++) callers[i](f->a);
+    for (size_t i = 0; i < ARRAY_COUNT(callers); i++) {
+        int id = helper_site(f->t, caller_names[i]);
+        assert_true(id > 0);
+        assert_int_equal(arena_stats_site_total(f->t, (uint32_t)id).pushes, 10);
+        assert_int_equal(arena_stats_site_total(f->t, (uint32_t)id).bytes, 10 * (16u << i));
+    }
+    assert_int_equal(arena_stats_site_count(f->t), 1 + ARRAY_COUNT(callers));
+}
+
+static void a_site_in_the_hosts_module_is_the_hosts(void **state)
+{
+    fixture *f = F;
+    describe_this_executable(f->t, ARENA_STATS_HOST_MODULE, a_site_in_the_hosts_module_is_the_hosts, __func__);
+    caller_one(f->a);
+    int id = helper_site(f->t, "caller_one");
+    assert_true(id > 0);
+    assert_int_equal(f->t->sites[id].origin, ARENA_STATS_HOST);
+}
+
+/* After a reload the code sits in a new module (a new id) and the library's statics start over:
+ * the same push called from the same function finds its site again, since the key holds the
+ * calling function's name, not its address. */
+static void a_new_module_with_the_same_functions_keeps_the_sites(void **state)
+{
+    fixture *f = F;
+    describe_this_executable(f->t, 1, a_new_module_with_the_same_functions_keeps_the_sites, __func__);
+    uintptr_t in_one = (uintptr_t)caller_one + 4, in_two = (uintptr_t)caller_two + 4; /* "return addresses" */
+    arena_site before = {"game/spawn.c", "spawn", 40, {0}};
+    arena_push_at(f->a, 8, 8, 0, &before, in_one);
+    arena_push_at(f->a, 8, 8, 0, &before, in_two);
+    uint32_t sites = arena_stats_site_count(f->t);
+    arena_stats_module_drop(f->t, 1);
+    describe_this_executable(f->t, 2, a_new_module_with_the_same_functions_keeps_the_sites, __func__);
+    arena_site after = {"game/spawn.c", "spawn", 40, {0}};
+    arena_push_at(f->a, 8, 8, 0, &after, in_one);
+    arena_push_at(f->a, 8, 8, 0, &after, in_one);
+    assert_int_equal(arena_stats_site_count(f->t), sites);
+    uint32_t id = arena_stats_key_site(after.key[0]);
+    assert_int_equal(arena_stats_site_total(f->t, id).pushes, 3);
+    assert_string_equal(arena_stats_name(f->t, f->t->sites[id].caller), "caller_one");
+    assert_int_equal(f->t->sites[id].frames[0].module, 1); /* the stack as first seen */
+}
+#endif
+
+static void frames_name_addresses_in_modules_and_nothing_outside(void **state)
+{
+    fixture *f = F;
+    arena_stats_function fns[] = {{0x100, "first"}, {0x400, "second"}, {0x900, "third"}};
+    assert_false(arena_stats_module_set(f->t, 3, 0x7f0000001234, 0x2000, fns, 3)); /* not page aligned */
+    assert_true(arena_stats_module_set(f->t, 3, 0x7f0000000000, 0x1000, fns, 3));
+    arena_stats_frame fr = arena_stats_frame_at(f->t, 0x7f0000000401); /* returns just past a call in second */
+    assert_int_equal(fr.module, 3);
+    assert_int_equal(fr.offset, 0x401);
+    assert_string_equal(arena_stats_name(f->t, fr.func), "second");
+    fr = arena_stats_frame_at(f->t, 0x7f0000000400); /* a call that ends first returns to second's start */
+    assert_string_equal(arena_stats_name(f->t, fr.func), "first");
+    fr = arena_stats_frame_at(f->t, 0x7f0000000050); /* before every function */
+    assert_int_equal(fr.module, 3);
+    assert_int_equal(fr.func, 0);
+    assert_int_equal(arena_stats_frame_at(f->t, 0x7f0000001000).module, ARENA_STATS_NO_MODULE);
+    /* the table holds page numbers and offsets: no pointer-sized value into the module */
+    const arena_stats_module *m = &f->t->modules[0];
+    assert_int_equal(m->first_page, 0x7f0000000000ull >> ARENA_STATS_PAGE_SHIFT);
+    arena_stats_module_drop(f->t, 3);
+    assert_int_equal(arena_stats_frame_at(f->t, 0x7f0000000401).module, ARENA_STATS_NO_MODULE);
+    /* every slot: the fifth module finds none */
+    for (uint32_t id = 10; id < 10 + ARENA_STATS_MODULES; id++)
+        assert_true(arena_stats_module_set(f->t, id, 0x1000 * id, 0x1000, fns, 3));
+    assert_false(arena_stats_module_set(f->t, 99, 0x99000, 0x1000, fns, 3));
+}
+
+static void names_are_interned_once(void **state)
+{
+    fixture *f = F;
+    uint32_t used = f->t->names_used;
+    char name[] = "enemy_think";
+    uint32_t a = arena_stats_intern(f->t, name), b = arena_stats_intern(f->t, "enemy_think");
+    assert_int_equal(a, b);
+    assert_int_equal(f->t->names_used, used + sizeof(name));
+    assert_int_equal(arena_stats_intern(f->t, ""), 0);
+    assert_string_equal(arena_stats_name(f->t, 0), "");
+    assert_int_not_equal(arena_stats_intern(f->t, "enemy_think2"), a);
+}
+
+static void sites_and_tags_keep_their_bytes_per_frame(void **state)
+{
+    fixture *f = F; /* history of 4 frames */
+    arena_site site = {"s.c", "f", 1, {0}};
+    uint32_t tag = arena_stats_tag(f->t, "t");
+    arena_stats_frame_end(f->t, 0); /* nothing pushed: no series yet */
+    int id = -1;
+    for (uint64_t frame = 1; frame <= 6; frame++) {
+        arena_tag_scope scope = arena_tag_begin(f->a, tag);
+        if (frame != 3) arena_push_at(f->a, 10 * frame, 1, 0, &site, 0);
+        arena_tag_end(scope);
+        arena_stats_frame_end(f->t, frame);
+        id = (int)arena_stats_key_site(site.key[0]);
+    }
+    const arena_stats_series *s = &f->t->sites[id].series;
+    assert_int_equal(arena_stats_series_count(f->t, s), 4); /* frames 3-6, the history's length */
+    uint64_t want[] = {60, 50, 40, 0};
+    for (uint64_t back = 0; back < 4; back++) assert_int_equal(arena_stats_series_at(f->t, s, back), want[back]);
+    assert_int_equal(arena_stats_series_at(f->t, &f->t->tags[tag].series, 1), 50);
+    assert_null(f->t->sites[ARENA_STATS_NO_SITE].series.bytes); /* never pushed in a frame */
 }
 
 /* ---- tags -------------------------------------------------------------------------------------- */
@@ -418,7 +619,7 @@ static void pools_are_listed_while_alive_and_their_slots_are_one_site(void **sta
     arena_pool_alloc(p); /* reuses y: no push */
     (void)x;
     assert_ptr_equal(arena_stats_pool(f->t, 0), p);
-    uint32_t id = (uint32_t)(p->site.key >> 32) / sizeof(arena_site_counter);
+    uint32_t id = (uint32_t)(p->site.key[0] >> 32) / sizeof(arena_site_counter);
     assert_string_equal(arena_stats_name(f->t, f->t->sites[id].file), "(pool)");
     assert_string_equal(arena_stats_name(f->t, f->t->sites[id].func), "things");
     assert_int_equal(arena_stats_site_total(f->t, id).pushes, 3);
@@ -463,8 +664,8 @@ static void *worker_main(void *arg)
     worker *w = arg;
     static const char file[] = "threads.c";
     for (uint32_t i = 0; i < 200; i++) {
-        arena_site site = {file, "worker", w->first_line + i, 0};
-        for (int k = 0; k < 3; k++) arena_push_at(w->a, 8, 8, 0, &site);
+        arena_site site = {file, "worker", w->first_line + i, {0}};
+        for (int k = 0; k < 3; k++) arena_push_at(w->a, 8, 8, 0, &site, 0);
     }
     return NULL;
 }
@@ -510,6 +711,15 @@ int main(void)
         T(pools_are_listed_while_alive_and_their_slots_are_one_site),
         S(a_full_pool_list_drops_dead_pools_first),
         T(two_threads_adding_sites_at_once_keep_the_table_whole),
+#if defined(__ELF__)
+        T(one_helper_called_from_two_functions_is_two_sites_with_their_stacks),
+        T(callers_in_turn_beyond_the_sites_keys_count_exactly),
+        T(a_site_in_the_hosts_module_is_the_hosts),
+        T(a_new_module_with_the_same_functions_keeps_the_sites),
+#endif
+        T(frames_name_addresses_in_modules_and_nothing_outside),
+        T(names_are_interned_once),
+        S(sites_and_tags_keep_their_bytes_per_frame),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

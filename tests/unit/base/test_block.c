@@ -21,7 +21,7 @@ static block_config small_config(uint64_t base)
 {
     block_config c = {
         .base = base, .reserve = TEST_RESERVE, .frame_size = MB(1), .scratch_size = MB(1), .heap_size = MB(32),
-        .host_size = MB(1)};
+        .host_size = MB(1), .media_size = MB(1)};
     return c;
 }
 
@@ -100,13 +100,16 @@ static void plan_with_defaults_lays_out_every_region(void **state)
     assert_int_equal(r[BLOCK_REGION_SCRATCH0].offset, KB(64) + MB(64 + 512));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset, KB(64) + MB(64 + 768));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].size, MB(256));
+    assert_string_equal(r[BLOCK_REGION_MEDIA].name, "media");
+    assert_int_equal(r[BLOCK_REGION_MEDIA].offset, KB(64) + MB(64 + 1024));
+    assert_int_equal(r[BLOCK_REGION_MEDIA].size, MB(256));
     assert_string_equal(r[BLOCK_REGION_HEAP].name, "heap");
-    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(96));
+    assert_int_equal(r[BLOCK_REGION_HEAP].offset, GB(1) + MB(352));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset % MB(32), 0);
     assert_int_equal(r[BLOCK_REGION_HEAP].size, GB(1));
     assert_string_equal(r[BLOCK_REGION_PERSISTENT].name, "persistent");
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(96));
-    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(96));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, GB(2) + MB(352));
+    assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, GB(64) - GB(2) - MB(352));
 }
 
 static void planned_regions_do_not_overlap_and_lie_within_the_reserve(void **state)
@@ -134,6 +137,7 @@ static void plan_of_small_config_puts_heap_at_32_mib(void **state)
     host_error err = {{0}};
     assert_true(block_plan(&c, r, &err));
     assert_int_equal(r[BLOCK_REGION_SCRATCH1].offset + r[BLOCK_REGION_SCRATCH1].size, KB(64) + MB(5));
+    assert_int_equal(r[BLOCK_REGION_MEDIA].offset + r[BLOCK_REGION_MEDIA].size, KB(64) + MB(6));
     assert_int_equal(r[BLOCK_REGION_HEAP].offset, MB(32));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].offset, MB(64));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, MB(192));
@@ -160,7 +164,7 @@ static void plan_rejects_a_heap_not_a_multiple_of_32_mib(void **state)
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
     assert_contains(err.msg, "heap size 48 MiB is not a multiple of 32 MiB");
-    assert_contains(err.msg, "--heap");
+    assert_contains(err.msg, "e.g. --heap 1G");
 }
 
 static void plan_rejects_a_reserve_too_small_and_says_what_to_do(void **state)
@@ -172,7 +176,7 @@ static void plan_rejects_a_reserve_too_small_and_says_what_to_do(void **state)
     assert_false(block_plan(&c, r, &err));
     assert_contains(err.msg, "reserve 64 MiB is too small");
     assert_contains(err.msg, "at least 65 MiB");
-    assert_contains(err.msg, "raise --reserve or lower --heap");
+    assert_contains(err.msg, "raise --reserve (e.g. --reserve 64G) or lower --heap");
     c.reserve = MB(65); /* the minimum fits */
     assert_true(block_plan(&c, r, &err));
     assert_int_equal(r[BLOCK_REGION_PERSISTENT].size, MB(1));
@@ -185,11 +189,12 @@ static void plan_rejects_frame_arena_not_a_multiple_of_64_kib(void **state)
     block_region r[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "multiples of 64 KiB");
+    assert_contains(err.msg, "--frame-arena 100 KiB: arenas are multiples of 64 KiB, at least 64 KiB; e.g. --frame-arena 256M");
     c.frame_size = MB(1);
     c.scratch_size = KB(32);
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "at least 64 KiB");
+    assert_contains(err.msg, "--scratch-arena 32 KiB");
+    assert_contains(err.msg, "at least 64 KiB; e.g. --scratch-arena 256M");
 }
 
 static void plan_rejects_sizes_that_overflow(void **state)
@@ -199,7 +204,7 @@ static void plan_rejects_sizes_that_overflow(void **state)
     block_region r[BLOCK_REGION_COUNT];
     host_error err = {{0}};
     assert_false(block_plan(&c, r, &err));
-    assert_contains(err.msg, "overflow");
+    assert_contains(err.msg, "add up past 64-bit sizes; lower --heap, --frame-arena or --scratch-arena");
 }
 
 /* ---- reserve ---------------------------------------------------------------------------------- */

@@ -22,7 +22,7 @@ static block_config ck_config;
 static inline block_config ck_config_at(uint64_t base)
 {
     block_config c = {.base = base, .reserve = MB(512), .frame_size = MB(1), .scratch_size = MB(1),
-                      .heap_size = MB(64), .host_size = MB(4)};
+                      .heap_size = MB(64), .host_size = MB(4), .media_size = MB(1)};
     return c;
 }
 

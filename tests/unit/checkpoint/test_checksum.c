@@ -147,7 +147,7 @@ static void test_pool_keys_do_not_count(void **unused)
     uint64_t a = sum();
     p->stats_key ^= 0x77;
     t->pools[t->pool_count - 1].key ^= 0x77;
-    p->site.key ^= 0x55;
+    for (int k = 0; k < ARENA_SITE_WAYS; k++) p->site.key[k] ^= 0x55;
     assert_ptr_equal(arena_stats_pool(t, t->pool_count - 1), p);
     assert_int_equal(sum(), a);
     n->value = 6;

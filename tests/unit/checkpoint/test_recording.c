@@ -16,8 +16,9 @@ static void fill_input(game_input *in, uint64_t i)
     in->frame = i;
     in->dt = 1.0 / 60;
     in->time = (double)i / 60;
-    in->key_count = (int)(i % 3);
-    for (int k = 0; k < in->key_count; k++) in->keys[k] = 'a' + (int)((i + (uint64_t)k) % 26);
+    for (uint64_t k = 0; k < i % 3; k++) in->keys['a' + (i + k) % 26] = (game_button){1, 1};
+    in->mouse.x = (float)i;
+    in->audio.frames = (int32_t)(800 + i % 2);
 }
 
 static void record(recording *r, uint64_t frames)

@@ -2,11 +2,10 @@
  * (block_reserve): with each method this OS and kernel offer (a method they lack is skipped, and
  * says why), a collection reports exactly the pages written since the last one, in runs; two
  * consumers with different epochs each get every page written since they last took; an untouched
- * page of a sparse range is never reported; a page decommitted and written again is; a gather
- * leaves the OS's record for the next collection; runs cross
- * word boundaries of the sets; a take clipped to part of a page; DIRTY_EVERYTHING reports whole
- * ranges; on Linux, a mapping laid over part of the block makes the next collection report its
- * range whole, and the one after is exact again. */
+ * page is never reported; a page decommitted and written again is; a gather leaves the OS's record
+ * for the next collection; runs cross word boundaries of the sets; a take clipped to part of a page;
+ * DIRTY_EVERYTHING reports whole ranges; on Linux, a mapping laid over part of the block makes the
+ * next collection report its range whole, and the one after is exact again. */
 #include "../test_util.h"
 
 #include "arena/arena_os.h"
@@ -15,8 +14,8 @@
 
 #define BASE 0x300000000000ull
 #define SIZE MB(64)
-#define PAGES 200          /* the dense range: pages [0, PAGES) */
-#define SPARSE_AT MB(8)    /* the sparse range: 64 pages from here, mostly never touched */
+#define PAGES 200          /* the first range: pages [0, PAGES), all touched */
+#define SPARSE_AT MB(8)    /* a second range: 64 pages from here, mostly never touched */
 #define SPARSE_PAGES 64
 
 typedef struct fixture {
@@ -63,7 +62,7 @@ static void fixture_open_exactly(fixture *f, dirty_method method)
 
 static void collect(fixture *f)
 {
-    dirty_range ranges[] = {{BASE, PAGES * f->page, false}, {BASE + SPARSE_AT, SPARSE_PAGES * f->page, true}};
+    dirty_range ranges[] = {{BASE, PAGES * f->page}, {BASE + SPARSE_AT, SPARSE_PAGES * f->page}};
     dirty_collect(f->t, ranges, 2);
 }
 
@@ -183,7 +182,7 @@ static void test_a_gather_leaves_the_record_for_the_next_collection(void **state
     take(&f, f.b);
     uint64_t written[] = {4, 5, 90};
     write_pages(&f, written, ARRAY_COUNT(written));
-    dirty_range ranges[] = {{BASE, PAGES * f.page, false}, {BASE + SPARSE_AT, SPARSE_PAGES * f.page, true}};
+    dirty_range ranges[] = {{BASE, PAGES * f.page}, {BASE + SPARSE_AT, SPARSE_PAGES * f.page}};
     dirty_gather(f.t, ranges, 2);
     const char *want = f.method == DIRTY_EVERYTHING ? "0-200 2048-2112 " : "4-6 90-91 ";
     expect_runs(&f, f.a, want);

@@ -1,10 +1,12 @@
 /* test_watch.c - proves the library watch, with inotify and with forced polling: a rename over
  * the file and a rewrite in place are each reported once (count, small detect_ms, the new
  * identity); separate replacements are all counted; other files in the folder, deletions and an
- * idle file are not reported; a file created after the watch started is; watch_stop joins the
- * thread and closes every descriptor it opened. Waits poll with short sleeps, up to 2 s. */
+ * idle file are not reported; a file created after the watch started is; a change wakes a sleep
+ * (clock_sleep_until_woken) until it is taken; watch_stop joins the thread and closes every
+ * descriptor it opened. Waits poll with short sleeps, up to 2 s. */
 #include "../test_util.h"
 
+#include "host/os/clock.h"
 #include "host/os/watch.h"
 
 #define WAIT_MS 2000
@@ -251,6 +253,22 @@ static void a_removed_folder_switches_to_polling_and_still_reports(void **state)
     assert_int_equal(c.identity.size, 7);
 }
 
+/* A frame loop that sleeps is woken by a change, and sleeps on once it has taken it. */
+static void a_change_wakes_a_sleep_until_it_is_taken(void **state)
+{
+    write_text(F->lib, "lib");
+    watch *w = start(state, false);
+    clock_wake wake = watch_wake(w);
+    assert_false(clock_sleep_until_woken(clock_now_ns() + 50000000ull, &wake, 1));
+    replace_by_rename(state, "lib 2");
+    uint64_t t0 = clock_now_ns();
+    assert_true(clock_sleep_until_woken(t0 + 2000000000ull, &wake, 1));
+    assert_true(clock_now_ns() - t0 < 1000000000ull);
+    watch_change c;
+    assert_true(watch_take(w, &c));
+    assert_false(clock_sleep_until_woken(clock_now_ns() + 50000000ull, &wake, 1));
+}
+
 static void stop_of_null_is_ignored(void **state) { watch_stop(NULL); }
 
 /* ---- polling ------------------------------------------------------------------------------------ */
@@ -307,7 +325,6 @@ static void check_folder_sees_its_sources(void **state, bool polling)
     snprintf(path, sizeof(path), "%s/game.c", F->dir);
     write_text(path, "int a;");
     watch *w = start_folder(state, polling);
-    watch_change c;
     assert_quiet(w);
     snprintf(path, sizeof(path), "%s/game.c~", F->dir);
     write_text(path, "backup");
@@ -364,6 +381,7 @@ int main(void)
         T(deleting_the_file_is_not_a_change),
         T(changes_between_takes_are_all_counted),
         T(a_removed_folder_switches_to_polling_and_still_reports),
+        T(a_change_wakes_a_sleep_until_it_is_taken),
         T(stop_of_null_is_ignored),
         T(polling_rename_over_is_reported_once),
         T(polling_two_replacements_are_both_counted),

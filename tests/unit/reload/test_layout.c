@@ -15,16 +15,16 @@
 
 typedef char name16[16];
 
-#define CELL_V1(X, X_ARRAY, X_PTR, X_POOL) X(int32_t, x) X(int32_t, y)
+#define CELL_V1(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int32_t, x) X(int32_t, y)
 GAME_STRUCT(cell_v1, CELL_V1);
 
-#define ENEMY_V1(X, X_ARRAY, X_PTR, X_POOL) X(int32_t, id) X(int32_t, health) X(float, speed)
+#define ENEMY_V1(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int32_t, id) X(int32_t, health) X(float, speed)
 GAME_STRUCT(enemy_v1, ENEMY_V1);
 
-#define NODE_V1(X, X_ARRAY, X_PTR, X_POOL) X(int32_t, value) X_PTR(node_v1, next)
+#define NODE_V1(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int32_t, value) X_PTR(node_v1, next)
 GAME_STRUCT(node_v1, NODE_V1);
 
-#define STATE_V1(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_V1(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                     \
     X(int32_t, hp)                          \
     X(double, speed)                        \
@@ -239,11 +239,11 @@ static void type_spellings_compare_up_to_spaces(void **unused)
 
 /* ---- checking a library's table --------------------------------------------------------------- */
 
-#define LONELY(X, X_ARRAY, X_PTR, X_POOL) X(int, a)
+#define LONELY(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int, a)
 GAME_STRUCT(lonely, LONELY);
-#define HOLDS_UNLISTED(X, X_ARRAY, X_PTR, X_POOL) X(int32_t, n) X_ARRAY(lonely, items, n)
+#define HOLDS_UNLISTED(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int32_t, n) X_ARRAY(lonely, items, n)
 GAME_STRUCT(holds_unlisted, HOLDS_UNLISTED);
-#define BAD_COUNT(X, X_ARRAY, X_PTR, X_POOL) X(double, n) X_ARRAY(lonely, items, n)
+#define BAD_COUNT(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(double, n) X_ARRAY(lonely, items, n)
 GAME_STRUCT(bad_count, BAD_COUNT);
 
 static const game_layout_field outside_fields[] = {{"a", "int", NULL, NULL, 4, 8, GAME_FIELD_VALUE}};
@@ -368,7 +368,7 @@ static void without_layouts_only_the_root_size_is_compared(void **state)
 
 /* ---- migrating the root: add, remove, reorder, retype ---------------------------------------- */
 
-#define STATE_ADDED(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_ADDED(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                        \
     X(int32_t, added)                          \
     X(int32_t, hp)                             \
@@ -426,7 +426,7 @@ static void an_added_field_is_zeroed_and_the_rest_kept(void **state)
     assert_int_equal(f->heap.frees, 0);
 }
 
-#define STATE_REORDERED(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_REORDERED(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X_PTR(node_v1, list)                           \
     X(name16, name)                                \
     X(int32_t, enemy_count)                        \
@@ -467,7 +467,7 @@ static void removed_fields_are_dropped_and_reordered_ones_kept(void **state)
     assert_int_equal(r.kept.count, 11);
 }
 
-#define STATE_RETYPED(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_RETYPED(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                          \
     X(float, hp)                                 \
     X(int32_t, health)                           \
@@ -549,16 +549,16 @@ static void the_migrate_hook_converts_a_changed_type(void **state)
 
 /* ---- migrating arrays, pointers into them, pools, nested structs ------------------------------ */
 
-#define CELL_V2(X, X_ARRAY, X_PTR, X_POOL) X(int32_t, y) X(int32_t, x)
+#define CELL_V2(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(int32_t, y) X(int32_t, x)
 GAME_STRUCT(cell_v2, CELL_V2);
 
-#define ENEMY_V2(X, X_ARRAY, X_PTR, X_POOL) X(float, speed) X(int32_t, armor) X(int32_t, id) X(int32_t, health)
+#define ENEMY_V2(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(float, speed) X(int32_t, armor) X(int32_t, id) X(int32_t, health)
 GAME_STRUCT(enemy_v2, ENEMY_V2);
 
-#define NODE_V2(X, X_ARRAY, X_PTR, X_POOL) X(uint64_t, extra) X_PTR(node_v2, next) X(int32_t, value)
+#define NODE_V2(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) X(uint64_t, extra) X_PTR(node_v2, next) X(int32_t, value)
 GAME_STRUCT(node_v2, NODE_V2);
 
-#define STATE_V2(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_V2(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                     \
     X(int32_t, hp)                          \
     X(double, speed)                        \
@@ -655,7 +655,7 @@ static void changed_elements_move_and_every_pointer_follows(void **state)
     assert_true(names_have(&r.kept, "state.at"));
 }
 
-#define STATE_V3(X, X_ARRAY, X_PTR, X_POOL) \
+#define STATE_V3(X, X_ARRAY, X_PTR, X_POOL, X_FN, X_STR) \
     X(uint64_t, frames)                     \
     X(int32_t, hp)                          \
     X(double, speed)                        \
