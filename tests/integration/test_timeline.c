@@ -8,6 +8,7 @@
  *  - rewind after a crash: the checkpoint offered after the rollback brings back the frame's state;
  *  - the game asks for a rewind: the frame it goes back to starts from the same state again;
  *  - the game's threads are stopped around each checkpoint and restore (before/after_reload);
+ *  - --leaks with checkpoints live reports the game's blocks, not the frees checkpoints defer;
  *  - a state saved with the save key (after a loop) survives kill -9 and goes on in a new host
  *    exactly as the saving host went on (its next save's checksum, the same addresses);
  *  - a state saved by an older build migrates to a new field;
@@ -274,6 +275,26 @@ static void test_checkpoints_stop_the_games_threads(void **unused)
     fixture_end(&f);
 }
 
+/* --leaks with checkpoints live (every allocation noted; frees deferred): the report at a restart
+ * lists what the state holds, not the blocks it freed that checkpoints keep, and the game's
+ * shutdown frees everything, so nothing is left at exit. */
+static void test_leaks_are_the_games_with_checkpoints_live(void **unused)
+{
+    fixture f;
+    fixture_start(&f);
+    edit(&f, "#define TIMELINE_RESTART_AT 0 ", "#define TIMELINE_RESTART_AT 60 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    const char *args[] = {"--fps", "0", "--frames", "90", "--rewind", "1", "--rewind-every", "5", "--leaks", "report", NULL};
+    assert_int_equal(run(&f, &f.host, args), 0);
+    assert_true(harness_count(&f.host, "checkpoint") >= 10);
+    const char *held = harness_event(&f.host, "log", "timeline held", 0);
+    uint64_t holds = field(held, "heap_blocks") + field(held, "pool_slots");
+    assert_true(holds > 10);
+    assert_int_equal(field(harness_event(&f.host, "leaks", "\"when\":\"restart\"", 0), "count"), holds);
+    assert_null(harness_event(&f.host, "leaks", "\"when\":\"shutdown\"", 0));
+    fixture_end(&f);
+}
+
 /* ---- state files -------------------------------------------------------------------------- */
 
 /* The save key at frame `after` or later: the frame saved and its checksum. */
@@ -473,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_a_crash_offers_the_checkpoint_before_it),
         cmocka_unit_test(test_the_game_asks_for_a_rewind),
         cmocka_unit_test(test_checkpoints_stop_the_games_threads),
+        cmocka_unit_test(test_leaks_are_the_games_with_checkpoints_live),
         cmocka_unit_test(test_a_saved_state_survives_kill_9_and_goes_on_in_a_new_host),
         cmocka_unit_test(test_a_state_from_an_older_build_migrates),
         cmocka_unit_test(test_a_recording_replays_to_the_same_checksum),

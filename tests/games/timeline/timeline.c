@@ -24,6 +24,7 @@
 #define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
 #define TIMELINE_WORKER 0    /* 1: a worker thread allocates from the heap, stopped by before_reload */
 #define TIMELINE_SOUND 0     /* 1: the sound asked for moves the state on (its phase) */
+#define TIMELINE_RESTART_AT 0 /* the frame after which the game asks for a restart (0: never) */
 #define TIMELINE_LIST_MAX 48
 #define TIMELINE_HISTORY_MAX 300
 
@@ -227,6 +228,17 @@ static void timeline_report(game_memory *mem, const host_api *host, const game_i
               s->count, s->history_count, timeline_keys(in), (unsigned long long)s->sound);
 }
 
+/* What a leak report at this moment should list: the heap blocks and pool slots the state holds. */
+static void timeline_report_held(const host_api *host, const state *s)
+{
+    int heap = s->history ? 1 : 0, pool = 0;
+    for (const item *it = s->list; it; it = it->next) {
+        heap += it->home == HOME_HEAP;
+        pool += it->home == HOME_POOL;
+    }
+    host->log("timeline held heap_blocks=%d pool_slots=%d", heap, pool);
+}
+
 static game_status timeline_update(game_memory *mem, const host_api *host, const game_input *in)
 {
     state *s = mem->root;
@@ -242,6 +254,10 @@ static game_status timeline_update(game_memory *mem, const host_api *host, const
     timeline_step(mem, host, s, in);
     timeline_sound(s, in);
     s->last = (int32_t)in->frame;
+    if (TIMELINE_RESTART_AT && in->frame == TIMELINE_RESTART_AT) {
+        timeline_report_held(host, s);
+        host->request_restart();
+    }
     return GAME_CONTINUE;
 }
 
@@ -262,6 +278,17 @@ static void timeline_after_reload(game_memory *mem, const host_api *host)
 #endif
 }
 
+/* Everything the state holds goes back: a leak report at exit lists nothing. */
+static void timeline_shutdown(game_memory *mem, const host_api *host)
+{
+    state *s = mem->root;
+    timeline_worker_stop(host);
+    while (s->list) timeline_drop_item(host, s, NULL);
+    host->heap_free(s->history);
+    s->history = NULL;
+    s->history_count = 0;
+}
+
 GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
 {
     static const game_api api = {
@@ -270,7 +297,7 @@ GAME_EXPORT const game_api *game_get_api(uint32_t host_abi)
         .update = timeline_update,
         .before_reload = timeline_before_reload,
         .after_reload = timeline_after_reload,
-        .shutdown = timeline_before_reload,
+        .shutdown = timeline_shutdown,
         GAME_LAYOUTS(timeline_layouts),
     };
     (void)host_abi;
