@@ -4,11 +4,13 @@
  * records to older ones; a checkpoint copies what was written since the last one, not the state;
  * walking the heap after a checkpoint does not leave mimalloc's free lists out of step with the
  * restored pages; a deferred free carried out when the oldest checkpoint goes is not undone by a
- * later restore; a ring too small for a checkpoint's undo records drops the oldest checkpoints. */
+ * later restore; a ring too small for a checkpoint's undo records drops the oldest checkpoints; the
+ * picture in the media region comes back with a restore (and is no part of the checksum). */
 #include "checkpoint_util.h"
 
 #include "host/checkpoint/checksum.h"
 #include "host/checkpoint/snapshot.h"
+#include "host/platform/media.h"
 
 static epochs ep;
 static snapshot snap;
@@ -189,6 +191,36 @@ static void test_a_full_ring_drops_the_oldest_checkpoints(void **unused)
     snap.undo_cap = cap;
 }
 
+static void fill_picture(const media *m, uint32_t pixel)
+{
+    for (int y = 0; y < m->screen.height; y++)
+        for (int x = 0; x < m->screen.width; x++) game_pixel_row(&m->screen, y)[x] = pixel;
+}
+
+/* The picture a rewound game shows is the checkpoint's, even before it draws again. */
+static void test_the_picture_comes_back(void **unused)
+{
+    media m;
+    host_error err;
+    assert_true(media_init(&m, block_region_start(ck_block, BLOCK_REGION_MEDIA), ck_block->regions[BLOCK_REGION_MEDIA].size,
+                           &err));
+    assert_true(media_resize(&m, 64, 32, &err));
+    snapshot_cover_media(&snap, (uintptr_t)m.base, &m.committed);
+    fill_picture(&m, 0xff112233u);
+    take(600);
+    uint64_t at_checkpoint = sum();
+    fill_picture(&m, 0xff445566u);
+    m.samples[7] = 0.5f;
+    assert_int_equal(sum(), at_checkpoint); /* output, not state */
+    assert_true(media_resize(&m, 200, 100, &err)); /* more committed since: left alone by the restore */
+    snapshot_restore(&snap, 0);
+    m.screen = (game_framebuffer){m.screen.pixels, 64, 32, 64 * 4};
+    assert_int_equal(game_pixel_row(&m.screen, 31)[63], 0xff112233u);
+    assert_true(m.samples[7] == 0.0f);
+    snapshot_drop_all(&snap);
+    snapshot_cover_media(&snap, 0, NULL);
+}
+
 static void test_buffers_are_touched_ahead(void **unused)
 {
     push_array(ck_block->memory.persistent, uint8_t, 64 * 4096);
@@ -207,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_walking_the_heap_after_a_checkpoint_keeps_it_whole),
         cmocka_unit_test(test_a_free_carried_out_later_is_not_undone),
         cmocka_unit_test(test_a_full_ring_drops_the_oldest_checkpoints),
+        cmocka_unit_test(test_the_picture_comes_back),
         cmocka_unit_test(test_buffers_are_touched_ahead),
     };
     return cmocka_run_group_tests_name("checkpoint/snapshot", tests, setup, teardown);
