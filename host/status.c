@@ -53,6 +53,8 @@ static bool status_alert(status_line *s, const char *name, const char *line, sta
     }
     if (status_is(name, "rewind_offer")) /* after the rollback's alert: this one says what to do */
         return snprintf(n->text, sizeof(n->text), "%s", status_field(line, "msg", a, sizeof(a))), true;
+    if (status_is(name, "restore") && status_is(status_field(line, "reason", a, sizeof(a)), "rewind")) /* paused too */
+        return snprintf(n->text, sizeof(n->text), "rewound to frame %s", status_field(line, "to_frame", b, sizeof(b))), true;
     n->alert = false;
     return false;
 }
@@ -74,9 +76,6 @@ static bool status_ordinary(const char *name, const char *line, status_news *n)
         return snprintf(n->text, sizeof(n->text), "game: %s", a), true;
     if (status_is(name, "screenshot") && event_field(line, "path", a, sizeof(a)))
         return snprintf(n->text, sizeof(n->text), "saved %s", a), true;
-    if (status_is(name, "restore") && status_is(status_field(line, "reason", a, sizeof(a)), "rewind") &&
-        event_field(line, "to_frame", b, sizeof(b)))
-        return snprintf(n->text, sizeof(n->text), "rewound to frame %s", b), true;
     if (status_is(name, "state_saved") && event_field(line, "path", a, sizeof(a)))
         return snprintf(n->text, sizeof(n->text), "state saved to %.180s", a), true;
     if (status_is(name, "state_loaded") && event_field(line, "path", a, sizeof(a)))

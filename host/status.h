@@ -6,7 +6,7 @@
  * The platform shows it (overlay.h): in a window as the overlay, in a terminal as the bottom row.
  *
  *   - an alert (a crash, a rollback, a refused or failed build, a warning, a loop's divergence, a
- *     rewind offered after a crash) holds the line for STATUS_HOLD_MS against ordinary news, so it
+ *     rewind offered after a crash, a rewind) holds the line for STATUS_HOLD_MS against ordinary news, so it
  *     is seen before the next log line replaces it;
  *   - while the game is paused after a crash, the line names that crash and how to go on, until
  *     code runs again;

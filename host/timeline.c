@@ -316,6 +316,10 @@ static void timeline_rewind(host *h)
 {
     timeline *t = &h->timeline;
     snapshot *s = &t->snap;
+    if (t->loop != TIMELINE_LOOP_OFF) {
+        event_warn(&h->events, "no rewind during the live loop (each pass goes back to its start); leave it first");
+        return;
+    }
     if (!t->snap_on || !s->count) {
         event_warn(&h->events, "nothing to rewind to: run with --rewind SECONDS to keep checkpoints");
         return;
@@ -342,15 +346,22 @@ void timeline_request_rewind(host *h, uint64_t frames)
     h->timeline.rewind_frames = frames;
 }
 
-/* After a crash rolled the code back, the state may be half-updated: the last checkpoint before the
- * crashing frame is offered (the rewind key takes it). */
+/* A crash that rolled the code back (or paused the game) may have left the state half-updated:
+ * the last checkpoint before the crashing frame is offered (the rewind key takes it). */
+static bool timeline_crashed(const char *line)
+{
+    char name[32], action[32];
+    if (!event_field(line, "event", name, sizeof(name))) return false;
+    return strcmp(name, "rollback") == 0 ||
+           (strcmp(name, "crash") == 0 && event_field(line, "action", action, sizeof(action)) && strcmp(action, "pause") == 0);
+}
+
 static void timeline_on_event(void *ctx, const char *line, size_t len)
 {
     host *h = ctx;
     (void)len;
-    char name[32];
     timeline *t = &h->timeline;
-    if (!event_field(line, "event", name, sizeof(name)) || strcmp(name, "rollback") != 0 || !t->snap.count) return;
+    if (!t->snap.count || t->loop != TIMELINE_LOOP_OFF || !timeline_crashed(line)) return;
     char msg[160], key[32];
     input_key_name(h->opts.rewind_key, key, sizeof(key));
     snprintf(msg, sizeof(msg), "crash: press %s to rewind to frame %llu, the last checkpoint before it", key,
