@@ -378,7 +378,7 @@ UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_st
             os/test_watchdog os/test_command reload/test_layout reload/test_declared reload/test_scan reload/test_registry
             stats/test_report stats/test_diff rebuild/test_rebuild platform/test_media platform/test_input
             platform/test_audio platform/test_font platform/test_screenshot platform/test_video
-            test_cli checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs
+            test_cli test_status checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs
             checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
