@@ -108,15 +108,17 @@ static void status_notice_add(status_line *s, const char *name, const char *line
     n->at_ms = now > 0 ? now : 1;
 }
 
-/* The live loop's state, shown before the news while the loop is on. */
+/* The live loop's state, shown before the news while the loop is on: the pass running now (the
+ * first begins with `play`; a `pass` event is the end of one, and the next begins). */
 static void status_loop(status_line *s, const char *line)
 {
     char phase[16], seconds[24], pass[24];
     status_field(line, "phase", phase, sizeof(phase));
+    bool ended = status_is(phase, "pass");
     if (status_is(phase, "begin")) snprintf(s->loop, sizeof(s->loop), "LOOP recording");
-    else if (status_is(phase, "pass"))
-        snprintf(s->loop, sizeof(s->loop), "LOOP %.1f s, pass %s", atof(status_field(line, "seconds", seconds, sizeof(seconds))),
-                 status_field(line, "pass", pass, sizeof(pass)));
+    else if (ended || status_is(phase, "play"))
+        snprintf(s->loop, sizeof(s->loop), "LOOP %.1f s, pass %lld", atof(status_field(line, "seconds", seconds, sizeof(seconds))),
+                 atoll(status_field(line, "pass", pass, sizeof(pass))) + ended);
     else if (status_is(phase, "end")) s->loop[0] = 0;
 }
 

@@ -271,7 +271,8 @@ static void timeline_loop_pass(host *h)
     bool compare = clean && clean == t->clean_version;
     t->pass_checksum = sum;
     t->clean_version = clean;
-    if (t->loop == TIMELINE_LOOP_PLAYING) timeline_event_loop(h, "pass", true);
+    bool recorded = t->loop == TIMELINE_LOOP_RECORDING;
+    if (!recorded) timeline_event_loop(h, "pass", true);
     if (compare && sum != previous) timeline_event_loop(h, "divergence", true);
     t->loop = TIMELINE_LOOP_PLAYING;
     epochs_zero_slack(&t->epochs, true);
@@ -280,6 +281,7 @@ static void timeline_loop_pass(host *h)
     t->loop_at = 0;
     t->pass++;
     t->pass_version = h->reload.version;
+    if (recorded) timeline_event_loop(h, "play", false); /* the first pass begins */
 }
 
 static void timeline_loop_end(host *h)
@@ -332,12 +334,39 @@ static void timeline_rewind(host *h)
     timeline_restore(h, i, "rewind");
 }
 
+static void timeline_event_offer(host *h, uint64_t frame, bool lapsed)
+{
+    char msg[160], key[32];
+    input_key_name(h->opts.rewind_key, key, sizeof(key));
+    if (lapsed)
+        snprintf(msg, sizeof(msg), "the checkpoint a crash offered (frame %llu) is gone: %s steps back one checkpoint",
+                 (unsigned long long)frame, key);
+    else
+        snprintf(msg, sizeof(msg), "crash: press %s to rewind to frame %llu, the last checkpoint before it", key,
+                 (unsigned long long)frame);
+    event e = event_begin(&h->events, "rewind_offer");
+    event_uint(&e, "to_frame", frame);
+    if (lapsed) event_bool(&e, "lapsed", true);
+    event_str(&e, "msg", msg);
+    event_end(&h->events, &e);
+}
+
+/* The ring keeps the last --rewind SECONDS; a checkpoint a crash offered is kept one ring longer,
+ * then the offer lapses. */
 static void timeline_ring(host *h)
 {
     timeline *t = &h->timeline;
     if (!t->ring || t->loop != TIMELINE_LOOP_OFF || h->reload.paused || h->frame % h->opts.rewind_every) return;
     if (!timeline_checkpoint(h)) return;
-    while (t->snap.count > t->ring) snapshot_drop_oldest(&t->snap);
+    while (t->snap.count > t->ring) {
+        bool offered = t->offered && t->snap.points[0].frame == t->offered_frame;
+        if (offered && t->snap.count <= 2 * t->ring) break;
+        if (offered) {
+            t->offered = false;
+            timeline_event_offer(h, t->offered_frame, true);
+        }
+        snapshot_drop_oldest(&t->snap);
+    }
 }
 
 void timeline_request_rewind(host *h, uint64_t frames)
@@ -362,14 +391,7 @@ static void timeline_on_event(void *ctx, const char *line, size_t len)
     (void)len;
     timeline *t = &h->timeline;
     if (!t->snap.count || t->loop != TIMELINE_LOOP_OFF || !timeline_crashed(line)) return;
-    char msg[160], key[32];
-    input_key_name(h->opts.rewind_key, key, sizeof(key));
-    snprintf(msg, sizeof(msg), "crash: press %s to rewind to frame %llu, the last checkpoint before it", key,
-             (unsigned long long)t->snap.points[t->snap.count - 1].frame);
-    event e = event_begin(&h->events, "rewind_offer");
-    event_uint(&e, "to_frame", t->snap.points[t->snap.count - 1].frame);
-    event_str(&e, "msg", msg);
-    event_end(&h->events, &e);
+    timeline_event_offer(h, t->snap.points[t->snap.count - 1].frame, false);
     t->offered = true;
     t->offered_frame = t->snap.points[t->snap.count - 1].frame;
 }

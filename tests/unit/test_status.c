@@ -53,7 +53,9 @@ static void the_loop_stays_on_the_line_until_it_ends(void **state)
     say(&f, "loop", "phase", "begin", NULL);
     assert_string_equal(line_now(&f, line, sizeof(line)),
                         " v3 | LOOP recording | watching for rebuilds | F1 stats  F5 reload  F6 restart  F12 screenshot  Esc quit ");
-    say(&f, "loop", "phase", "pass", "pass", "7", "seconds", "3.2166", NULL);
+    say(&f, "loop", "phase", "play", "pass", "1", "seconds", "3.2166", NULL);
+    assert_non_null(strstr(line_now(&f, line, sizeof(line)), " v3 | LOOP 3.2 s, pass 1 | "));
+    say(&f, "loop", "phase", "pass", "pass", "6", "seconds", "3.2166", NULL); /* pass 6 ended, 7 runs */
     say(&f, "log", "msg", "hello", NULL);
     now = 60000; /* long after the news: the loop still shows */
     assert_string_equal(line_now(&f, line, sizeof(line)), " v3 | LOOP 3.2 s, pass 7 | game: hello ");
