@@ -16,18 +16,11 @@
  *  - recordings replay to the same checksum at another pace (the sound asked for is the
  *    recording's), --expect-checksum exits 5 on another;
  *  - every bad file kind (truncated, foreign, wrong base, wrong ABI) is one line and nothing loaded. */
-#include "harness.h"
+#include "expect.h"
 
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-#include <cmocka.h>
 
 #define WAIT_MS 30000
 #define LOOP_FRAMES 120
@@ -53,11 +46,6 @@ static void fixture_start(fixture *f)
 static void fixture_end(fixture *f) { harness_game_remove(&f->game); }
 
 static void path_in(const fixture *f, const char *name, char *out, size_t cap) { snprintf(out, cap, "%s/%s", f->dir, name); }
-
-static void assert_has(const char *line, const char *part)
-{
-    if (!line || !strstr(line, part)) fail_msg("'%s' not in: %s", part, line ? line : "(no line)");
-}
 
 static uint64_t field(const char *line, const char *key)
 {
@@ -425,7 +413,7 @@ static void test_a_recording_replays_to_the_same_checksum(void **unused)
     const char *wrong[] = {harness_host_path(), "--headless", "--fps", "0", "--replay", rec, "--expect-checksum",
                            "0123456789abcdef", f.game.lib, NULL};
     assert_int_equal(harness_run(wrong, out, sizeof(out)), 5);
-    assert_has(out, "not the expected 0123456789abcdef");
+    expect_in(out, "not the expected 0123456789abcdef");
     fixture_end(&f);
 }
 
@@ -436,19 +424,6 @@ static bool write_bytes(const char *path, const void *data, size_t n)
     FILE *fp = fopen(path, "wb");
     bool ok = fp && fwrite(data, 1, n, fp) == n;
     return fp && fclose(fp) == 0 && ok;
-}
-
-static char *read_bytes(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    *n = (size_t)ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *data = malloc(*n);
-    assert_int_equal(fread(data, 1, *n, fp), *n);
-    fclose(fp);
-    return data;
 }
 
 /* The host refuses a file (args: the flag, the path, more options) with one line naming `why`, and
@@ -462,8 +437,8 @@ static void assert_refused(fixture *f, const char *const *args, const char *why)
     argv[n++] = f->game.lib;
     argv[n] = NULL;
     assert_int_not_equal(harness_run(argv, out, sizeof(out)), 0);
-    assert_has(out, "refused, nothing loaded");
-    assert_has(out, why);
+    expect_in(out, "refused, nothing loaded");
+    expect_in(out, why);
     assert_null(strstr(out, "timeline frame="));
     const char *nl = strchr(out, '\n');
     if (!nl || nl[1]) fail_msg("not one line: %s", out);
@@ -485,7 +460,8 @@ static void write_variant(fixture *f, const char *name, const char *data, size_t
 static void assert_bad_files_refused(fixture *f, const char *flag, const char *good)
 {
     size_t n;
-    char *data = read_bytes(good, &n);
+    char *data = harness_read(good, &n);
+    assert_non_null(data);
     char path[HARNESS_PATH + 64];
     write_variant(f, "truncated", data, n / 2, 0, 0, path, sizeof(path));
     assert_refused(f, (const char *[]){flag, path, NULL}, "truncated");

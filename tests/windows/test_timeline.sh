@@ -8,22 +8,14 @@
 # 5 on another. Needs ./build.sh windows first (./build.sh test-windows runs both).
 set -uo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=cmocka.sh
-source "$HERE/cmocka.sh"
-# shellcheck source=deps.sh
-source "$HERE/deps.sh" "$ROOT/build/win/deps" 2>/dev/null # WINEPREFIX & co. (cached: 0.05 s)
-
-HOST_EXE="$ROOT/build/win/host.exe"
-WORK=$(mktemp -d /tmp/test-windows-timeline.XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/cmocka.sh"
+# shellcheck source=wine_host.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wine_host.sh" timeline # ROOT, Wine, WORK, winpath, rebuild, tail_of
 GAME="$WORK/game"
 LIB="$GAME/build/game.dll"
 trap 'rm -rf "$WORK"' EXIT
 
-winpath() { printf 'Z:%s' "${1//\//\\}"; } # Wine maps Z: to /
-rebuild() { "$ROOT/build.sh" windows game "$GAME" >"$WORK/build.log" 2>&1; }
-tail_of() { tail -n "${2:-3}" "$1" 2>/dev/null; }
 lacks() { ! grep -q "$@"; }
 
 # Runs the host to its end: host NAME [ARGS...]; its events in $WORK/NAME.jsonl, its output in
