@@ -21,17 +21,34 @@ static bool epochs_push(void ***list, uint64_t *count, uint64_t *cap, void *p)
     return true;
 }
 
-/* A deferred free is remembered in order (to carry them out oldest first) and in a set (heap_held_fn). */
 static void epochs_defer(epochs *e, void *p)
 {
-    if (!epochs_push(&e->deferred, &e->deferred_count, &e->deferred_cap, p) || !blockset_add(&e->held, p))
-        e->out_of_memory = true;
+    if (!epochs_push(&e->deferred, &e->deferred_count, &e->deferred_cap, p)) e->out_of_memory = true;
+    e->deferred_changes++;
 }
 
-/* Deferred frees [from, count) are forgotten (a restore: those blocks are the game's again). */
-static void epochs_undefer(epochs *e, uint64_t from)
+/* ---- which blocks are held (heap_held_fn): asked only by walks that count live blocks, so the
+ * deferred frees are sorted then, not kept in a set on every free ------------------------------ */
+
+static int epochs_order(const void *a, const void *b)
 {
-    for (uint64_t i = from; i < e->deferred_count; i++) blockset_remove(&e->held, e->deferred[i]);
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return (x > y) - (x < y);
+}
+
+static bool epochs_held_sort(epochs *e)
+{
+    if (e->held_cap < e->deferred_count) {
+        void **grown = realloc(e->held, (size_t)e->deferred_count * sizeof(void *));
+        if (!grown) return false;
+        e->held = grown;
+        e->held_cap = e->deferred_count;
+    }
+    if (e->deferred_count) memcpy(e->held, e->deferred, (size_t)e->deferred_count * sizeof(void *));
+    qsort(e->held, (size_t)e->deferred_count, sizeof(void *), epochs_order);
+    e->held_count = e->deferred_count;
+    e->held_changes = e->deferred_changes;
+    return true;
 }
 
 static void epochs_lock(epochs *e)
@@ -121,7 +138,12 @@ static void *epochs_watch_realloc(void *p, uint64_t size, int flags)
     return q;
 }
 
-static bool epochs_watch_held(const void *p) { return blockset_has(&epochs_active->held, p); }
+static bool epochs_watch_held(const void *p)
+{
+    epochs *e = epochs_active;
+    if (e->held_changes != e->deferred_changes && !epochs_held_sort(e)) return false; /* out of memory: counted live */
+    return e->held_count && bsearch(&p, e->held, (size_t)e->held_count, sizeof(void *), epochs_order) != NULL;
+}
 
 static void epochs_watch_event(const heap_region *r, heap_event what)
 {
@@ -153,7 +175,7 @@ void epochs_stop(epochs *e)
 {
     memset(&heap_watching, 0, sizeof(heap_watching));
     blockset_free(&e->young);
-    blockset_free(&e->held);
+    free(e->held);
     free(e->deferred);
     free(e->queued);
     epochs_active = NULL;
@@ -236,9 +258,8 @@ void epochs_restore(epochs *e, epochs_mark m)
 {
     heap_region *r = e->region;
     epochs_drain(e);
-    uint64_t kept = m.deferred - e->deferred_done;
-    epochs_undefer(e, kept);
-    e->deferred_count = kept;
+    e->deferred_count = m.deferred - e->deferred_done;
+    e->deferred_changes++;
     for (uint32_t i = r->heap_count - 1; i-- > m.heap;) epochs_take_back(e, i);
     /* the default last: a heap is destroyed only once another one is the default */
     bool fresh = heap_epoch_begin(r);
@@ -275,7 +296,6 @@ uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn,
     uint64_t upto = next ? next->deferred - e->deferred_done : e->deferred_count;
     for (uint64_t i = 0; i < upto; i++) {
         void *p = e->deferred[i];
-        blockset_remove(&e->held, p);
         uint64_t size = mi_usable_size(p);
         epochs_free_now(e, p);
         if (fn) fn(ctx, p, size);
@@ -283,6 +303,7 @@ uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn,
     if (upto) memmove(e->deferred, e->deferred + upto, (size_t)(e->deferred_count - upto) * sizeof(void *));
     e->deferred_count -= upto;
     e->deferred_done += upto;
+    e->deferred_changes++;
     if (--e->live == 0) blockset_clear(&e->young); /* every block is older than any checkpoint to come */
     uint32_t below = next ? next->heap : e->region->heap_count - 1, dropped = 0;
     for (uint32_t i = 0; i + dropped < below;) {

@@ -46,10 +46,12 @@ typedef struct epochs {
     uint32_t live;            /* live checkpoints */
     blockset young;           /* blocks the main thread allocated while a checkpoint was live, still allocated */
     void **deferred;          /* frees the game made that a live checkpoint still needs, oldest first */
-    blockset held;            /* the same blocks, to answer heap_held_fn (heap.h) */
     uint64_t deferred_count;
     uint64_t deferred_cap;
     uint64_t deferred_done;   /* deferred frees carried out so far (they left the front of the list) */
+    uint64_t deferred_changes; /* changes to the list so far */
+    void **held;              /* the list sorted by address, as of held_changes, for heap_held_fn (heap.h) */
+    uint64_t held_count, held_cap, held_changes;
     void **queued;            /* frees of worker threads, for the main thread */
     uint64_t queued_count;
     uint64_t queued_cap;
