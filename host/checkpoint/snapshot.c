@@ -99,11 +99,19 @@ static void snapshot_heap_ahead(snapshot *s)
     snapshot_touch(s, SNAPSHOT_HEAP_RANGE, (uintptr_t)s->heap->start, c.end);
 }
 
-void snapshot_ahead(snapshot *s)
+/* The shadow of the header, the arenas and the media region, up to what they use now: a copy
+ * writes it, and a restore reads it for every page written since, grown ones too (on Windows an
+ * untouched shadow page is not even committed). */
+static void snapshot_touch_ranges(snapshot *s)
 {
     dirty_range r[SNAPSHOT_RANGES];
     snapshot_ranges(s, r);
     for (int i = 0; i < SNAPSHOT_HEAP_RANGE; i++) snapshot_touch(s, i, r[i].start, r[i].size);
+}
+
+void snapshot_ahead(snapshot *s)
+{
+    snapshot_touch_ranges(s);
     if (s->aheads++ % SNAPSHOT_HEAP_AHEAD_EVERY == 0) snapshot_heap_ahead(s);
     snapshot_ring_ahead(s, MAX(SNAPSHOT_RING_AHEAD, 2 * s->last_pages));
 }
@@ -232,9 +240,7 @@ static void snapshot_undo_push(snapshot *s, uintptr_t at)
  * them faults. */
 static void snapshot_copy(snapshot *s, snapshot_point *p, bool undo, uint64_t heap_end)
 {
-    dirty_range r[SNAPSHOT_RANGES];
-    snapshot_ranges(s, r);
-    for (int i = 0; i < SNAPSHOT_HEAP_RANGE; i++) snapshot_touch(s, i, r[i].start, r[i].size);
+    snapshot_touch_ranges(s);
     snapshot_touch(s, SNAPSHOT_HEAP_RANGE, (uintptr_t)s->heap->start, heap_end);
     if (undo) snapshot_ring_ahead(s, s->written.count);
     for (uint64_t k = 0; k < s->written.count; k++) {
@@ -374,6 +380,7 @@ void snapshot_restore(snapshot *s, uint32_t i)
     dirty_watch_pause(s->dirty);
     snapshot_point *target = &s->points[i];
     snapshot_restorer r = {s, target->seq, 0};
+    snapshot_touch_ranges(s); /* a range that grew since: its new pages get the shadow's zeros */
     /* the pages written since stay writable while the shadow goes back over them (no fault each);
      * the collection at the end protects them again */
     snapshot_pages_written(s, true, snapshot_restore_run, &r);
