@@ -48,7 +48,10 @@ HOST_LIB_SRC=(host/base/error.c host/base/units.c host/base/events.c host/base/b
               host/platform/input_sdl.c host/platform/media.c host/platform/overlay.c host/platform/platform.c
               host/platform/screenshot.c host/platform/video_headless.c host/platform/video_sdl.c
               host/platform/video_terminal.c
-              host/cli.c host/host.c host/services.c host/status.c)
+              host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/epochs.c
+              host/checkpoint/heap_log.c host/checkpoint/recording.c host/checkpoint/snapshot.c
+              host/checkpoint/state_file.c host/checkpoint/state_layouts.c
+              host/cli.c host/host.c host/services.c host/status.c host/timeline.c)
 HEAP_SRC=(arena/heap.c)
 # libc before libmimalloc: Debian's libmimalloc also exports malloc/free, and listed first it would
 # take over every malloc in the process. The host uses mimalloc only for the block's heap.
@@ -378,7 +381,8 @@ UNIT_TESTS=(arena/test_arena arena/test_pool arena/test_heap arena/test_arena_st
             os/test_watchdog os/test_command reload/test_layout reload/test_declared reload/test_scan reload/test_registry
             stats/test_report stats/test_diff rebuild/test_rebuild platform/test_media platform/test_input
             platform/test_audio platform/test_font platform/test_screenshot platform/test_video
-            test_cli)
+            test_cli test_status checkpoint/test_blockset checkpoint/test_recording checkpoint/test_checksum checkpoint/test_epochs
+            checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 
 # The unit tests of VARIANT (build/tests/VARIANT/...), linked with that variant's host objects.
 build_unit_tests() { # VARIANT FLAGS...
@@ -395,7 +399,7 @@ build_unit_tests() { # VARIANT FLAGS...
   done
 }
 
-INTEGRATION_TESTS=(reload crash probe threads layout repair stats terminal workflow window)
+INTEGRATION_TESTS=(reload crash probe threads layout repair stats terminal workflow window timeline)
 
 build_integration_tests() {
   compile_objects "$BUILD/obj/integration" "" "${CFLAGS[@]}" "${OPT[@]}" "${PLATFORM_CFLAGS[@]}" -I. -- \
@@ -408,25 +412,29 @@ build_integration_tests() {
   done
 }
 
-# valgrind over the unit tests, but test_heap: valgrind replaces malloc wherever it is defined, and
-# Debian's libmimalloc defines malloc at the same address as mi_malloc, so under valgrind the heap's
-# allocations would be valgrind's own, outside the region.
+# valgrind over the unit tests, but those that use the block's heap (test_heap and the checkpoint
+# tests on a heap region): valgrind replaces malloc wherever it is defined, and Debian's libmimalloc
+# defines malloc at the same address as mi_malloc, so under valgrind the heap's allocations would be
+# valgrind's own, outside the region. test_crash's crashes are invalid accesses on purpose, each one
+# a valgrind error; test_probe starts itself as the probe (/proc/self/exe), which is valgrind there.
+VALGRIND_EXCLUDE=(arena/test_heap os/test_crash os/test_probe checkpoint/test_checksum checkpoint/test_epochs
+                  checkpoint/test_heap_log checkpoint/test_snapshot checkpoint/test_state_file)
 start_valgrind_tests() {
-  local t
+  local t x
   for t in "${UNIT_TESTS[@]}"; do
-    [ "$t" = arena/test_heap ] && continue
-    [ "$t" = os/test_crash ] && continue # its crashes are invalid accesses on purpose, each one a valgrind error
-    [ "$t" = os/test_probe ] && continue # it starts itself as the probe (/proc/self/exe), which is valgrind there
+    for x in "${VALGRIND_EXCLUDE[@]}"; do [ "$t" = "$x" ] && continue 2; done
     test_start "valgrind/$t" valgrind -q --error-exitcode=99 --leak-check=full "$BUILD/tests/unit/$t"
   done
 }
 
 # ---- fuzzing (libFuzzer, clang) --------------------------------------------------------------------
 
-FUZZERS=(arena image cli symbols)
+FUZZERS=(arena image cli symbols state recording)
 FUZZ_TEST_RUNS=20000 # per fuzzer in ./build.sh test; ./build.sh fuzz [RUNS] goes further
-FUZZ_SRC=("${ARENA_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/base/block.c host/os/loader_posix.c
-          host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c)
+FUZZ_SRC=("${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/error.c host/base/units.c host/cli.c host/platform/input.c
+          host/base/block.c host/os/loader_posix.c host/os/symbols.c host/os/symbols_posix.c host/os/fs_common.c host/os/fs_posix.c
+          host/checkpoint/blockset.c host/checkpoint/bytes.c host/checkpoint/checksum.c host/checkpoint/heap_log.c
+          host/checkpoint/recording.c host/checkpoint/state_file.c host/checkpoint/state_layouts.c)
 
 build_fuzzers() {
   command -v clang >/dev/null 2>&1 || need_packages clang libclang-rt-dev
@@ -435,7 +443,8 @@ build_fuzzers() {
   local lib=("${OBJECTS[@]}")
   for f in "${FUZZERS[@]}"; do
     CC=clang compile_objects "$BUILD/obj/fuzz" "" "${flags[@]}" -- tests/fuzz/fuzz_$f.c &&
-      CC=clang link "$BUILD/fuzz/fuzz_$f" "${OBJECTS[@]}" "${lib[@]}" -- -fsanitize=fuzzer,address,undefined -ldl ||
+      CC=clang link "$BUILD/fuzz/fuzz_$f" "${OBJECTS[@]}" "${lib[@]}" -- -fsanitize=fuzzer,address,undefined -ldl \
+        "${HOST_LIBS[@]}" ||
       return 1
   done
 }
@@ -446,6 +455,7 @@ fuzz_one() { # NAME RUNS
   local f="$1" corpus=() max_len=4096
   [ "$f" = image ] || [ "$f" = symbols ] && corpus=("$BUILD/fuzz/corpus-image")
   [ "$f" = symbols ] && max_len=262144 # a whole library: its symbol table sits at the end
+  [ "$f" = state ] || [ "$f" = recording ] && { corpus=("$BUILD/fuzz/corpus-$f"); max_len=65536; }
   if (cd "$BUILD/fuzz" && ./fuzz_$f -seed=1 -runs="$2" -max_len="$max_len" "${corpus[@]}" >"fuzz_$f.out" 2>&1); then
     echo "fuzz_$f: $(grep -E '^Done' "$BUILD/fuzz/fuzz_$f.out" | tail -n 1)"
     echo "[  PASSED  ] 1 test(s)."
@@ -456,9 +466,22 @@ fuzz_one() { # NAME RUNS
   fi
 }
 
+# Seeds for the file readers, written by the real host: a state file, a recording from init and one
+# that starts from that state.
+fuzz_seed_files() {
+  local lib="$ROOT/game_template/build/libgame.so" state="$BUILD/fuzz/corpus-state" rec="$BUILD/fuzz/corpus-recording"
+  rm -rf "$state" "$rec"
+  mkdir -p "$state" "$rec"
+  "$BUILD/host" --headless --fps 0 --frames 5 --save-state "$state/template.state" --record "$rec/init.rec" \
+    "$lib" >/dev/null 2>&1 &&
+    "$BUILD/host" --headless --fps 0 --frames 3 --load-state "$state/template.state" --record "$rec/loaded.rec" \
+      "$lib" >/dev/null 2>&1
+}
+
 start_fuzzers() { # RUNS
   mkdir -p "$BUILD/fuzz/corpus-image"
   cp -f "$ROOT/game_template/build/libgame.so" "$BUILD/fuzz/corpus-image/"
+  fuzz_seed_files || die "the host could not write the fuzzers' seed files"
   local f
   for f in "${FUZZERS[@]}"; do test_start "fuzz/$f" fuzz_one "$f" "$1"; done
 }
@@ -485,7 +508,7 @@ cmd_test() {
   say "(built in $((SECONDS - t0)) s; running $JOBS groups at a time)"
   local t
   # the longest first, so that the last to finish is a short one
-  for t in crash reload repair layout; do
+  for t in crash reload repair layout timeline; do
     test_start "integration-asan/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/asan/host" GAME_CFLAGS="${SAN[*]}" \
       ASAN_OPTIONS=detect_leaks=0 "$BUILD/tests/test_$t"
     test_start "integration/test_$t" env ENGINE_ROOT="$ROOT" HOST_BIN="$BUILD/host" "$BUILD/tests/test_$t"
@@ -525,6 +548,11 @@ cmd_bench() {
   compile "$BUILD/bench/bench_workflow" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_workflow.c \
     tests/integration/harness.c
   compile "$BUILD/bench/bench_state" "${CFLAGS[@]}" -O2 -DNDEBUG tests/bench/bench_state.c tests/integration/harness.c
+  compile "$BUILD/bench/bench_checkpoint" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_checkpoint.c \
+    "${ARENA_SRC[@]}" "${HEAP_SRC[@]}" host/base/block.c host/base/error.c host/base/units.c host/os/block_posix.c \
+    host/os/dirty.c host/os/dirty_posix.c host/os/fs_posix.c host/os/fs_common.c host/checkpoint/snapshot.c \
+    host/checkpoint/epochs.c host/checkpoint/heap_log.c host/checkpoint/bytes.c host/checkpoint/checksum.c \
+    host/checkpoint/blockset.c host/checkpoint/recording.c "${HOST_LIBS[@]}"
   compile "$BUILD/bench/bench_scan" "${CFLAGS[@]}" -O2 -DNDEBUG -I. tests/bench/bench_scan.c host/reload/scan.c
   host_objects host "${OPT[@]}" || die "host build failed (see above)"
   compile "$BUILD/bench/bench_present" "${CFLAGS[@]}" -O2 -DNDEBUG "${PLATFORM_CFLAGS[@]}" -I. tests/bench/bench_present.c \
@@ -539,6 +567,8 @@ cmd_bench() {
   "$BUILD/bench/bench_stats"
   echo
   "$BUILD/bench/bench_heap"
+  echo
+  "$BUILD/bench/bench_checkpoint"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_reload"
   echo
@@ -577,7 +607,7 @@ main() {
       exec "$BUILD/host" "${watch[@]}" "$@" "$d/build/libgame.so" ;;
     release) ensure_deps; local d; d="$(game_dir "${1:-}")"; build_release "$d" ;;
     test)    cmd_test ;;
-    fuzz)    ensure_deps; build_game "$ROOT/game_template" >/dev/null
+    fuzz)    ensure_deps; build_host; build_game "$ROOT/game_template" >/dev/null
              build_fuzzers || die "fuzzer build failed (see above)"; start_fuzzers "${1:-1000000}"; test_summary ;;
     bench)   cmd_bench ;;
     windows) win_main "$@" ;;

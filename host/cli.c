@@ -1,6 +1,7 @@
 /* cli.c - option table, parser, help. */
 #include "cli.h"
 #include "base/units.h"
+#include "platform/input.h"
 #include "platform/media.h"
 
 #include <stddef.h>
@@ -17,6 +18,7 @@ typedef enum cli_kind {
     CLI_OUTPUT, /* a file the host writes: checked at start (cli_outputs) */
     CLI_ENUM,
     CLI_PAIR,   /* two words after the option */
+    CLI_KEY,    /* a key by name (input_key_named), into an int32_t */
 } cli_kind;
 
 typedef struct cli_option {
@@ -93,6 +95,22 @@ static const cli_option cli_options[] = {
     CLI_OPT("--leaks", "off|report|fail", CLI_ENUM, leaks,
             "at a restart and at exit, list heap blocks and pool slots still live by the site that allocated them "
             "(each heap allocation is noted: a few ns more); fail: also exit 3 if any (default off)"),
+    CLI_OPT("--save-state", "FILE", CLI_OUTPUT, save_state_path,
+            "write the whole state to FILE at exit and on the save key, to go on from with --load-state"),
+    CLI_OPT("--load-state", "FILE", CLI_TEXT, load_state_path, "start from the state in FILE instead of init"),
+    CLI_OPT("--record", "FILE", CLI_OUTPUT, record_path,
+            "record every frame's input from the start (and the --load-state state) to FILE at exit"),
+    CLI_OPT("--replay", "FILE", CLI_TEXT, replay_path, "run a recording's frames instead of live input, then exit"),
+    CLI_OPT("--expect-checksum", "HEX", CLI_TEXT, expect_checksum,
+            "exit 5 when the state's checksum at exit (the exit event's) is not HEX"),
+    CLI_OPT("--rewind", "SECONDS", CLI_COUNT, rewind_seconds,
+            "keep checkpoints of the last SECONDS to step back to with the rewind key (default 0: off)", .max = 3600),
+    CLI_OPT("--rewind-every", "N", CLI_COUNT, rewind_every, "frames between rewind checkpoints (default 10)", .min = 1,
+            .max = 100000),
+    CLI_OPT("--loop-key", "KEY", CLI_KEY, loop_key,
+            "the live loop's key: record, replay in a loop, leave (default L)"),
+    CLI_OPT("--rewind-key", "KEY", CLI_KEY, rewind_key, "step back to the previous rewind checkpoint (default F7)"),
+    CLI_OPT("--save-key", "KEY", CLI_KEY, save_key, "write the --save-state file now (default F8)"),
     CLI_OPT("--watch", NULL, CLI_FLAG, watch,
             "rebuild the game when one of its source files is saved (the folder above the library's build/ folder)",
             .reload = true),
@@ -127,10 +145,12 @@ void cli_print_help(FILE *out, const char *program, cli_mode mode)
     fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n"
                  "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n"
                  "Keys in a window or terminal, whatever the game does: F1 memory stats, F5 reload, F6 restart\n"
-                 "(init on a fresh state), F11 fullscreen, F12 screenshot (screenshot-NNNN.png), Esc quits.\n"
+                 "(init on a fresh state), F11 fullscreen, F12 screenshot (screenshot-NNNN.png), Esc quits;\n"
+                 "L the live loop (record, replay in a loop, leave), F7 rewind (--rewind), F8 save (--save-state).\n"
                  "\nexit status: 0 the run ended normally; 1 it could not start (one line says why); 2 a bad\n"
-                 "command line; 3 the game crashed during the run (and was rolled back or went on); 4 the run\n"
-                 "ended with the game paused after a crash. With --keep-going, 0 after crashes too.\n");
+                 "command line; 3 the game crashed during the run (and was rolled back or went on), or\n"
+                 "--leaks=fail found leaks; 4 the run ended with the game paused after a crash; 5 the state\n"
+                 "ended with another checksum than --expect-checksum's. With --keep-going, crashes alone give 0.\n");
 }
 
 /* An argument as it can appear inside a one-line message: control bytes escaped, long ones cut. */
@@ -223,6 +243,11 @@ static bool cli_set(const cli_option *o, const char *value, host_options *opts, 
     case CLI_ENUM: return cli_set_choice(o, value, (uint32_t *)field, err);
     case CLI_SIZE2: return cli_set_size2(o, value, (cli_size2 *)field, err);
     case CLI_PAIR: return true; /* cli_option_at takes both values */
+    case CLI_KEY:
+        if ((*(int32_t *)field = input_key_named(value)) < 0)
+            return host_fail(err, "%s: '%s' is not a key; give a character, F1 to F12, or a name like Space or Tab "
+                                  "(e.g. %s L)", o->name, cli_quote(value).s, o->name);
+        return true;
     }
     *(uint64_t *)field = v;
     return true;
@@ -267,11 +292,35 @@ static bool cli_option_at(int argc, char **argv, int *i, cli_mode mode, host_opt
     return cli_set(o, value, opts, err);
 }
 
+/* The loop, rewind and save keys: none of the keys the host takes in every game (host.c's host_keys),
+ * and no two the same. */
+static bool cli_check_keys(const host_options *o, host_error *err)
+{
+    static const int taken[] = {GAME_KEY_ESCAPE, GAME_KEY_F1, GAME_KEY_F5, GAME_KEY_F6, GAME_KEY_F11, GAME_KEY_F12};
+    const int32_t keys[] = {o->loop_key, o->rewind_key, o->save_key};
+    static const char *const flags[] = {"--loop-key", "--rewind-key", "--save-key"};
+    char name[32];
+    for (size_t i = 0; i < ARRAY_COUNT(keys); i++) {
+        input_key_name(keys[i], name, sizeof(name));
+        for (size_t k = 0; k < ARRAY_COUNT(taken); k++)
+            if (keys[i] == taken[k])
+                return host_fail(err, "%s: %s is one of the host's own keys (Esc, F1, F5, F6, F11, F12); pick another",
+                                 flags[i], name);
+        for (size_t k = 0; k < i; k++)
+            if (keys[i] == keys[k]) return host_fail(err, "%s and %s are both %s; give each its own key", flags[k], flags[i], name);
+    }
+    return true;
+}
+
 cli_result cli_parse(int argc, char **argv, cli_mode mode, host_options *opts, host_error *err)
 {
     memset(opts, 0, sizeof(*opts));
     opts->fps = 60;
     opts->probe_timeout = 5;
+    opts->rewind_every = 10;
+    opts->loop_key = 'l';
+    opts->rewind_key = GAME_KEY_F7;
+    opts->save_key = GAME_KEY_F8;
     opts->block = block_config_default();
 
     for (int i = 1; i < argc; i++) {
@@ -283,6 +332,7 @@ cli_result cli_parse(int argc, char **argv, cli_mode mode, host_options *opts, h
     if (opts->help || opts->version || opts->stats_diff[0]) return CLI_DONE;
     if (opts->headless && opts->terminal)
         return host_fail(err, "--headless and --terminal exclude each other; pass one (or neither, for a window)"), CLI_BAD;
+    if (!cli_check_keys(opts, err)) return CLI_BAD;
     if (mode == CLI_HOST && !opts->library)
         return host_fail(err, "no game library given; usage: host [options] GAME_LIBRARY (see --help)"), CLI_BAD;
     return CLI_RUN;

@@ -47,6 +47,16 @@ typedef struct host_options {
     bool no_probe;              /* --no-probe: open new builds without the probe process */
     uint64_t probe_timeout;     /* --probe-timeout: seconds the probe may run a build's first code */
     bool keep_going;            /* --keep-going: exit 0 even after game crashes */
+    const char *save_state_path; /* --save-state: the state written at exit and on the save key */
+    const char *load_state_path; /* --load-state: the state read at the start, instead of init */
+    const char *record_path;     /* --record: every frame's input from the start, written at exit */
+    const char *replay_path;     /* --replay: a recording's frames instead of live input */
+    const char *expect_checksum; /* --expect-checksum: exit 5 when the state ends with another checksum */
+    uint64_t rewind_seconds;     /* --rewind: how far back the rewind ring reaches; 0 = off */
+    uint64_t rewind_every;       /* --rewind-every: frames between the ring's checkpoints */
+    int32_t loop_key;            /* --loop-key: a game_key; starts, replays and ends the live loop */
+    int32_t rewind_key;          /* --rewind-key: steps back through the ring */
+    int32_t save_key;            /* --save-key: writes --save-state now */
 } host_options;
 
 /* Which executable parses: the hot-reload host, or a game's release build. */

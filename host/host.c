@@ -93,7 +93,7 @@ static bool host_open_library(host *h, host_error *err)
     const host_options *o = &h->opts;
     reload_config cfg = {o->library, (layout_policy)o->on_layout_change, (stale_mode)o->stale_pointers,
                          (reload_old_code)o->old_code, o->poll, o->watchdog, o->no_probe, o->probe_timeout * 1000};
-    reload_world world = {h->block, &h->heap, h->dirty, &h->events, host_services(h), &h->input,
+    reload_world world = {h->block, &h->heap, h->dirty, &h->events, host_services(h), &h->update_input,
                           stats_table(h->stats)};
     return reload_start(&h->reload, &cfg, &world, err);
 }
@@ -177,18 +177,19 @@ bool host_start(host *h, const host_options *opts, host_error *err)
     /* the builds are watched before the library loads: a save right after the load event is seen */
     if (!host_check_outputs(opts, err) || !host_open_events(h, err) || !host_open_block(h, err) ||
         !host_open_platform(h, err) || !host_open_stats(h, err) || !host_open_rebuild(h, err) ||
-        !host_open_library(h, err))
+        !host_open_library(h, err) || !timeline_begin(h, err)) /* init, or a state file or recording's state */
         return false;
-    reload_init(&h->reload);
     h->start_ns = clock_now_ns();
     return true;
 }
 
-/* Crashes first (--keep-going forgives them), then leaks that --leaks=fail counts. */
+/* Crashes first (--keep-going forgives them), then a checksum other than --expect-checksum's, then
+ * leaks that --leaks=fail counts. */
 static int host_exit_status(const host *h, bool leaks_failed)
 {
     if (!h->opts.keep_going && h->reload.paused) return HOST_EXIT_PAUSED;
     if (!h->opts.keep_going && h->status.tally.crashes) return HOST_EXIT_CRASHED;
+    if (!timeline_checksum_expected(h)) return HOST_EXIT_CHECKSUM;
     return leaks_failed ? STATS_EXIT_LEAKS : HOST_EXIT_OK;
 }
 
@@ -204,6 +205,7 @@ int host_stop(host *h)
 {
     host_save_screenshot(h);
     stats_stop(h->stats, h->frame, h->reload.version); /* the last frame's counts and the exit snapshot, before shutdown frees anything */
+    timeline_end(h); /* the checksum and the saved state are of the last frame's state, not shutdown's */
     if (h->reload.lib.api) reload_call(&h->reload, RELOAD_HOOK_SHUTDOWN, NULL);
     bool terminal = h->platform.cfg.mode == GAME_MODE_TERMINAL;
     uint64_t silent = 0, underruns = platform_audio_underruns(&h->platform, &silent);
@@ -214,14 +216,17 @@ int host_stop(host *h)
     stats_free(h->stats);
     h->stats = NULL;
     if (terminal) status_summary(&h->status, stderr);
+    timeline_report(h, stderr);
     event e = event_begin(&h->events, "exit");
     event_uint(&e, "frames", h->frame);
     event_uint(&e, "version", h->reload.version);
     event_uint(&e, "audio_underruns", underruns);
     event_uint(&e, "audio_silent_frames", silent);
+    if (h->timeline.has_checksum) timeline_event_checksum(&e, "checksum", h->timeline.checksum);
     event_end(&h->events, &e);
     rebuild_stop(&h->rebuild);
     reload_stop(&h->reload);
+    timeline_free(h);
     dirty_stop(h->dirty);
     if (h->block) block_release(h->opts.block.base, h->opts.block.reserve);
     if (h->events_file) fclose(h->events_file);
@@ -241,7 +246,8 @@ static void host_gather_input(host *h)
 }
 
 /* The host's keys, seen before the game's update: they work whatever the game does. While the game
- * is paused after a crash, q quits too (the status line says so). */
+ * is paused after a crash, q quits too (the status line says so). The loop, rewind and save keys
+ * act at the top of the next frame (timeline_frame), and the game never sees them (timeline_input). */
 static void host_keys(host *h)
 {
     game_input *in = &h->input;
@@ -251,6 +257,9 @@ static void host_keys(host *h)
     if (game_key_pressed(in, GAME_KEY_F1)) stats_request(h->stats);
     if (game_key_pressed(in, GAME_KEY_F5)) h->reload_requested = true;
     if (game_key_pressed(in, GAME_KEY_F6)) h->restart_requested = true;
+    if (game_key_pressed(in, h->opts.loop_key)) h->timeline.loop_asked = true;
+    if (game_key_pressed(in, h->opts.rewind_key)) timeline_request_rewind(h, 0);
+    if (game_key_pressed(in, h->opts.save_key)) h->timeline.save_asked = true;
 }
 
 /* F12: the picture as the next free screenshot-NNNN.png, written on a thread; a `screenshot` event
@@ -295,16 +304,16 @@ static void host_present(host *h, platform_sound sound)
                 sizeof(line));
     view.redraw = h->status.redraw;
     h->status.redraw = false;
-    platform_end(&h->platform, &h->input, sound, &view);
+    platform_end(&h->platform, &h->update_input, sound, &view); /* the sound the update wrote */
 }
 
 static void host_pace(host *h)
 {
     if (!h->opts.fps || platform_paced(&h->platform)) return;
     uint64_t period = 1000000000ull / h->opts.fps;
-    uint64_t deadline = h->start_ns + h->frame * period;
+    uint64_t deadline = h->start_ns + h->frames_run * period;
     uint64_t now = clock_now_ns();
-    if (deadline + 4 * period < now) h->start_ns = now - h->frame * period; /* fell far behind: do not sprint */
+    if (deadline + 4 * period < now) h->start_ns = now - h->frames_run * period; /* fell far behind: do not sprint */
     else reload_wait(&h->reload, deadline, h->frame_start_wall_ns);
 }
 
@@ -320,12 +329,14 @@ bool host_frame(host *h)
         stats_leaks(h->stats, "restart", h->reload.version); /* what the state about to go still holds */
         reload_restart(&h->reload);
     }
+    timeline_frame(h); /* after a reload: a loop's pass starts on the newest code */
     h->frame_start_wall_ns = clock_wall_ns();
     /* ends the last frame's counts while its frame arena still holds them */
     stats_frame(h->stats, h->frame, h->reload.version, h->platform.cfg.mode != GAME_MODE_HEADLESS);
     block_frame_begin(h->block);
     host_gather_input(h);
     host_keys(h);
+    timeline_input(h); /* the game's input: this frame's, or a recording's */
     game_status status = GAME_CONTINUE;
     platform_sound sound = PLATFORM_SOUND_STOP; /* paused: no update to run */
     if (!h->reload.paused) /* a crashed update's sound (and text) is never shown */
@@ -336,7 +347,10 @@ bool host_frame(host *h)
     host_screenshot_poll(h);
     if (game_key_pressed(&h->input, GAME_KEY_F12) && h->input.mode != GAME_MODE_HEADLESS) host_screenshot_key(h);
     h->frame++;
-    if (status == GAME_QUIT || h->input.quit_requested || (h->opts.frames && h->frame >= h->opts.frames)) return false;
+    h->frames_run++;
+    if (status == GAME_QUIT || h->input.quit_requested || (h->opts.frames && h->frames_run >= h->opts.frames) ||
+        timeline_replayed(h))
+        return false;
     host_pace(h);
     return true;
 }

@@ -72,6 +72,8 @@ static void *services_heap_realloc(void *p, uint64_t size)
     return heap_realloc(p, size, HEAP_FATAL);
 }
 
+static void services_heap_free(void *p) { heap_free(p); }
+
 static void *services_heap_try_alloc(uint64_t size)
 {
     return heap_alloc(size, 0, 0);
@@ -155,7 +157,7 @@ static bool services_thread_begin(const char *name)
 
 static void services_thread_end(void)
 {
-    if (heap_thread_region() && mi_heap_get_default() != services_host->heap.main) heap_thread_unbind();
+    if (heap_thread_region() && !heap_this_thread.main) heap_thread_unbind();
     crash_thread_end();
 }
 
@@ -187,6 +189,8 @@ static bool services_stale_skip(const void *start, uint64_t size)
     return stale_skip(&services_host->reload.stale, start, size);
 }
 
+static void services_request_rewind(uint64_t frames) { timeline_request_rewind(services_host, frames); }
+
 const host_api *host_services(host *h)
 {
     static host_api api;
@@ -205,7 +209,7 @@ const host_api *host_services(host *h)
         .heap_alloc_aligned = services_heap_alloc_aligned,
         .heap_calloc = services_heap_calloc,
         .heap_realloc = services_heap_realloc,
-        .heap_free = mi_free,
+        .heap_free = services_heap_free,
         .heap_try_alloc = services_heap_try_alloc,
         .heap_try_realloc = services_heap_try_realloc,
         .thread_begin = services_thread_begin,
@@ -216,6 +220,7 @@ const host_api *host_services(host *h)
         .stats_request = services_stats_request,
         .stats_mark = services_stats_mark,
         .stale_skip = services_stale_skip,
+        .request_rewind = services_request_rewind,
     };
     services_note_heap_sites(&api, stats_heap_sites(h->stats));
     services_host = h;

@@ -3,6 +3,7 @@
 #include "../arena/base.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One event as the status line sees it. */
@@ -44,6 +45,16 @@ static bool status_alert(status_line *s, const char *name, const char *line, sta
     }
     if (status_is(name, "build") && status_is(status_field(line, "state", a, sizeof(a)), "failed"))
         return snprintf(n->text, sizeof(n->text), "build failed: %s", status_field(line, "error", b, sizeof(b))), true;
+    if (status_is(name, "loop") && status_is(status_field(line, "phase", a, sizeof(a)), "divergence")) {
+        n->count = &s->tally.warnings;
+        return snprintf(n->text, sizeof(n->text), "loop: pass %s on version %s ended in another state than the pass "
+                        "before it (the game is not deterministic)", status_field(line, "pass", a, sizeof(a)),
+                        status_field(line, "version", b, sizeof(b))), true;
+    }
+    if (status_is(name, "rewind_offer")) /* after the rollback's alert: this one says what to do */
+        return snprintf(n->text, sizeof(n->text), "%s", status_field(line, "msg", a, sizeof(a))), true;
+    if (status_is(name, "restore") && status_is(status_field(line, "reason", a, sizeof(a)), "rewind")) /* paused too */
+        return snprintf(n->text, sizeof(n->text), "rewound to frame %s", status_field(line, "to_frame", b, sizeof(b))), true;
     n->alert = false;
     return false;
 }
@@ -65,6 +76,10 @@ static bool status_ordinary(const char *name, const char *line, status_news *n)
         return snprintf(n->text, sizeof(n->text), "game: %s", a), true;
     if (status_is(name, "screenshot") && event_field(line, "path", a, sizeof(a)))
         return snprintf(n->text, sizeof(n->text), "saved %s", a), true;
+    if (status_is(name, "state_saved") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "state saved to %.180s", a), true;
+    if (status_is(name, "state_loaded") && event_field(line, "path", a, sizeof(a)))
+        return snprintf(n->text, sizeof(n->text), "state loaded from %.180s", a), true;
     return false;
 }
 
@@ -93,6 +108,20 @@ static void status_notice_add(status_line *s, const char *name, const char *line
     n->at_ms = now > 0 ? now : 1;
 }
 
+/* The live loop's state, shown before the news while the loop is on: the pass running now (the
+ * first begins with `play`; a `pass` event is the end of one, and the next begins). */
+static void status_loop(status_line *s, const char *line)
+{
+    char phase[16], seconds[24], pass[24];
+    status_field(line, "phase", phase, sizeof(phase));
+    bool ended = status_is(phase, "pass");
+    if (status_is(phase, "begin")) snprintf(s->loop, sizeof(s->loop), "LOOP recording");
+    else if (ended || status_is(phase, "play"))
+        snprintf(s->loop, sizeof(s->loop), "LOOP %.1f s, pass %lld", atof(status_field(line, "seconds", seconds, sizeof(seconds))),
+                 atoll(status_field(line, "pass", pass, sizeof(pass))) + ended);
+    else if (status_is(phase, "end")) s->loop[0] = 0;
+}
+
 static void status_remember(status_line *s, const char *text)
 {
     if (s->recent_count < STATUS_RECENT_MAX) snprintf(s->recent[s->recent_count++], STATUS_MAX, "%s", text);
@@ -108,6 +137,7 @@ static void status_on_event(void *ctx, const char *line, size_t len)
     bool code_runs = status_is(name, "reload") || status_is(name, "restart") ||
                      (status_is(name, "rollback") && status_is(status_field(line, "paused", a, sizeof(a)), "false"));
     if (code_runs) s->paused = false;
+    if (status_is(name, "loop")) status_loop(s, line);
     if (status_is(name, "crash")) s->redraw = true;
     if (status_is(name, "crash") && status_is(status_field(line, "action", a, sizeof(a)), "pause")) {
         s->paused = true;
@@ -137,11 +167,13 @@ void status_view(const status_line *s, uint64_t version, bool always, overlay_vi
     double now = s->log && s->log->now_ms ? s->log->now_ms() : 0;
     bool held = now < s->hold_until_ms;
     const char *news = s->paused && !held ? s->pause : s->text;
-    if (s->release) snprintf(line, cap, " %s ", news); /* a release build's line shows alerts only */
-    else snprintf(line, cap, " v%llu | %s ", (unsigned long long)version,
+    char loop[sizeof(s->loop) + 4] = "";
+    if (s->loop[0]) snprintf(loop, sizeof(loop), "%s | ", s->loop);
+    if (s->release) snprintf(line, cap, " %s%s ", loop, news); /* a release build's line shows alerts only */
+    else snprintf(line, cap, " v%llu | %s%s ", (unsigned long long)version, loop,
                   news[0] ? news : "watching for rebuilds | F1 stats  F5 reload  F6 restart  F12 screenshot  Esc quit");
     bool fresh = now - s->news_ms < STATUS_NEWS_MS; /* the first seconds too: they name the keys */
-    view->status = (always || s->paused || fresh) && (news[0] || !s->release) ? line : NULL;
+    view->status = (always || s->paused || s->loop[0] || fresh) && (news[0] || loop[0] || !s->release) ? line : NULL;
     view->banner = !s->paused ? NULL
                    : s->release ? "paused after a crash (q or Esc quits)"
                                 : "paused after a crash: fix the game and rebuild (F5 reloads, F6 restarts, q or Esc quits)";

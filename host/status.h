@@ -2,13 +2,15 @@
  * line (the running version and the latest news), the last warnings and crash lines for a few
  * seconds, and the banner while the game is paused after a crash. Every room reports through the
  * event log; the status observes it and turns reloads, refused builds, crashes, rollbacks, warnings,
- * migrations, screenshots and the game's log lines into news. The platform shows it (overlay.h): in
- * a window as the overlay, in a terminal as the bottom row.
+ * migrations, screenshots, the live loop, rewinds, state files and the game's log lines into news.
+ * The platform shows it (overlay.h): in a window as the overlay, in a terminal as the bottom row.
  *
- *   - an alert (a crash, a rollback, a refused or failed build, a warning) holds the line for
- *     STATUS_HOLD_MS against ordinary news, so it is seen before the next log line replaces it;
+ *   - an alert (a crash, a rollback, a refused or failed build, a warning, a loop's divergence, a
+ *     rewind offered after a crash, a rewind) holds the line for STATUS_HOLD_MS against ordinary news, so it
+ *     is seen before the next log line replaces it;
  *   - while the game is paused after a crash, the line names that crash and how to go on, until
  *     code runs again;
+ *   - while the live loop is on, the line shows it (LOOP 3.2 s, pass 7) before the news;
  *   - every alert is counted, and the first STATUS_RECENT_MAX are kept for the summary at exit
  *     (status_summary) and for the exit status (the tally).
  * A release build's line has no versions and nothing about reloading: alerts only. */
@@ -48,6 +50,7 @@ typedef struct status_line {
     bool paused;                 /* a crash paused the game: `pause` shows until code runs again */
     char pause[STATUS_MAX * 2];  /* the crash's whole place; the line is cut to the screen */
     bool redraw;                 /* the game's screen needs drawing again (a crash); the host clears it */
+    char loop[48];               /* "LOOP 3.2 s, pass 7" while the live loop is on (shown always), else "" */
     status_notice notices[OVERLAY_NOTICES_MAX]; /* a ring, the next to write at `notice_next` */
     int notice_next;
     status_tally tally;

@@ -335,6 +335,11 @@ typedef struct host_api {
      * reported; fields declared X_FN / X_STR in it are still repaired. size 0 forgets the range that
      * starts at `start`. false when the host has no room for another range (64). */
     bool (*stale_skip)(const void *start, uint64_t size);
+
+    /* Back `frames` frames, to the newest checkpoint of the rewind ring at or before that frame
+     * (--rewind), at the start of the next frame: the block as it was then. A warning when the ring
+     * is off or empty. */
+    void (*request_rewind)(uint64_t frames);
 } host_api;
 
 /* Registers a function under its own name, the name the host looks for after a reload. */

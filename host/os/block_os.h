@@ -14,6 +14,10 @@ bool block_reserve(uint64_t base, uint64_t size, host_error *err);
  * they must be committed first (Windows: MEM_RESERVE). mimalloc needs to know for the heap region. */
 extern const bool block_reserve_is_committed;
 void block_release(uint64_t base, uint64_t size);
+/* Commits [start, start + size) of a reservation and touches every page of it, keeping its bytes,
+ * so that writes there do not fault (checkpoints touch their buffers ahead: a first write to a
+ * page costs several times the copy of it). False when the OS cannot commit it. */
+bool block_prefault(uint64_t start, uint64_t size);
 /* Asks for huge pages (2 MiB on x86-64) where the state grows large: fewer page faults, and the
  * dirty-page tracker walks one entry per 2 MiB until a write splits one (Linux: MADV_HUGEPAGE,
  * which the kernel honours unless transparent huge pages are "never"; Windows has no such hint

@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels treat it as a hint, checked below */
 #endif
@@ -31,5 +35,17 @@ bool block_reserve(uint64_t base, uint64_t size, host_error *err)
 }
 
 void block_release(uint64_t base, uint64_t size) { munmap((void *)(uintptr_t)base, (size_t)size); }
+
+bool block_prefault(uint64_t start, uint64_t size)
+{
+    if (!size || madvise((void *)(uintptr_t)start, (size_t)size, MADV_POPULATE_WRITE) == 0) return true;
+    /* an older kernel: one write per page, of the byte already there */
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    for (uint64_t at = start & ~(page - 1); at < start + size; at += page) {
+        volatile uint8_t *b = (volatile uint8_t *)(uintptr_t)at;
+        *b = *b;
+    }
+    return true;
+}
 
 void block_advise_huge(uint64_t start, uint64_t size) { madvise((void *)(uintptr_t)start, (size_t)size, MADV_HUGEPAGE); }

@@ -48,3 +48,17 @@ void block_release(uint64_t base, uint64_t size)
     (void)size; /* MEM_RELEASE frees the whole reservation made at base */
     VirtualFree((void *)(uintptr_t)base, 0, MEM_RELEASE);
 }
+
+bool block_prefault(uint64_t start, uint64_t size)
+{
+    if (!size) return true;
+    if (!VirtualAlloc((void *)(uintptr_t)start, (SIZE_T)size, MEM_COMMIT, PAGE_READWRITE)) return false;
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    uint64_t page = info.dwPageSize;
+    for (uint64_t at = start & ~(page - 1); at < start + size; at += page) {
+        volatile uint8_t *b = (volatile uint8_t *)(uintptr_t)at;
+        *b = *b;
+    }
+    return true;
+}

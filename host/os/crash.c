@@ -14,10 +14,12 @@
 #define CRASH_CLAIM(p, from, to) (_InterlockedCompareExchange((p), (to), (from)) == (from))
 #define CRASH_PUBLISH(p, v) _InterlockedExchange((p), (v))
 #define CRASH_PEEK(p) _InterlockedCompareExchange((p), 0, 0)
+#define CRASH_ADD(p, v) _InterlockedExchangeAdd((p), (v))
 #else
 #define CRASH_CLAIM(p, from, to) __sync_bool_compare_and_swap((p), (from), (to))
 #define CRASH_PUBLISH(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define CRASH_PEEK(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define CRASH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #endif
 #define CRASH_UNNAMED_FRAMES 8 /* frames listed when none of them is the game's */
 
@@ -50,11 +52,23 @@ typedef struct crash_thread_slot {
 static crash_thread_slot crash_thread_slots[CRASH_THREAD_SLOTS];
 static volatile uintptr_t crash_code[CRASH_CODE_RANGES][2]; /* read by handlers on any thread */
 static _Thread_local char crash_thread_name[CRASH_THREAD_NAME_MAX];
+static _Thread_local bool crash_thread_counted; /* this thread is one of crash_threads */
+static volatile long crash_threads;              /* game threads announced and not ended */
+
+/* The count changes on the thread itself (begin, end, or its crash, which ends it). */
+static void crash_thread_count_as(bool game)
+{
+    if (game != crash_thread_counted) CRASH_ADD(&crash_threads, game ? 1 : -1);
+    crash_thread_counted = game;
+}
 
 void crash_thread_announce(const char *name)
 {
     snprintf(crash_thread_name, sizeof(crash_thread_name), "%s", name ? name : "");
+    crash_thread_count_as(name != NULL);
 }
+
+int crash_thread_count(void) { return (int)CRASH_PEEK(&crash_threads); }
 
 void crash_code_range(int slot, uintptr_t start, uintptr_t end)
 {
@@ -81,6 +95,7 @@ bool crash_thread_is_game(const crash_info *c)
 
 void crash_thread_publish(const crash_info *c, uint64_t thread_id)
 {
+    crash_thread_count_as(false); /* the thread ends right after this */
     for (int i = 0; i < CRASH_THREAD_SLOTS; i++) {
         crash_thread_slot *s = &crash_thread_slots[i];
         if (!CRASH_CLAIM(&s->state, CRASH_SLOT_FREE, CRASH_SLOT_WRITING)) continue;

@@ -90,6 +90,9 @@ typedef struct crash_thread_report {
  * overflow too (an alternate signal stack of its own). crash_thread_end undoes it. */
 void crash_thread_begin(const char *name);
 void crash_thread_end(void);
+/* Game threads announced (crash_thread_begin) that have not ended or crashed since: the host stops
+ * them (before_reload) around work on the whole state only when there are any. */
+int crash_thread_count(void);
 /* Slot `slot` of the game code table is [start, end) (0, 0: empty). Main thread only. */
 void crash_code_range(int slot, uintptr_t start, uintptr_t end);
 /* One game thread's crash report waiting; false when there is none. Main thread only. */

@@ -114,15 +114,19 @@ void dirty_mark(dirty_tracker *t, uintptr_t start, uintptr_t end)
     for (uint32_t i = 0; i < t->consumers; i++) dirty_set_bits(t->sets[i], first, last);
 }
 
-void dirty_collect(dirty_tracker *t, const dirty_range *ranges, uint32_t count)
+static void dirty_read(dirty_tracker *t, const dirty_range *ranges, uint32_t count, bool clear)
 {
     for (uint32_t i = 0; i < count; i++) {
         const dirty_range *r = &ranges[i];
         if (!r->size) continue;
-        if (!t->os || !dirty_os_collect(t->os, t, r)) dirty_mark(t, r->start, r->start + r->size);
+        if (!t->os || !dirty_os_collect(t->os, t, r, clear)) dirty_mark(t, r->start, r->start + r->size);
     }
-    if (t->os) dirty_os_collected(t->os);
+    if (t->os && clear) dirty_os_collected(t->os);
 }
+
+void dirty_collect(dirty_tracker *t, const dirty_range *ranges, uint32_t count) { dirty_read(t, ranges, count, true); }
+
+void dirty_gather(dirty_tracker *t, const dirty_range *ranges, uint32_t count) { dirty_read(t, ranges, count, false); }
 
 /* ---- taking ----------------------------------------------------------------------------------- */
 

@@ -141,13 +141,13 @@ static void dirty_uffd_reprotect(dirty_os *os, uint64_t at, uint64_t end, struct
     }
 }
 
-static bool dirty_uffd_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r)
+static bool dirty_uffd_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r, bool clear)
 {
     struct page_region vec[DIRTY_REGIONS];
     uint64_t page = dirty_os_page_size();
     uint64_t start = r->start & ~(page - 1), end = (r->start + r->size + page - 1) & ~(page - 1);
     for (uint64_t at = start; at < end;) {
-        long n = dirty_scan_call(os, &at, end, vec, true);
+        long n = dirty_scan_call(os, &at, end, vec, clear);
         if (n < 0) { /* EPERM: part of the range is no longer registered (a mapping was laid over it) */
             dirty_uffd_reprotect(os, start, end, vec);
             return false;
@@ -235,9 +235,10 @@ dirty_os *dirty_os_start(dirty_method method, uintptr_t base, uint64_t size, hos
     return NULL;
 }
 
-bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r)
+/* Soft-dirty bits are cleared for the whole process after the collection (dirty_os_collected). */
+bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r, bool clear)
 {
-    return os->method == DIRTY_PAGEMAP_SCAN ? dirty_uffd_collect(os, t, r) : dirty_soft_collect(os, t, r);
+    return os->method == DIRTY_PAGEMAP_SCAN ? dirty_uffd_collect(os, t, r, clear) : dirty_soft_collect(os, t, r);
 }
 
 void dirty_os_collected(dirty_os *os)

@@ -48,14 +48,15 @@ static void dirty_watch_mark(dirty_tracker *t, PVOID *addresses, ULONG_PTR count
     }
 }
 
-bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r)
+bool dirty_os_collect(dirty_os *os, dirty_tracker *t, const dirty_range *r, bool clear)
 {
     uint64_t page = dirty_os_page_size();
     uintptr_t at = r->start & ~(page - 1), end = (r->start + r->size + page - 1) & ~(page - 1);
     while (at < end) {
         ULONG_PTR count = DIRTY_WATCH_BATCH;
         DWORD granularity;
-        if (GetWriteWatch(WRITE_WATCH_FLAG_RESET, (PVOID)at, (SIZE_T)(end - at), os->addresses, &count, &granularity) != 0)
+        if (GetWriteWatch(clear ? WRITE_WATCH_FLAG_RESET : 0, (PVOID)at, (SIZE_T)(end - at), os->addresses, &count,
+                          &granularity) != 0)
             return false;
         dirty_watch_mark(t, os->addresses, count, page);
         if (count < DIRTY_WATCH_BATCH) break;

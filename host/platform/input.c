@@ -55,6 +55,54 @@ void input_text(game_input *in, const char *utf8)
     }
 }
 
+/* ---- key names ------------------------------------------------------------------------------- */
+
+typedef struct input_named_key {
+    const char *name;
+    int key;
+} input_named_key;
+
+static const input_named_key input_key_names[] = {
+    {"Space", GAME_KEY_SPACE},   {"Tab", GAME_KEY_TAB},         {"Enter", GAME_KEY_ENTER},
+    {"Backspace", GAME_KEY_BACKSPACE}, {"Escape", GAME_KEY_ESCAPE}, {"Up", GAME_KEY_UP},
+    {"Down", GAME_KEY_DOWN},     {"Left", GAME_KEY_LEFT},       {"Right", GAME_KEY_RIGHT},
+    {"Home", GAME_KEY_HOME},     {"End", GAME_KEY_END},         {"PageUp", GAME_KEY_PAGE_UP},
+    {"PageDown", GAME_KEY_PAGE_DOWN}, {"Insert", GAME_KEY_INSERT}, {"Delete", GAME_KEY_DELETE},
+};
+
+static bool input_same_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if ((*a | 0x20) != (*b | 0x20)) return false;
+    return !*a && !*b;
+}
+
+int input_key_named(const char *name)
+{
+    if (name[0] > ' ' && name[0] < 127 && !name[1]) return name[0] >= 'A' && name[0] <= 'Z' ? name[0] + 32 : name[0];
+    if ((name[0] | 0x20) == 'f' && name[1] >= '1' && name[1] <= '9') {
+        int n = name[1] - '0';
+        if (name[2] >= '0' && name[2] <= '9' && !name[3]) n = n * 10 + name[2] - '0';
+        else if (name[2]) n = 0;
+        if (n >= 1 && n <= 12) return GAME_KEY_F1 + n - 1;
+    }
+    for (size_t i = 0; i < sizeof(input_key_names) / sizeof(input_key_names[0]); i++)
+        if (input_same_name(name, input_key_names[i].name)) return input_key_names[i].key;
+    return -1;
+}
+
+void input_key_name(int key, char *out, size_t cap)
+{
+    for (size_t i = 0; i < sizeof(input_key_names) / sizeof(input_key_names[0]); i++)
+        if (input_key_names[i].key == key) {
+            snprintf(out, cap, "%s", input_key_names[i].name);
+            return;
+        }
+    if (key >= GAME_KEY_F1 && key <= GAME_KEY_F12) snprintf(out, cap, "F%d", key - GAME_KEY_F1 + 1);
+    else if (key > ' ' && key < 127) snprintf(out, cap, "%c", key >= 'a' && key <= 'z' ? key - 32 : key);
+    else snprintf(out, cap, "key %d", key);
+}
+
 static float input_axis(int raw) { return raw < 0 ? (float)raw / 32768.0f : (float)raw / 32767.0f; }
 
 void input_stick(int raw_x, int raw_y, float *x, float *y)

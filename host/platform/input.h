@@ -41,4 +41,12 @@ void input_pad_detach(game_input *in, int32_t ids[GAME_GAMEPAD_MAX], int32_t id)
  * printable ones as text too: 'A' taps 'a' and types "A". */
 void input_terminal_key(game_input *in, int key);
 
+/* Key names, for options that pick a key (--loop-key) and for messages that name one: a printable
+ * character ("l", "L" and "/" name those keys), "F1" to "F12", or a name: space, tab, enter,
+ * backspace, escape, up, down, left, right, home, end, pageup, pagedown, insert, delete (any
+ * case). -1 for a name that is none of these. */
+int input_key_named(const char *name);
+/* The name a message shows: "L", "F7", "Space". */
+void input_key_name(int key, char *out, size_t cap);
+
 #endif

@@ -185,11 +185,19 @@ static void reload_event_restart(reload *r, const char *cause)
     event_end(r->w.events, &e);
 }
 
-/* before_reload on the running code, once: it stops the game's threads. */
-static void reload_stop_threads(reload *r)
+bool reload_stop_threads(reload *r)
 {
-    if (!r->threads_stopped) reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
+    if (r->threads_stopped) return false;
+    reload_call(r, RELOAD_HOOK_BEFORE_RELOAD, NULL);
     r->threads_stopped = true;
+    return true;
+}
+
+void reload_start_threads(reload *r)
+{
+    if (!r->threads_stopped) return;
+    r->threads_stopped = false;
+    reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
 }
 
 /* before_reload on the running code, `next` in, the layout step around it, the old code left
@@ -391,6 +399,28 @@ void reload_restart(reload *r)
     swap_layout_store(&scene, r->lib.api, false);
     stale_skip_clear(&r->stale);
     reload_event_restart(r, NULL);
+}
+
+bool reload_adopt(reload *r, host_error *err)
+{
+    r->initialized = true;
+    swap_layout_scene scene = reload_layout_scene(r);
+    if (!swap_layout_admit(&scene, r->lib.api, err)) return false;
+    swap_layout sw;
+    swap_layout_begin(&scene, r->lib.api, &sw);
+    if (sw.restart) {
+        block_reset_state(r->w.block);
+        reload_call(r, RELOAD_HOOK_INIT, NULL);
+    }
+    scene = reload_layout_scene(r);
+    swap_layout_adopt(&scene, r->lib.api, &sw);
+    bool migrated = true;
+    if (sw.migration && r->lib.api->migrate) {
+        r->migration = sw.migration;
+        migrated = reload_call(r, RELOAD_HOOK_AFTER_RELOAD, NULL);
+    }
+    swap_layout_end(&scene, &sw, migrated);
+    return true;
 }
 
 /* Crashes the game's threads reported since the last frame (os/crash.h; each such thread is gone):

@@ -114,7 +114,17 @@ void reload_poll(reload *r, int64_t last_frame_wall_ns, bool requested);
  * move a build along the moment it lands or its probe answers, so that only the swap waits for the
  * next frame. */
 void reload_wait(reload *r, uint64_t deadline_ns, int64_t frame_wall_ns);
+/* before_reload on the running code, once: the game's threads stop (a swap does it; so does host
+ * work on the whole state while threads run: a checkpoint, a restore, a save). True when this call
+ * stopped them, false when they were stopped already (a game thread crashed). */
+bool reload_stop_threads(reload *r);
+/* after_reload on the running code when the threads are stopped: they run again. */
+void reload_start_threads(reload *r);
 /* Throws the game state away and runs init again on the current code. */
 void reload_restart(reload *r);
+/* The state in the block was put there whole (a state file, a checkpoint) with the layouts in
+ * block->layouts: it becomes the running code's state, migrated to its layouts like a reload
+ * would (the migrate hook runs), or refused (false with the reason; the block is left as it is). */
+bool reload_adopt(reload *r, host_error *err);
 
 #endif

@@ -337,8 +337,8 @@ static bool stale_visit_live(const mi_heap_t *heap, const mi_heap_area_t *area, 
     return true;
 }
 
-/* Names the pending heap words that lie in a live block of the main heap; the others are freed
- * memory (or a worker's heap) and only counted. */
+/* Names the pending heap words that lie in a live block of the main thread's heaps; the others are
+ * freed memory (or a worker's heap) and only counted. */
 static bool stale_visit_owner(const mi_heap_t *heap, const mi_heap_area_t *area, void *block, size_t size, void *ctx)
 {
     (void)heap;
@@ -356,7 +356,7 @@ static bool stale_visit_owner(const mi_heap_t *heap, const mi_heap_area_t *area,
 static void stale_settle_heap(stale_walk *w)
 {
     if (!w->pending_count) return;
-    if (w->s->heap->main) mi_heap_visit_blocks(w->s->heap->main, true, stale_visit_owner, w);
+    heap_visit(w->s->heap, true, stale_visit_owner, w);
     for (uint32_t i = 0; i < w->pending_count; i++) {
         if (!w->pending[i].addr) continue;
         w->s->last.unowned++;
@@ -474,7 +474,7 @@ static void stale_scan_written(stale_walk *w)
     if (s->hits.lost) /* the watch lost words: every used byte is looked at */
         for (uint32_t i = 0; i < n; i++) dirty_mark(s->dirty, used[i].start, used[i].start + used[i].size);
     /* written heap pages hold freed blocks too: a word not repaired there waits for the owner check;
-     * without written pages the live blocks are visited, each the main heap's */
+     * without written pages the live blocks are visited, each the main thread's */
     w->defer_heap = precise;
     stale_declared(w);
     for (uint32_t i = 0; i < n; i++)
@@ -483,7 +483,7 @@ static void stale_scan_written(stale_walk *w)
         dirty_range r = stale_arena_used(s->block, stale_untracked[i]);
         (s->watching ? stale_scan_kept_run : stale_scan_run)(w, r.start, r.size);
     }
-    if (!precise && s->heap->main) mi_heap_visit_blocks(s->heap->main, true, stale_visit_live, w);
+    if (!precise) heap_visit(s->heap, true, stale_visit_live, w);
     if (s->watching) stale_remembered(w);
     s->hits.lost = false;
 }

@@ -184,7 +184,7 @@ static void stats_frame_row(host_stats *st, report_frame *fr, double now_us)
         if (a == st->block->memory.frame) fr->current = (int)i;
     }
     uint64_t heap[2] = {0, 0};
-    mi_heap_visit_blocks(mi_heap_get_default(), false, stats_heap_area, heap);
+    heap_visit(st->heap, false, stats_heap_area, heap);
     fr->has_heap = true;
     fr->heap_used = heap[0];
     fr->heap_committed = heap[1];

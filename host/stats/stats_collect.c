@@ -204,7 +204,7 @@ report_snapshot stats_collect(host_stats *st, const char *reason, uint64_t versi
     stats_collect_tags(t, &s);
     stats_collect_pools(t, &s);
     s.has_heap = true;
-    s.heap = heap_collect_stats(st->heap); /* the main thread's heap: this runs on the main thread */
+    s.heap = heap_collect_stats(st->heap); /* the main thread's heaps: this runs on the main thread */
     if (st->mark.taken) {
         s.mark_name = st->mark.name;
         s.mark_frame = st->mark.frame;

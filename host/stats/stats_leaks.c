@@ -36,8 +36,8 @@ static bool stats_live_block(const mi_heap_t *heap, const mi_heap_area_t *area, 
 void stats_collect_live(host_stats *st, report_snapshot *s)
 {
     stats_live_walk w = {&st->heap_sites, s->sites, s->site_count};
-    /* the main thread's heap: this runs on the main thread */
-    if (st->heap_tracked) mi_heap_visit_blocks(mi_heap_get_default(), true, stats_live_block, &w);
+    /* the main thread's heaps: this runs on the main thread */
+    if (st->heap_tracked) heap_visit_live(st->heap, stats_live_block, &w);
     const arena_stats_table *t = st->table;
     for (uint32_t i = 0; i < t->pool_count; i++) {
         const arena_pool *p = arena_stats_pool(t, i);

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +245,7 @@ static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, cons
                                 const char *const *args)
 {
     static unsigned serial;
+    h->tty = 0;
     snprintf(h->events, sizeof(h->events), "/tmp/harness-events-%d-%u.jsonl", (int)getpid(), ++serial);
     snprintf(h->output, sizeof(h->output), "/tmp/harness-output-%d-%u.log", (int)getpid(), serial);
     const char *argv[80];
@@ -262,6 +265,55 @@ bool harness_host_start(harness_host *h, const char *lib, const char *const *arg
 {
     h->pid = harness_host_spawn(h, NULL, "--headless", lib, args);
     return h->pid > 0 && harness_wait(h, "load", 1, 10000);
+}
+
+static void *harness_tty_drain(void *arg)
+{
+    char buf[4096];
+    while (read((int)(intptr_t)arg, buf, sizeof(buf)) > 0) {
+    }
+    return NULL; /* EIO: the host closed the terminal */
+}
+
+bool harness_tty_start(harness_host *h, const char *lib, const char *const *args)
+{
+    static unsigned serial;
+    snprintf(h->events, sizeof(h->events), "/tmp/harness-tty-events-%d-%u.jsonl", (int)getpid(), ++serial);
+    h->output[0] = 0;
+    const char *argv[80];
+    int n = 0;
+    argv[n++] = harness_host_path();
+    argv[n++] = "--terminal";
+    argv[n++] = "--events";
+    argv[n++] = h->events;
+    for (; args && *args && n < 78; args++) argv[n++] = *args;
+    argv[n++] = lib;
+    argv[n] = NULL;
+    struct winsize ws = {.ws_row = 30, .ws_col = 100};
+    h->pid = forkpty(&h->tty, NULL, NULL, &ws);
+    if (h->pid == 0) {
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    pthread_t reader;
+    if (h->pid < 0 || pthread_create(&reader, NULL, harness_tty_drain, (void *)(intptr_t)h->tty) != 0) return false;
+    h->reader = (unsigned long)reader;
+    return harness_wait(h, "load", 1, 10000);
+}
+
+bool harness_tty_keys(const harness_host *h, const char *keys)
+{
+    size_t n = strlen(keys);
+    return h->tty > 0 && write(h->tty, keys, n) == (ssize_t)n;
+}
+
+/* After the host ended: the reader has seen the terminal close. */
+static void harness_tty_close(harness_host *h)
+{
+    if (h->tty <= 0) return;
+    pthread_join((pthread_t)h->reader, NULL);
+    close(h->tty);
+    h->tty = 0;
 }
 
 bool harness_window_start(harness_host *h, const harness_xvfb *x, const char *lib, const char *const *args)
@@ -288,6 +340,7 @@ int harness_host_wait(harness_host *h, int timeout_ms)
         int st;
         if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
             h->pid = 0;
+            harness_tty_close(h);
             return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
         }
         harness_sleep_ms(20);
@@ -295,6 +348,7 @@ int harness_host_wait(harness_host *h, int timeout_ms)
     kill(h->pid, SIGKILL);
     harness_wait_child(h->pid);
     h->pid = 0;
+    harness_tty_close(h);
     return -1000;
 }
 
@@ -309,6 +363,7 @@ int harness_host_stop(harness_host *h)
     kill(h->pid, SIGTERM);
     int rc = harness_wait_child(h->pid);
     h->pid = 0;
+    harness_tty_close(h);
     return rc;
 }
 

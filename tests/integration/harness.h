@@ -20,7 +20,9 @@ typedef struct harness_game {
 typedef struct harness_host {
     pid_t pid;
     char events[HARNESS_PATH];
-    char output[HARNESS_PATH]; /* the host's stdout and stderr */
+    char output[HARNESS_PATH]; /* the host's stdout and stderr (not with a terminal) */
+    int tty;                   /* harness_tty_start: the terminal's master side, else 0 */
+    unsigned long reader;      /* the thread that reads (and drops) what the host draws */
 } harness_host;
 
 /* The engine checkout (ENGINE_ROOT, else the current folder). */
@@ -71,6 +73,11 @@ typedef enum harness_debugger { HARNESS_GDB, HARNESS_LLDB } harness_debugger;
  * output goes to h->output. Does not wait for the load. */
 bool harness_debug_start(harness_host *h, harness_debugger d, const char *script, const char *lib,
                          const char *const *args);
+/* The host in a pseudo-terminal instead of --headless, so that it reads keys (harness_tty_keys):
+ * --events FILE [args...] LIB; waits for the load. What it draws is read and dropped. */
+bool harness_tty_start(harness_host *h, const char *lib, const char *const *args);
+/* Types keys into the host's terminal. */
+bool harness_tty_keys(const harness_host *h, const char *keys);
 /* Waits up to timeout_ms for the process to end; its exit status, or -1000 (killed) on timeout. */
 int harness_host_wait(harness_host *h, int timeout_ms);
 /* SIGTERM, then waits; returns the exit status (or -signal). */

@@ -108,24 +108,6 @@ static void help_and_version_are_done_even_without_a_library(void **state)
     assert_int_equal(PARSE("game.so", "--version"), CLI_DONE);
 }
 
-static void help_text_lists_every_option(void **state)
-{
-    FILE *f = tmpfile();
-    assert_non_null(f);
-    cli_print_help(f, "host", CLI_HOST);
-    char text[8192];
-    rewind(f);
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    text[n] = 0;
-    fclose(f);
-    assert_contains(text, "usage: host [options] GAME_LIBRARY");
-    static const char *const names[] = {"--headless", "--frames N", "--fps N", "--events FILE", "--base ADDR",
-                                        "--reserve SIZE", "--heap SIZE", "--frame-arena SIZE",
-                                        "--scratch-arena SIZE", "--help", "--version",
-                                        "--on-layout-change migrate|restart|refuse"};
-    for (size_t i = 0; i < ARRAY_COUNT(names); i++) assert_contains(text, names[i]);
-}
-
 static char *help_text(cli_mode mode, const char *program, char *text, size_t cap)
 {
     FILE *f = tmpfile();
@@ -138,9 +120,24 @@ static char *help_text(cli_mode mode, const char *program, char *text, size_t ca
     return text;
 }
 
+static void help_text_lists_every_option(void **state)
+{
+    char text[16384];
+    help_text(CLI_HOST, "host", text, sizeof(text));
+    assert_contains(text, "usage: host [options] GAME_LIBRARY");
+    static const char *const names[] = {"--headless", "--frames N", "--fps N", "--events FILE", "--base ADDR",
+                                        "--reserve SIZE", "--heap SIZE", "--frame-arena SIZE",
+                                        "--scratch-arena SIZE", "--help", "--version",
+                                        "--on-layout-change migrate|restart|refuse", "--save-state FILE",
+                                        "--load-state FILE", "--record FILE", "--replay FILE", "--expect-checksum HEX",
+                                        "--rewind SECONDS", "--rewind-every N", "--loop-key KEY", "--rewind-key KEY",
+                                        "--save-key KEY"};
+    for (size_t i = 0; i < ARRAY_COUNT(names); i++) assert_contains(text, names[i]);
+}
+
 static void help_says_what_frames_0_and_the_exit_statuses_mean(void **state)
 {
-    char text[8192];
+    char text[16384];
     help_text(CLI_HOST, "host", text, sizeof(text));
     assert_contains(text, "--frames N");
     assert_contains(text, "(default 0: run until the game quits)");
@@ -149,7 +146,9 @@ static void help_says_what_frames_0_and_the_exit_statuses_mean(void **state)
     assert_contains(text, "their constructors then run unguarded in the host");
     assert_contains(text, "--keep-going");
     assert_contains(text, "3 the game crashed during the run");
-    assert_contains(text, "4 the run\nended with the game paused after a crash");
+    assert_contains(text, "--leaks=fail found leaks; 4 the run ended with the game paused after a crash; 5 the state\n"
+                          "ended with another checksum than --expect-checksum's");
+    assert_contains(text, "L the live loop (record, replay in a loop, leave), F7 rewind (--rewind), F8 save");
     host_options o;
     host_error err;
     assert_int_equal(PARSE("-h"), CLI_DONE);
@@ -159,7 +158,7 @@ static void help_says_what_frames_0_and_the_exit_statuses_mean(void **state)
 /* The release build: its own help, no reload options, and no library. */
 static void release_help_and_parse_leave_out_reloading(void **state)
 {
-    char text[8192];
+    char text[16384];
     help_text(CLI_RELEASE, "game", text, sizeof(text));
     assert_contains(text, "usage: game [options]\n");
     assert_contains(text, "linked into this executable");
@@ -229,6 +228,39 @@ static void outputs_are_listed_with_their_flags(void **state)
         assert_string_equal(out[i].path, want[i][1]);
     }
     assert_int_equal(cli_outputs(&o, out, 2), 2);
+}
+
+/* The timeline's options: keys by name, none of the host's own keys and no two alike; the files it
+ * writes are outputs checked at start. */
+static void timeline_options_and_keys(void **state)
+{
+    host_options o;
+    host_error err;
+    assert_int_equal(PARSE("game.so"), CLI_RUN);
+    assert_int_equal(o.loop_key, 'l');
+    assert_int_equal(o.rewind_key, GAME_KEY_F7);
+    assert_int_equal(o.save_key, GAME_KEY_F8);
+    assert_int_equal(o.rewind_every, 10);
+    assert_int_equal(o.rewind_seconds, 0);
+    assert_int_equal(PARSE("--loop-key", "F9", "--rewind-key=space", "--save-key", "K", "--rewind", "30", "game.so"),
+                     CLI_RUN);
+    assert_int_equal(o.loop_key, GAME_KEY_F9);
+    assert_int_equal(o.rewind_key, GAME_KEY_SPACE);
+    assert_int_equal(o.save_key, 'k');
+    assert_int_equal(o.rewind_seconds, 30);
+    assert_int_equal(PARSE("--loop-key", "loop", "game.so"), CLI_BAD);
+    assert_string_equal(err.msg, "--loop-key: 'loop' is not a key; give a character, F1 to F12, or a name like Space "
+                                 "or Tab (e.g. --loop-key L)");
+    assert_int_equal(PARSE("--save-key", "F5", "game.so"), CLI_BAD);
+    assert_string_equal(err.msg, "--save-key: F5 is one of the host's own keys (Esc, F1, F5, F6, F11, F12); pick another");
+    assert_int_equal(PARSE("--rewind-key", "L", "game.so"), CLI_BAD);
+    assert_string_equal(err.msg, "--loop-key and --rewind-key are both L; give each its own key");
+    assert_int_equal(PARSE("--rewind-every", "0", "game.so"), CLI_BAD);
+    cli_output out[4];
+    assert_int_equal(PARSE("--save-state", "s.state", "--record", "r.rec", "--load-state", "in.state", "game.so"), CLI_RUN);
+    assert_int_equal(cli_outputs(&o, out, 4), 2);
+    assert_string_equal(out[0].flag, "--save-state");
+    assert_string_equal(out[1].path, "r.rec");
 }
 
 static void unknown_option_is_bad_and_named(void **state)
@@ -390,6 +422,7 @@ int main(void)
         cmocka_unit_test(every_size_error_names_its_flag_and_an_example),
         cmocka_unit_test(probe_options_and_their_limits),
         cmocka_unit_test(outputs_are_listed_with_their_flags),
+        cmocka_unit_test(timeline_options_and_keys),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

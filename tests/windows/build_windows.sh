@@ -156,11 +156,12 @@ win_run_tests() {
     names+=("windows/${t##*/}")
     win_run_cmocka "windows/${t##*/}" "$WIN_BUILD/tests/${t##*/}.exe"
   done
-  names+=(windows/test_reload windows/test_probe windows/test_window windows/test_repair windows/test_scripts)
+  names+=(windows/test_reload windows/test_probe windows/test_window windows/test_repair windows/test_timeline windows/test_scripts)
   run_cmocka windows/test_reload bash "$ROOT/tests/windows/test_reload.sh"
   run_cmocka windows/test_probe bash "$ROOT/tests/windows/test_probe.sh"
   run_cmocka windows/test_window bash "$ROOT/tests/windows/test_window.sh"
   run_cmocka windows/test_repair bash "$ROOT/tests/windows/test_repair.sh"
+  run_cmocka windows/test_timeline bash "$ROOT/tests/windows/test_timeline.sh"
   run_cmocka windows/test_scripts bash "$ROOT/tests/windows/test_scripts.sh"
   wineserver -w # no Wine process outlives the run
   local passed=0 failed=0 p f

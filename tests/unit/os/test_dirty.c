@@ -2,10 +2,10 @@
  * (block_reserve): with each method this OS and kernel offer (a method they lack is skipped, and
  * says why), a collection reports exactly the pages written since the last one, in runs; two
  * consumers with different epochs each get every page written since they last took; an untouched
- * page is never reported; a page decommitted and written again is; runs cross
- * word boundaries of the sets; a take clipped to part of a page; DIRTY_EVERYTHING reports whole
- * ranges; on Linux, a mapping laid over part of the block makes the next collection report its
- * range whole, and the one after is exact again. */
+ * page is never reported; a page decommitted and written again is; a gather leaves the OS's record
+ * for the next collection; runs cross word boundaries of the sets; a take clipped to part of a page;
+ * DIRTY_EVERYTHING reports whole ranges; on Linux, a mapping laid over part of the block makes the
+ * next collection report its range whole, and the one after is exact again. */
 #include "../test_util.h"
 
 #include "arena/arena_os.h"
@@ -169,6 +169,33 @@ static void test_a_page_decommitted_and_written_again_is_reported(void **state)
     fixture_close(&f);
 }
 
+/* A gather reports what a collection would and leaves the OS's record: pages written after it
+ * (the ones it reported among them) are all in the next collection, for every consumer. */
+static void test_a_gather_leaves_the_record_for_the_next_collection(void **state)
+{
+    (void)state;
+    fixture f;
+    fixture_open(&f, DIRTY_PAGEMAP_SCAN);
+    for (uint64_t i = 0; i < PAGES; i++) at_page(f.page, i)[0] = 1;
+    collect(&f);
+    take(&f, f.a);
+    take(&f, f.b);
+    uint64_t written[] = {4, 5, 90};
+    write_pages(&f, written, ARRAY_COUNT(written));
+    dirty_range ranges[] = {{BASE, PAGES * f.page}, {BASE + SPARSE_AT, SPARSE_PAGES * f.page}};
+    dirty_gather(f.t, ranges, 2);
+    const char *want = f.method == DIRTY_EVERYTHING ? "0-200 2048-2112 " : "4-6 90-91 ";
+    expect_runs(&f, f.a, want);
+    uint64_t again[] = {5, 33}; /* a restore writes pages back */
+    write_pages(&f, again, ARRAY_COUNT(again));
+    collect(&f);
+    expect_runs(&f, f.a, f.method == DIRTY_EVERYTHING ? want : "4-6 33-34 90-91 ");
+    expect_runs(&f, f.b, f.method == DIRTY_EVERYTHING ? want : "4-6 33-34 90-91 ");
+    collect(&f);
+    expect_runs(&f, f.a, f.method == DIRTY_EVERYTHING ? want : "");
+    fixture_close(&f);
+}
+
 static void test_everything_reports_whole_ranges(void **state)
 {
     (void)state;
@@ -245,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_soft_dirty_reports_exactly_the_written_pages),
         cmocka_unit_test(test_write_watch_reports_exactly_the_written_pages),
         cmocka_unit_test(test_a_page_decommitted_and_written_again_is_reported),
+        cmocka_unit_test(test_a_gather_leaves_the_record_for_the_next_collection),
         cmocka_unit_test(test_everything_reports_whole_ranges),
         cmocka_unit_test(test_a_take_is_clipped_to_its_range),
         cmocka_unit_test(test_consumers_are_limited),

@@ -254,6 +254,29 @@ static void gamepads_take_free_slots_and_leave_them_released(void **state)
     assert_int_equal(in.gamepads[3].connected, 1);
 }
 
+/* Options name keys as characters, F1-F12 or names, in any case; messages name them back. */
+static void keys_are_named_both_ways(void **state)
+{
+    (void)state;
+    assert_int_equal(input_key_named("l"), 'l');
+    assert_int_equal(input_key_named("L"), 'l');
+    assert_int_equal(input_key_named("/"), '/');
+    assert_int_equal(input_key_named("F7"), GAME_KEY_F7);
+    assert_int_equal(input_key_named("f12"), GAME_KEY_F12);
+    assert_int_equal(input_key_named("pagedown"), GAME_KEY_PAGE_DOWN);
+    assert_int_equal(input_key_named("SPACE"), GAME_KEY_SPACE);
+    static const char *const bad[] = {"", "F0", "F13", "F1x", "ll", "loop", " "};
+    for (size_t i = 0; i < ARRAY_COUNT(bad); i++) assert_int_equal(input_key_named(bad[i]), -1);
+    char name[32];
+    static const int keys[] = {'l', '/', GAME_KEY_F7, GAME_KEY_F12, GAME_KEY_SPACE, GAME_KEY_PAGE_UP};
+    static const char *const names[] = {"L", "/", "F7", "F12", "Space", "PageUp"};
+    for (size_t i = 0; i < ARRAY_COUNT(keys); i++) {
+        input_key_name(keys[i], name, sizeof(name));
+        assert_string_equal(name, names[i]);
+        assert_int_equal(input_key_named(name), keys[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +292,7 @@ int main(void)
         cmocka_unit_test(sdl_gamepad_buttons_go_to_their_slot_and_quit_is_asked),
         cmocka_unit_test(sticks_have_a_round_dead_zone_and_reach_one_at_the_rim),
         cmocka_unit_test(gamepads_take_free_slots_and_leave_them_released),
+        cmocka_unit_test(keys_are_named_both_ways),
     };
     return cmocka_run_group_tests_name("platform: input", tests, NULL, NULL);
 }
