@@ -248,6 +248,15 @@ static void host_gather_input(host *h)
 /* The host's keys, seen before the game's update: they work whatever the game does. While the game
  * is paused after a crash, q quits too (the status line says so). The loop, rewind and save keys
  * act at the top of the next frame (timeline_frame), and the game never sees them (timeline_input). */
+/* F2: a stats mark named after its frame, so the reports say "since frame N" (the moment the user
+ * pressed it, before the thing they want measured). */
+static void host_mark_key(host *h)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "frame %llu", (unsigned long long)h->frame);
+    stats_mark(h->stats, name);
+}
+
 static void host_keys(host *h)
 {
     game_input *in = &h->input;
@@ -255,6 +264,7 @@ static void host_keys(host *h)
     bool paused_quit = h->reload.paused && game_key_pressed(in, 'q');
     if (game_key_pressed(in, GAME_KEY_ESCAPE) || paused_quit) in->quit_requested = 1; /* the game's last update sees it */
     if (game_key_pressed(in, GAME_KEY_F1)) stats_request(h->stats);
+    if (game_key_pressed(in, GAME_KEY_F2)) host_mark_key(h);
     if (game_key_pressed(in, GAME_KEY_F5)) h->reload_requested = true;
     if (game_key_pressed(in, GAME_KEY_F6)) h->restart_requested = true;
     if (game_key_pressed(in, h->opts.loop_key)) h->timeline.loop_asked = true;

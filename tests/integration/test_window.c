@@ -6,8 +6,8 @@
  * number in the window; keys reach the game (it pauses); a rebuild with another colour while the
  * window is open changes exactly the snake's pixels and nothing of the state (the paused picture is
  * otherwise the same to the pixel); the host's overlay (F1) is drawn in the window but never into
- * the game's picture; F5 reloads, F6 restarts, Esc quits cleanly; with no display the host says in
- * one line what to pass, and --headless needs no display. */
+ * the game's picture; F2 sets a stats mark, F5 reloads, F6 restarts, Esc quits cleanly; with no
+ * display the host says in one line what to pass, and --headless needs no display. */
 #include "harness.h"
 
 #include <stdarg.h>
@@ -307,10 +307,14 @@ static void test_the_overlay_is_in_the_window_never_in_the_picture(void **unused
     free(stats.rgb);
 }
 
-static void test_f5_reloads_f6_restarts_and_esc_quits(void **unused)
+static void test_f2_marks_f5_reloads_f6_restarts_and_esc_quits(void **unused)
 {
     window w;
     window_open(&w, NULL);
+    key("F2");
+    const char *mark = harness_wait_event(&w.host, "mark", NULL, 0, WAIT_MS);
+    assert_non_null(mark);
+    assert_non_null(strstr(mark, "\"name\":\"frame "));
     key("F5");
     assert_non_null(harness_wait_event(&w.host, "reload", NULL, 0, WAIT_MS));
     key("F6");
@@ -343,8 +347,8 @@ int main(void)
         cmocka_unit_test_teardown(test_a_fixed_resolution_is_scaled_by_a_whole_number, window_teardown),
         cmocka_unit_test_teardown(test_a_rebuild_in_the_window_changes_the_colour_not_the_state, window_teardown),
         cmocka_unit_test_teardown(test_the_overlay_is_in_the_window_never_in_the_picture, window_teardown),
-        cmocka_unit_test_teardown(test_f5_reloads_f6_restarts_and_esc_quits, window_teardown),
+        cmocka_unit_test_teardown(test_f2_marks_f5_reloads_f6_restarts_and_esc_quits, window_teardown),
         cmocka_unit_test(test_without_a_display_the_host_says_what_to_pass),
     };
-    return cmocka_run_group_tests_name("integration: window", tests, group_setup, group_teardown);
+    return harness_finish(cmocka_run_group_tests_name("integration: window", tests, group_setup, group_teardown));
 }

@@ -252,7 +252,7 @@ static void timeline_options_and_keys(void **state)
     assert_string_equal(err.msg, "--loop-key: 'loop' is not a key; give a character, F1 to F12, or a name like Space "
                                  "or Tab (e.g. --loop-key L)");
     assert_int_equal(PARSE("--save-key", "F5", "game.so"), CLI_BAD);
-    assert_string_equal(err.msg, "--save-key: F5 is one of the host's own keys (Esc, F1, F5, F6, F11, F12); pick another");
+    assert_string_equal(err.msg, "--save-key: F5 is one of the host's own keys (Esc, F1, F2, F5, F6, F11, F12); pick another");
     assert_int_equal(PARSE("--rewind-key", "L", "game.so"), CLI_BAD);
     assert_string_equal(err.msg, "--loop-key and --rewind-key are both L; give each its own key");
     assert_int_equal(PARSE("--rewind-every", "0", "game.so"), CLI_BAD);
