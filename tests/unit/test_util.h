@@ -166,6 +166,30 @@ static inline void temp_dir_remove(const char *dir)
     rmdir(dir);
 }
 
+/* A test's fixture: a fresh folder and the path of one file in it. */
+typedef struct temp_file {
+    char dir[512];
+    char path[640];
+} temp_file;
+
+static inline temp_file *temp_file_new(const char *tag, const char *name)
+{
+    temp_file *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    temp_dir_create(t->dir, sizeof(t->dir), tag);
+    snprintf(t->path, sizeof(t->path), "%s/%s", t->dir, name);
+    return t;
+}
+
+/* cmocka's teardown for a temp_file state. */
+static inline int temp_file_teardown(void **state)
+{
+    temp_file *t = *state;
+    temp_dir_remove(t->dir);
+    free(t);
+    return 0;
+}
+
 /* Number of entries in dir other than . and .. */
 static inline int dir_entry_count(const char *dir)
 {

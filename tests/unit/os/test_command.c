@@ -9,35 +9,19 @@
 
 #define WAIT_MS 5000
 
-typedef struct fixture {
-    char dir[256];
-    char log[FS_PATH_MAX];
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    temp_dir_create(f->dir, sizeof(f->dir), "command");
-    snprintf(f->log, sizeof(f->log), "%s/out.log", f->dir);
-    *state = f;
+    *state = temp_file_new("command", "out.log");
     return 0;
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    temp_dir_remove(f->dir);
-    free(f);
-    return 0;
-}
-
-#define F ((fixture *)*state)
+#define F ((temp_file *)*state)
 
 /* Runs `line` to its end; returns its status. */
 static int run(void **state, const char *line)
 {
     host_error err = {{0}};
-    command *c = command_start(line, F->log, &err);
+    command *c = command_start(line, F->path, &err);
     if (!c) print_error("command_start: %s\n", err.msg);
     assert_non_null(c);
     int status = -2;
@@ -53,10 +37,10 @@ static void the_exit_status_and_the_output_come_back(void **state)
 {
     assert_int_equal(run(state, "echo built && exit 3"), 3);
     char out[256];
-    assert_true(read_text(F->log, out, sizeof(out)) > 0);
+    assert_true(read_text(F->path, out, sizeof(out)) > 0);
     assert_non_null(strstr(out, "built"));
     assert_int_equal(run(state, "echo again"), 0);
-    assert_true(read_text(F->log, out, sizeof(out)) > 0);
+    assert_true(read_text(F->path, out, sizeof(out)) > 0);
     assert_null(strstr(out, "built")); /* the log starts over */
     assert_non_null(strstr(out, "again"));
 }
@@ -65,7 +49,7 @@ static void a_missing_program_is_a_failed_exit(void **state)
 {
     assert_int_not_equal(run(state, "no-such-program-hotblock-test"), 0);
     char out[512];
-    assert_true(read_text(F->log, out, sizeof(out)) > 0); /* the shell said why */
+    assert_true(read_text(F->path, out, sizeof(out)) > 0); /* the shell said why */
 }
 
 #if !defined(_WIN32)
@@ -85,7 +69,7 @@ static void stop_ends_a_running_command_and_its_children(void **state)
     snprintf(pidfile, sizeof(pidfile), "%s/child.pid", F->dir);
     snprintf(line, sizeof(line), "sleep 30 & echo $! > '%s'; wait", pidfile);
     host_error err = {{0}};
-    command *c = command_start(line, F->log, &err);
+    command *c = command_start(line, F->path, &err);
     assert_non_null(c);
     char pid[32] = "";
     for (int waited = 0; read_text(pidfile, pid, sizeof(pid)) <= 0; waited += 5) {
@@ -104,7 +88,7 @@ static void stop_ends_a_running_command_and_its_children(void **state)
 }
 #endif
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, temp_file_teardown)
 
 int main(void)
 {

@@ -21,31 +21,15 @@
 #pragma GCC diagnostic pop
 #endif
 
-typedef struct fixture {
-    char dir[512];
-    char path[640];
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    temp_dir_create(f->dir, sizeof(f->dir), "screenshot");
-    snprintf(f->path, sizeof(f->path), "%s/shot.png", f->dir);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    temp_dir_remove(f->dir);
-    free(f);
+    *state = temp_file_new("screenshot", "shot.png");
     return 0;
 }
 
 static void a_png_holds_every_pixel_of_the_picture(void **state)
 {
-    fixture *f = *state;
+    temp_file *f = *state;
     enum { W = 37, H = 23, PITCH_PX = 50 }; /* rows padded: only W of every PITCH_PX are the picture */
     static uint32_t pixels[PITCH_PX * H];
     for (int i = 0; i < PITCH_PX * H; i++) pixels[i] = 0xffabcdefu;
@@ -73,7 +57,7 @@ static void a_png_holds_every_pixel_of_the_picture(void **state)
 
 static void an_empty_picture_is_refused_in_one_line(void **state)
 {
-    fixture *f = *state;
+    temp_file *f = *state;
     game_framebuffer fb = {NULL, 0, 0, 0};
     host_error err;
     assert_false(screenshot_write(&fb, f->path, &err));
@@ -85,7 +69,7 @@ static void an_empty_picture_is_refused_in_one_line(void **state)
 
 static void a_folder_that_is_not_there_is_named(void **state)
 {
-    fixture *f = *state;
+    temp_file *f = *state;
     uint32_t pixel = 0xff000000u;
     game_framebuffer fb = {&pixel, 1, 1, 4};
     char path[700];
@@ -97,7 +81,7 @@ static void a_folder_that_is_not_there_is_named(void **state)
 
 static void numbered_names_take_the_first_free_one(void **state)
 {
-    fixture *f = *state;
+    temp_file *f = *state;
     char cwd[1024], name[64];
     assert_non_null(getcwd(cwd, sizeof(cwd)));
     assert_int_equal(chdir(f->dir), 0);
@@ -113,10 +97,10 @@ static void numbered_names_take_the_first_free_one(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(a_png_holds_every_pixel_of_the_picture, setup, teardown),
-        cmocka_unit_test_setup_teardown(an_empty_picture_is_refused_in_one_line, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_folder_that_is_not_there_is_named, setup, teardown),
-        cmocka_unit_test_setup_teardown(numbered_names_take_the_first_free_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_png_holds_every_pixel_of_the_picture, setup, temp_file_teardown),
+        cmocka_unit_test_setup_teardown(an_empty_picture_is_refused_in_one_line, setup, temp_file_teardown),
+        cmocka_unit_test_setup_teardown(a_folder_that_is_not_there_is_named, setup, temp_file_teardown),
+        cmocka_unit_test_setup_teardown(numbered_names_take_the_first_free_one, setup, temp_file_teardown),
     };
     return cmocka_run_group_tests_name("platform: screenshot", tests, NULL, NULL);
 }
