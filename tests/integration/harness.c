@@ -239,6 +239,52 @@ bool harness_put_library(const harness_game *g, const char *src)
 
 /* ---- the host ---------------------------------------------------------------------------- */
 
+/* The hosts this process started and has not reaped, and the folder of their event logs and output:
+ * harness_finish ends the first and removes the second. */
+static pid_t harness_live[256];
+static char harness_files[HARNESS_PATH];
+
+static void harness_track(pid_t pid)
+{
+    for (size_t i = 0; pid > 0 && i < sizeof(harness_live) / sizeof(harness_live[0]); i++)
+        if (!harness_live[i]) {
+            harness_live[i] = pid;
+            return;
+        }
+}
+
+static void harness_reaped(harness_host *h)
+{
+    for (size_t i = 0; i < sizeof(harness_live) / sizeof(harness_live[0]); i++)
+        if (harness_live[i] == h->pid) harness_live[i] = 0;
+    h->pid = 0;
+}
+
+/* The path of this process's file NAME-SERIAL.EXT in its own folder under /tmp. */
+static void harness_file(char *out, size_t cap, const char *name, unsigned serial, const char *ext)
+{
+    if (!harness_files[0]) {
+        snprintf(harness_files, sizeof(harness_files), "/tmp/harness-%d-XXXXXX", (int)getpid());
+        if (!mkdtemp(harness_files)) snprintf(harness_files, sizeof(harness_files), "/tmp");
+    }
+    snprintf(out, cap, "%s/%s-%u.%s", harness_files, name, serial, ext);
+}
+
+int harness_finish(int failed)
+{
+    for (size_t i = 0; i < sizeof(harness_live) / sizeof(harness_live[0]); i++)
+        if (harness_live[i]) {
+            kill(harness_live[i], SIGKILL);
+            harness_wait_child(harness_live[i]);
+        }
+    if (failed && harness_files[0]) fprintf(stderr, "the hosts' event logs and output are kept in %s\n", harness_files);
+    if (!failed && harness_files[0] && strcmp(harness_files, "/tmp") != 0) {
+        const char *argv[] = {"/bin/rm", "-rf", harness_files, NULL};
+        harness_run(argv, NULL, 0);
+    }
+    return failed;
+}
+
 /* The host's command line, after `prefix` (NULL-terminated, may be empty), with `mode` (--headless,
  * or NULL for a window); its events in h->events. */
 static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, const char *mode, const char *lib,
@@ -246,8 +292,8 @@ static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, cons
 {
     static unsigned serial;
     h->tty = 0;
-    snprintf(h->events, sizeof(h->events), "/tmp/harness-events-%d-%u.jsonl", (int)getpid(), ++serial);
-    snprintf(h->output, sizeof(h->output), "/tmp/harness-output-%d-%u.log", (int)getpid(), serial);
+    harness_file(h->events, sizeof(h->events), "events", ++serial, "jsonl");
+    harness_file(h->output, sizeof(h->output), "output", serial, "log");
     const char *argv[80];
     int n = 0;
     for (; prefix && *prefix && n < 16; prefix++) argv[n++] = *prefix;
@@ -258,7 +304,9 @@ static pid_t harness_host_spawn(harness_host *h, const char *const *prefix, cons
     for (; args && *args && n < 76; args++) argv[n++] = *args;
     argv[n++] = lib;
     argv[n] = NULL;
-    return harness_spawn(argv, h->output);
+    pid_t pid = harness_spawn(argv, h->output);
+    harness_track(pid);
+    return pid;
 }
 
 bool harness_host_start(harness_host *h, const char *lib, const char *const *args)
@@ -278,7 +326,7 @@ static void *harness_tty_drain(void *arg)
 bool harness_tty_start(harness_host *h, const char *lib, const char *const *args)
 {
     static unsigned serial;
-    snprintf(h->events, sizeof(h->events), "/tmp/harness-tty-events-%d-%u.jsonl", (int)getpid(), ++serial);
+    harness_file(h->events, sizeof(h->events), "tty-events", ++serial, "jsonl");
     h->output[0] = 0;
     const char *argv[80];
     int n = 0;
@@ -295,6 +343,7 @@ bool harness_tty_start(harness_host *h, const char *lib, const char *const *args
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    harness_track(h->pid);
     pthread_t reader;
     if (h->pid < 0 || pthread_create(&reader, NULL, harness_tty_drain, (void *)(intptr_t)h->tty) != 0) return false;
     h->reader = (unsigned long)reader;
@@ -339,7 +388,7 @@ int harness_host_wait(harness_host *h, int timeout_ms)
     for (int waited = 0; waited < timeout_ms; waited += 20) {
         int st;
         if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
-            h->pid = 0;
+            harness_reaped(h);
             harness_tty_close(h);
             return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
         }
@@ -347,7 +396,7 @@ int harness_host_wait(harness_host *h, int timeout_ms)
     }
     kill(h->pid, SIGKILL);
     harness_wait_child(h->pid);
-    h->pid = 0;
+    harness_reaped(h);
     harness_tty_close(h);
     return -1000;
 }
@@ -362,7 +411,7 @@ int harness_host_stop(harness_host *h)
     if (h->pid <= 0) return -1;
     kill(h->pid, SIGTERM);
     int rc = harness_wait_child(h->pid);
-    h->pid = 0;
+    harness_reaped(h);
     harness_tty_close(h);
     return rc;
 }

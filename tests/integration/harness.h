@@ -25,6 +25,11 @@ typedef struct harness_host {
     unsigned long reader;      /* the thread that reads (and drops) what the host draws */
 } harness_host;
 
+/* A test program's end: `return harness_finish(cmocka_run_group_tests(...))`. Kills the hosts still
+ * running (a failed test leaves its host behind) and removes their event logs and output, unless
+ * a test failed: then it says where they are. Returns `failed`. */
+int harness_finish(int failed);
+
 /* The engine checkout (ENGINE_ROOT, else the current folder). */
 const char *harness_root(void);
 /* The host executable under test: HOST_BIN, else ENGINE_ROOT/build/host. */

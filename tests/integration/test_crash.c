@@ -469,5 +469,5 @@ int main(void)
         cmocka_unit_test(test_a_run_that_ends_paused_after_a_crash_exits_4),
         cmocka_unit_test(test_a_segv_sent_from_outside_still_ends_the_host),
     };
-    return cmocka_run_group_tests_name("integration: crash", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: crash", tests, NULL, NULL));
 }

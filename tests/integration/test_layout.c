@@ -482,5 +482,5 @@ int main(void)
         cmocka_unit_test(test_a_library_that_starts_declaring_layouts_is_adopted),
         cmocka_unit_test(test_template_takes_a_new_field_while_it_runs),
     };
-    return cmocka_run_group_tests_name("integration: layout", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: layout", tests, NULL, NULL));
 }

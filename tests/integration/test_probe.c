@@ -199,5 +199,5 @@ int main(void)
         cmocka_unit_test(test_without_the_probe_a_constructor_runs_in_the_host),
         cmocka_unit_test(test_a_probe_helper_that_died_is_started_again_with_a_warning),
     };
-    return cmocka_run_group_tests_name("integration: probe", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: probe", tests, NULL, NULL));
 }

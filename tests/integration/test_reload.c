@@ -475,5 +475,5 @@ int main(void)
         cmocka_unit_test(test_missing_library_and_taken_base_fail_clearly),
         cmocka_unit_test(test_sigterm_exits_cleanly_and_removes_copies),
     };
-    return cmocka_run_group_tests_name("integration: reload", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: reload", tests, NULL, NULL));
 }

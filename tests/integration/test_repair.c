@@ -300,5 +300,5 @@ int main(void)
         cmocka_unit_test(test_old_code_forward_keeps_a_callback_of_another_library_working),
         cmocka_unit_test(test_200_reloads_with_repairs_keep_resources_flat),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

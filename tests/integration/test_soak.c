@@ -80,5 +80,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_1000_reloads_keep_state_and_resources_flat),
     };
-    return cmocka_run_group_tests_name("integration: soak", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: soak", tests, NULL, NULL));
 }

@@ -498,5 +498,5 @@ int main(void)
         cmocka_unit_test(test_an_output_that_cannot_be_written_is_one_line_at_start),
         cmocka_unit_test(test_the_trace_survives_sigkill_with_every_frame),
     };
-    return cmocka_run_group_tests_name("integration: stats", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: stats", tests, NULL, NULL));
 }

@@ -231,5 +231,5 @@ int main(void)
         cmocka_unit_test(test_paused_after_a_crash_escape_quits),
         cmocka_unit_test(test_paused_after_a_crash_ctrl_c_quits),
     };
-    return cmocka_run_group_tests_name("integration: terminal", tests, group_setup, group_teardown);
+    return harness_finish(cmocka_run_group_tests_name("integration: terminal", tests, group_setup, group_teardown));
 }

@@ -187,5 +187,5 @@ int main(void)
         cmocka_unit_test(test_a_thread_the_game_never_announced_is_caught_too),
         cmocka_unit_test(test_a_thread_left_in_the_old_build_is_reported_and_the_new_build_runs_on),
     };
-    return cmocka_run_group_tests_name("integration: threads", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: threads", tests, NULL, NULL));
 }

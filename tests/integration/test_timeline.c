@@ -501,5 +501,5 @@ int main(void)
         cmocka_unit_test(test_a_recording_replays_to_the_same_checksum),
         cmocka_unit_test(test_bad_state_files_and_recordings_are_refused),
     };
-    return cmocka_run_group_tests_name("integration: timeline", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("integration: timeline", tests, NULL, NULL));
 }

@@ -295,5 +295,5 @@ int main(void)
         cmocka_unit_test(test_a_gdb_breakpoint_stops_in_the_new_code_after_a_reload),
         cmocka_unit_test(test_an_lldb_breakpoint_stops_in_the_new_code_after_a_reload),
     };
-    return cmocka_run_group_tests_name("workflow", tests, NULL, NULL);
+    return harness_finish(cmocka_run_group_tests_name("workflow", tests, NULL, NULL));
 }
