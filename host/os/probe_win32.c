@@ -86,8 +86,15 @@ static bool probe_launch(probe *p, const char *path, host_error *err)
     snprintf(cmdline, sizeof(cmdline), "\"%s\" %s \"%s\"", p->exe, PROBE_ARG, path);
     STARTUPINFOA si = {.cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES, .hStdInput = nul, .hStdOutput = write_end,
                        .hStdError = nul};
-    bool ok = CreateProcessA(p->exe, cmdline, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &si, &p->pi);
-    DWORD code = GetLastError();
+    /* a start can fail for a moment (a scanner holding host.exe; Wine's server busy: "internal
+     * error"): two more tries before the probe is given up */
+    bool ok = false;
+    DWORD code = 0;
+    for (int attempt = 0; attempt < 3 && !ok; attempt++) {
+        if (attempt) Sleep(50);
+        ok = CreateProcessA(p->exe, cmdline, NULL, NULL, TRUE, CREATE_NO_WINDOW, NULL, NULL, &si, &p->pi);
+        code = GetLastError();
+    }
     CloseHandle(write_end);
     if (nul != INVALID_HANDLE_VALUE) CloseHandle(nul);
     if (ok) return true;
