@@ -106,7 +106,9 @@ bool timeline_begin(host *h, host_error *err)
     uint64_t fps = o->fps ? o->fps : 60;
     t->ring = o->rewind_seconds && o->rewind_every ? MAX(1, o->rewind_seconds * fps / o->rewind_every) : 0;
     event_observe(&h->events, timeline_on_event, h);
-    timeline_snap_start(h);
+    /* headless, only a rewind ring takes checkpoints (no loop key): otherwise the shadow would double
+     * the memory of a run that never uses it, and touching it stall the first frame */
+    if (h->platform.cfg.mode != GAME_MODE_HEADLESS || t->ring) timeline_snap_start(h);
     if (o->record_path) {
         t->recording = true;
         t->record.start_frame = h->frame;
@@ -163,7 +165,10 @@ static void timeline_snap_start(host *h)
 
 static bool timeline_snap_on(host *h)
 {
-    if (!h->timeline.snap_on) event_warn(&h->events, "checkpoints are off (see the warning at the start)");
+    if (!h->timeline.snap_on)
+        event_warn(&h->events, "checkpoints are off (%s)", h->platform.cfg.mode == GAME_MODE_HEADLESS
+                                                               ? "headless, they are kept for --rewind only"
+                                                               : "see the warning at the start");
     return h->timeline.snap_on;
 }
 

@@ -242,7 +242,7 @@ bool harness_put_library(const harness_game *g, const char *src)
 /* The hosts this process started and has not reaped, and the folder of their event logs and output:
  * harness_finish ends the first and removes the second. */
 static pid_t harness_live[256];
-static char harness_files[HARNESS_PATH];
+static char harness_files[256];
 
 static void harness_track(pid_t pid)
 {
