@@ -12,6 +12,7 @@
 #define SNAPSHOT_HEAP_RANGE (SNAPSHOT_RANGES - 1)
 #define SNAPSHOT_RING_AHEAD 1024 /* records touched past the ring's head, at least */
 #define SNAPSHOT_HEAP_AHEAD_EVERY 64 /* snapshot_ahead calls between two walks of the heap's pages */
+#define SNAPSHOT_PAGE_MAX 65536 /* the largest page checkpoints copy (snapshot_put maps its words) */
 
 _Static_assert(SNAPSHOT_RANGES == 3 + CHECKSUM_ARENAS, "the header, the arenas, the media region, the heap");
 
@@ -207,6 +208,36 @@ static void snapshot_list(snapshot *s, const uint8_t *now)
 
 /* ---- copying pages ---------------------------------------------------------------------------- */
 
+static int snapshot_hole_order(const void *a, const void *b)
+{
+    uint64_t x = ((const snapshot_hole *)a)->offset, y = ((const snapshot_hole *)b)->offset;
+    return (x > y) - (x < y);
+}
+
+/* The holes by offset, for snapshot_put's search: a game's worker can leave hundreds of thousands
+ * (frees carried out as checkpoints drop), and a look at each for every word of a page froze a
+ * restore. */
+static void snapshot_holes_sort(snapshot *s)
+{
+    if (s->holes_sorted) return;
+    if (s->hole_count) qsort(s->holes, (size_t)s->hole_count, sizeof(*s->holes), snapshot_hole_order);
+    s->hole_max = 0;
+    for (uint64_t k = 0; k < s->hole_count; k++) s->hole_max = MAX(s->hole_max, s->holes[k].size);
+    s->holes_sorted = true;
+}
+
+/* The first sorted hole that can reach offset `off`: every one before it ends before `off`. */
+static uint64_t snapshot_hole_first(const snapshot *s, uint64_t off)
+{
+    uint64_t from = off > s->hole_max ? off - s->hole_max : 0, lo = 0, hi = s->hole_count;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (s->holes[mid].offset < from) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 /* A page into the block, leaving out the holes that a restore to checkpoint `seq` must not touch. */
 static void snapshot_put(snapshot *s, uint8_t *dst, const uint8_t *src, uint64_t seq)
 {
@@ -215,14 +246,16 @@ static void snapshot_put(snapshot *s, uint8_t *dst, const uint8_t *src, uint64_t
         bytes_copy(dst, src, s->page);
         return;
     }
-    for (uint64_t at = 0; at < s->page; at += 8) {
-        bool hole = false;
-        for (uint64_t k = 0; k < s->hole_count && !hole; k++) {
-            const snapshot_hole *h = &s->holes[k];
-            hole = seq < h->seq && off + at >= h->offset && off + at < h->offset + h->size;
-        }
-        if (!hole) bytes_copy(dst + at, src + at, 8);
+    snapshot_holes_sort(s);
+    uint64_t skip[SNAPSHOT_PAGE_MAX / 512] = {0}; /* a bit per word of the page */
+    for (uint64_t k = snapshot_hole_first(s, off); k < s->hole_count && s->holes[k].offset < off + s->page; k++) {
+        const snapshot_hole *h = &s->holes[k];
+        if (seq >= h->seq || h->offset + h->size <= off) continue;
+        uint64_t from = MAX(h->offset, off) - off, to = MIN(h->offset + h->size, off + s->page) - off;
+        for (uint64_t w = (from + 7) / 8; w * 8 < to; w++) skip[w / 64] |= 1ull << (w % 64);
     }
+    for (uint64_t w = 0; w < s->page / 8; w++)
+        if (!(skip[w / 64] >> (w % 64) & 1)) bytes_copy(dst + w * 8, src + w * 8, 8);
 }
 
 static uint8_t *snapshot_record(const snapshot *s, uint64_t k) { return s->undo + (k % s->undo_cap) * snapshot_record_size(s); }
@@ -264,6 +297,9 @@ bool snapshot_start(snapshot *s, block_header *block, heap_region *heap, epochs 
     s->epochs = e;
     s->dirty = dirty;
     s->page = dirty_page_size(dirty);
+    if (s->page > SNAPSHOT_PAGE_MAX)
+        return host_fail(err, "pages of %llu bytes are larger than checkpoints handle (%d)", (unsigned long long)s->page,
+                         SNAPSHOT_PAGE_MAX);
     if (!dirty_consumer_add(dirty, &s->consumer, err)) return false;
     s->covered = calloc((size_t)snapshot_bitmap_size(s), 1);
     if (!s->covered) return host_fail(err, "out of memory for the checkpoints' page map");
@@ -417,6 +453,7 @@ static void snapshot_freed(void *ctx, void *block, uint64_t size)
     }
     uint64_t off = (uint64_t)((uint8_t *)block - (uint8_t *)(uintptr_t)s->block->base);
     s->holes[s->hole_count++] = (snapshot_hole){s->seq + 1, off, size};
+    s->holes_sorted = false;
     bytes_copy(s->shadow + off, block, size);
 }
 

@@ -80,8 +80,10 @@ typedef struct snapshot {
     uint32_t count;
     uint64_t seq;
     uint64_t aheads;       /* snapshot_ahead calls */
-    snapshot_hole *holes;
+    snapshot_hole *holes;  /* by offset while holes_sorted (a restore sorts them) */
     uint64_t hole_count, hole_cap;
+    uint64_t hole_max;     /* the largest hole's size, once sorted */
+    bool holes_sorted;
     uint64_t last_bytes;  /* copied by the last checkpoint or restore */
     uint64_t last_pages;
     bool out_of_memory;
