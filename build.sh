@@ -577,6 +577,7 @@ cmd_bench() {
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_workflow"
   echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_present"
+  echo
   ENGINE_ROOT="$ROOT" "$BUILD/bench/bench_state"
 }
 
