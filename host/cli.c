@@ -145,8 +145,9 @@ void cli_print_help(FILE *out, const char *program, cli_mode mode)
     fprintf(out, "\nSIZE takes K, M, G or T suffixes (binary); ADDR is decimal or 0x hex.\n"
                  "While it runs, SIGUSR1 (or the line \"stats\" on stdin when headless) prints the memory stats.\n"
                  "Keys in a window or terminal, whatever the game does: F1 memory stats, F2 a stats mark, F5\n"
-                 "reload, F6 restart (init on a fresh state), F11 fullscreen, F12 screenshot (screenshot-NNNN.png), Esc quits;\n"
-                 "L the live loop (record, replay in a loop, leave), F7 rewind (--rewind), F8 save (--save-state).\n"
+                 "reload, F6 restart (init on a fresh state), F11 fullscreen, F12 screenshot\n"
+                 "(screenshot-NNNN.png), Esc quits; L the live loop (record, replay in a loop, leave), F7\n"
+                 "rewind (--rewind), F8 save (--save-state).\n"
                  "\nexit status: 0 the run ended normally; 1 it could not start (one line says why); 2 a bad\n"
                  "command line; 3 the game crashed during the run (and was rolled back or went on), or\n"
                  "--leaks=fail found leaks; 4 the run ended with the game paused after a crash; 5 the state\n"
@@ -296,7 +297,8 @@ static bool cli_option_at(int argc, char **argv, int *i, cli_mode mode, host_opt
  * and no two the same. */
 static bool cli_check_keys(const host_options *o, host_error *err)
 {
-    static const int taken[] = {GAME_KEY_ESCAPE, GAME_KEY_F1, GAME_KEY_F2, GAME_KEY_F5, GAME_KEY_F6, GAME_KEY_F11, GAME_KEY_F12};
+    static const int taken[] = {GAME_KEY_ESCAPE, GAME_KEY_F1, GAME_KEY_F2, GAME_KEY_F5,
+                                GAME_KEY_F6,     GAME_KEY_F11, GAME_KEY_F12};
     const int32_t keys[] = {o->loop_key, o->rewind_key, o->save_key};
     static const char *const flags[] = {"--loop-key", "--rewind-key", "--save-key"};
     char name[32];

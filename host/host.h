@@ -12,9 +12,9 @@
  *                   shutdown, write "exit", release everything; the exit status
  *
  * The host's keys work whatever the game does, also while it is paused after a crash: F1 the memory
- * stats overlay, F2 a stats mark, F5 reload, F6 restart (init on a fresh state), F12 a screenshot, Esc (or closing
- * the window) quits after one last update that sees input->quit_requested; while paused, q quits too;
- * L (--loop-key) the live loop, F7 (--rewind-key) a rewind, F8 (--save-key) the state saved.
+ * stats overlay, F2 a stats mark, F5 reload, F6 restart (init on a fresh state), F12 a screenshot,
+ * Esc (or closing the window) quits after one last update that sees input->quit_requested; while
+ * paused, q quits too; L (--loop-key) the live loop, F7 (--rewind-key) a rewind, F8 (--save-key) the state saved.
  *
  * Exit status (cli.c's --help says the same): HOST_EXIT_OK, HOST_EXIT_CRASHED when game code crashed
  * during the run, HOST_EXIT_PAUSED when it ended paused after a crash (0 with --keep-going for

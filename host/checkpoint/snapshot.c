@@ -298,8 +298,8 @@ bool snapshot_start(snapshot *s, block_header *block, heap_region *heap, epochs 
     s->dirty = dirty;
     s->page = dirty_page_size(dirty);
     if (s->page > SNAPSHOT_PAGE_MAX)
-        return host_fail(err, "pages of %llu bytes are larger than checkpoints handle (%d)", (unsigned long long)s->page,
-                         SNAPSHOT_PAGE_MAX);
+        return host_fail(err, "pages of %llu bytes are larger than checkpoints handle (%d)",
+                         (unsigned long long)s->page, SNAPSHOT_PAGE_MAX);
     if (!dirty_consumer_add(dirty, &s->consumer, err)) return false;
     s->covered = calloc((size_t)snapshot_bitmap_size(s), 1);
     if (!s->covered) return host_fail(err, "out of memory for the checkpoints' page map");

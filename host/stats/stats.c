@@ -6,7 +6,6 @@
 #include "../os/stats_input.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
