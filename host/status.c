@@ -143,6 +143,12 @@ static void status_on_event(void *ctx, const char *line, size_t len)
         s->paused = true;
         status_pause(s, line);
     }
+    char why[200];
+    if (status_is(name, "rollback") && status_field(line, "failed", why, sizeof(why))[0]) {
+        s->paused = true;
+        snprintf(s->pause, sizeof(s->pause), "paused: the rollback failed (%s); %sq quits", why,
+                 s->release ? "" : "fix the game and rebuild, ");
+    }
     double now = s->log->now_ms ? s->log->now_ms() : 0;
     status_notice_add(s, name, line, now);
     if (status_alert(s, name, line, &n)) {

@@ -356,22 +356,34 @@ static void timeline_event_offer(host *h, uint64_t frame, bool lapsed)
     event_end(&h->events, &e);
 }
 
-/* The ring keeps the last --rewind SECONDS; a checkpoint a crash offered is kept one ring longer,
- * then the offer lapses. */
+/* The ring keeps the last --rewind SECONDS; a checkpoint a crash offered is kept one ring longer. */
 static void timeline_ring(host *h)
 {
     timeline *t = &h->timeline;
     if (!t->ring || t->loop != TIMELINE_LOOP_OFF || h->reload.paused || h->frame % h->opts.rewind_every) return;
     if (!timeline_checkpoint(h)) return;
     while (t->snap.count > t->ring) {
-        bool offered = t->offered && t->snap.points[0].frame == t->offered_frame;
-        if (offered && t->snap.count <= 2 * t->ring) break;
-        if (offered) {
-            t->offered = false;
-            timeline_event_offer(h, t->offered_frame, true);
-        }
+        bool held = t->offered && t->snap.points[0].frame == t->offered_frame && t->snap.count <= 2 * t->ring;
+        if (held) break;
         snapshot_drop_oldest(&t->snap);
     }
+}
+
+static bool timeline_holds(const snapshot *s, uint64_t frame)
+{
+    for (uint32_t i = 0; i < s->count; i++)
+        if (s->points[i].frame == frame) return true;
+    return false;
+}
+
+/* An offer lapses once its checkpoint is gone, whichever way it went: the ring moved past it, the
+ * checkpoints' room ran out, a live loop began. */
+static void timeline_offer_lapse(host *h)
+{
+    timeline *t = &h->timeline;
+    if (!t->offered || timeline_holds(&t->snap, t->offered_frame)) return;
+    t->offered = false;
+    timeline_event_offer(h, t->offered_frame, true);
 }
 
 void timeline_request_rewind(host *h, uint64_t frames)
@@ -418,6 +430,7 @@ void timeline_frame(host *h)
     t->save_asked = t->loop_asked = t->rewind_asked = false;
     if (t->loop == TIMELINE_LOOP_PLAYING && t->loop_at >= t->loop_input.frames) timeline_loop_pass(h);
     timeline_ring(h);
+    timeline_offer_lapse(h);
     if (t->snap_on) snapshot_ahead(&t->snap);
 }
 

@@ -248,8 +248,15 @@ static bool reload_rollback(reload *r)
     loader_lib next, old;
     host_error err;
     if (!load_bytes(r->copy_dir, ++r->copies, vs->fallback.image, vs->fallback.image_size, &next, &err)) {
-        event_warn(r->w.events, "cannot load version %llu again to roll back: %s", (unsigned long long)vs->fallback.number,
-                   err.msg);
+        /* the game pauses instead: the event says so, for the status line and the rewind offer */
+        event e = event_begin(r->w.events, "rollback");
+        event_uint(&e, "from", from);
+        event_uint(&e, "version", r->version);
+        event_bool(&e, "paused", true);
+        event_str(&e, "failed", err.msg);
+        event_end(r->w.events, &e);
+        event_say(r->w.events, "cannot load version %llu again to roll back (%s): game paused, the state is kept; fix "
+                               "the game and rebuild", (unsigned long long)vs->fallback.number, err.msg);
         return false;
     }
     versions_reloaded_fallback(vs, &next, r->w.events);

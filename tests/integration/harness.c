@@ -277,8 +277,9 @@ int harness_finish(int failed)
             kill(harness_live[i], SIGKILL);
             harness_wait_child(harness_live[i]);
         }
-    if (failed && harness_files[0]) fprintf(stderr, "the hosts' event logs and output are kept in %s\n", harness_files);
-    if (!failed && harness_files[0] && strcmp(harness_files, "/tmp") != 0) {
+    bool keep = failed || getenv("HARNESS_KEEP"); /* HARNESS_KEEP=1: kept even when all passed */
+    if (keep && harness_files[0]) fprintf(stderr, "the hosts' event logs and output are kept in %s\n", harness_files);
+    if (!keep && harness_files[0] && strcmp(harness_files, "/tmp") != 0) {
         const char *argv[] = {"/bin/rm", "-rf", harness_files, NULL};
         harness_run(argv, NULL, 0);
     }
@@ -528,13 +529,26 @@ int harness_count(const harness_host *h, const char *name)
     return n;
 }
 
+/* A wait that timed out says what it waited for and what the host did last (its events but the
+ * game's log lines), so that a failure on a machine nobody can log into still tells its story. */
+static void harness_report_timeout(const harness_host *h, const char *name, const char *needle, int n, int timeout_ms)
+{
+    fprintf(stderr, "harness: no '%s' event%s%s%s (number %d) in %s after %d ms; the host's last events:\n", name,
+            needle ? " with '" : "", needle ? needle : "", needle ? "'" : "", n + 1, h->events, timeout_ms);
+    char *text = harness_read(h->events, NULL);
+    if (!text) return;
+    enum { SHOWN = 12 };
+    const char *last[SHOWN];
+    int count = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+        if (!harness_is_event(line, "log")) last[count++ % SHOWN] = line;
+    for (int i = count > SHOWN ? count - SHOWN : 0; i < count; i++) fprintf(stderr, "  %.300s\n", last[i % SHOWN]);
+    free(text);
+}
+
 bool harness_wait(const harness_host *h, const char *name, int count, int timeout_ms)
 {
-    for (int waited = 0; waited <= timeout_ms; waited += 20) {
-        if (harness_event(h, name, NULL, count - 1)) return true;
-        harness_sleep_ms(20);
-    }
-    return false;
+    return harness_wait_event(h, name, NULL, count - 1, timeout_ms) != NULL;
 }
 
 const char *harness_wait_event(const harness_host *h, const char *name, const char *needle, int n, int timeout_ms)
@@ -544,6 +558,7 @@ const char *harness_wait_event(const harness_host *h, const char *name, const ch
         if (line) return line;
         harness_sleep_ms(20);
     }
+    harness_report_timeout(h, name, needle, n, timeout_ms);
     return NULL;
 }
 
@@ -586,6 +601,7 @@ const char *harness_next_event(const harness_host *h, const char *name, const ch
         }
         harness_sleep_ms(10);
     }
+    harness_report_timeout(h, name, needle, 0, timeout_ms);
     return NULL;
 }
 

@@ -2,7 +2,8 @@
  * Proves: an update that segfaults, aborts, overflows its stack, divides by zero, traps, or exhausts
  * the frame arena or the heap is reported (signal, hook, version, the game's frames, what ran out)
  * and rolled back to the last good version with the state intact; with no good version the game
- * pauses until a fixed build, with not one update meanwhile; an init that crashes pauses, and the
+ * pauses until a fixed build, with not one update meanwhile, and so does a rollback that cannot load
+ * the old code again; an init that crashes pauses, and the
  * fixed build runs init; an after_reload that crashes is a reload_failed with the old code running
  * on; a before_reload that crashes does not stop the reload; with --stale-pointers warn, pointers
  * into an unloaded build are found by the scan after the reload (not repaired) and named when they
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -192,6 +194,48 @@ static void test_crash_with_no_good_version_pauses_until_a_fixed_build(void **un
     assert_int_equal(field(line, "counter"), 10);
     expect_tick_of(&f, f.mark, tick);
     assert_int_equal(harness_count(&f.host, "rollback"), 0);
+    fixture_stop(&f, EXIT_CRASHED);
+}
+
+/* The folder the running host loads its library copies from: where its game library is mapped. */
+static void copies_dir(const fixture *f, char *out, size_t cap)
+{
+    char maps[64], line[HARNESS_PATH + 128];
+    snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)f->host.pid);
+    FILE *m = fopen(maps, "r"); /* a /proc file has no size: read line by line */
+    const char *at = NULL;
+    while (!at && m && fgets(line, sizeof(line), m)) at = strstr(line, "/hotreload-");
+    if (m) fclose(m);
+    if (!at) fail_msg("no library copy of the host's in %s", maps);
+    at = strchr(line, '/');
+    snprintf(out, cap, "%.*s", (int)(strchr(strstr(at, "/hotreload-") + 1, '/') - at), at);
+}
+
+/* When the last good version cannot be loaded again (the copies' folder is gone), the crash pauses
+ * the game instead: the rollback event says it failed, the host lives on with the state kept, and
+ * once the folder is back a fixed build runs on that state. */
+static void test_a_rollback_that_cannot_load_the_old_code_pauses(void **unused)
+{
+    fixture f;
+    const char *const edits[] = {"#define CRASHY_AT 10 ", "#define CRASHY_AT 120 ", NULL};
+    fixture_start(&f, "CRASHY_NONE", edits, NULL);
+    char init[LINE], line[LINE], tick[LINE], dir[HARNESS_PATH];
+    expect_event(&f.host, "log", "crashy init", 0, init);
+    set_build(&f, "CRASHY_SEGV");
+    build(&f);
+    expect_event(&f.host, "reload", NULL, 0, line);
+    copies_dir(&f, dir, sizeof(dir));
+    const char *rm[] = {"/bin/rm", "-rf", dir, NULL};
+    assert_int_equal(harness_run(rm, NULL, 0), 0);
+    expect_event(&f.host, "rollback", NULL, 0, line);
+    expect_in(line, "\"paused\":true");
+    expect_in(line, "\"failed\":");
+    assert_true(harness_host_alive(&f.host));
+    assert_int_equal(mkdir(dir, 0700), 0);
+    set_build(&f, "CRASHY_NONE");
+    build(&f);
+    expect_tick_of(&f, f.mark, tick);
+    assert_int_equal(field(tick, "root"), field(init, "root"));
     fixture_stop(&f, EXIT_CRASHED);
 }
 
@@ -457,6 +501,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_update_crashes_roll_back_to_the_last_good_version),
         cmocka_unit_test(test_crash_with_no_good_version_pauses_until_a_fixed_build),
+        cmocka_unit_test(test_a_rollback_that_cannot_load_the_old_code_pauses),
         cmocka_unit_test(test_init_crash_pauses_then_a_fixed_build_runs_init),
         cmocka_unit_test(test_after_reload_crash_is_refused_and_the_old_code_runs_on),
         cmocka_unit_test(test_entry_point_crash_is_refused_and_the_old_code_runs_on),

@@ -6,7 +6,7 @@
  *    same build end alike (no divergence, with the game's sound in its state: each replayed frame
  *    asks for the recorded sound), and leaving the loop plays on;
  *  - rewind after a crash: the checkpoint offered after the rollback brings back the frame's state;
- *    an offer not taken is kept a ring longer, then lapses;
+ *    an offer not taken is kept a ring longer, then lapses (at once when a live loop begins);
  *  - the game asks for a rewind: the frame it goes back to starts from the same state again;
  *  - the game's threads are stopped around each checkpoint and restore (before/after_reload);
  *  - --leaks with checkpoints live reports the game's blocks, not the frees checkpoints defer;
@@ -238,6 +238,26 @@ static void test_an_offer_not_taken_lapses(void **unused)
     assert_true(harness_tty_keys(&f.host, KEY_REWIND));
     const char *restore = harness_wait_event(&f.host, "restore", NULL, 0, WAIT_MS);
     assert_true(field(restore, "to_frame") > offered);
+    assert_int_equal(harness_host_stop(&f.host), 3);
+    fixture_end(&f);
+}
+
+/* A live loop drops the ring for a checkpoint of its own: an offer lapses as the loop begins. */
+static void test_an_offer_lapses_when_a_live_loop_begins(void **unused)
+{
+    fixture f;
+    fixture_start(&f);
+    const char *args[] = {"--fps", "240", "--rewind", "10", "--rewind-every", "10", NULL};
+    assert_true(harness_tty_start(&f.host, f.game.lib, args));
+    frame_report(&f.host, 40, 0);
+    edit(&f, "#define TIMELINE_CRASH_AFTER 0 ", "#define TIMELINE_CRASH_AFTER 25 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    uint64_t offered = field(harness_wait_event(&f.host, "rewind_offer", NULL, 0, WAIT_MS), "to_frame");
+    assert_true(harness_tty_keys(&f.host, KEY_LOOP));
+    uint64_t begun = field(harness_wait_event(&f.host, "loop", "\"phase\":\"begin\"", 0, WAIT_MS), "frame");
+    const char *lapsed = harness_wait_event(&f.host, "rewind_offer", "\"lapsed\":true", 0, WAIT_MS);
+    assert_int_equal(field(lapsed, "to_frame"), offered);
+    assert_int_equal(field(lapsed, "frame"), begun);
     assert_int_equal(harness_host_stop(&f.host), 3);
     fixture_end(&f);
 }
@@ -493,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_the_live_loop_replays_each_pass_on_the_newest_code),
         cmocka_unit_test(test_a_crash_offers_the_checkpoint_before_it),
         cmocka_unit_test(test_an_offer_not_taken_lapses),
+        cmocka_unit_test(test_an_offer_lapses_when_a_live_loop_begins),
         cmocka_unit_test(test_the_game_asks_for_a_rewind),
         cmocka_unit_test(test_checkpoints_stop_the_games_threads),
         cmocka_unit_test(test_leaks_are_the_games_with_checkpoints_live),
