@@ -290,10 +290,15 @@ static bool epochs_heap_empty(const heap_region *r, uint32_t i)
     return !used;
 }
 
-uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn, void *ctx)
+uint64_t epochs_frees_at_release(epochs *e, const epochs_mark *next)
 {
     epochs_drain(e);
-    uint64_t upto = next ? next->deferred - e->deferred_done : e->deferred_count;
+    return next ? next->deferred - e->deferred_done : e->deferred_count;
+}
+
+uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn, void *ctx)
+{
+    uint64_t upto = epochs_frees_at_release(e, next);
     for (uint64_t i = 0; i < upto; i++) {
         void *p = e->deferred[i];
         uint64_t size = mi_usable_size(p);

@@ -89,5 +89,7 @@ typedef void epochs_freed_fn(void *ctx, void *block, uint64_t size);
  * frees deferred before next are carried out, and heaps older than next's epoch that hold no block
  * are destroyed. Returns how many heaps went, all below next->heap (shift the live marks down). */
 uint32_t epochs_release(epochs *e, const epochs_mark *next, epochs_freed_fn *fn, void *ctx);
+/* How many deferred frees epochs_release(e, next, ...) would carry out now (after a drain). */
+uint64_t epochs_frees_at_release(epochs *e, const epochs_mark *next);
 
 #endif

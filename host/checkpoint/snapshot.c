@@ -69,6 +69,19 @@ static uint8_t *snapshot_heap_pages(snapshot *s, uint64_t *end)
     return c.bits;
 }
 
+static bool snapshot_mark_used_area(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
+{
+    return area->used == 0 || snapshot_mark_area(h, area, block, size, arg);
+}
+
+/* The pages of the main thread's heaps that hold a block now (NULL when out of memory). */
+static uint8_t *snapshot_used_pages(snapshot *s)
+{
+    snapshot_pages_ctx c = {s, calloc((size_t)snapshot_bitmap_size(s), 1), 0};
+    if (c.bits) heap_visit(s->heap, false, snapshot_mark_used_area, &c);
+    return c.bits;
+}
+
 /* ---- touching ahead ---------------------------------------------------------------------------- */
 
 static uint8_t *snapshot_shadow_of(const snapshot *s, uintptr_t at) { return s->shadow + (at - (uintptr_t)s->block->base); }
@@ -437,31 +450,62 @@ void snapshot_restore(snapshot *s, uint32_t i)
     dirty_watch_resume(s->dirty);
 }
 
-/* A deferred free was carried out: the block's bytes changed under every live checkpoint. */
-static void snapshot_freed(void *ctx, void *block, uint64_t size)
+/* Bytes [off, off + size) of the block changed under every live checkpoint: restores leave them. */
+static bool snapshot_hole_add(snapshot *s, uint64_t off, uint64_t size)
 {
-    snapshot *s = ctx;
     if (s->hole_count == s->hole_cap) {
         uint64_t cap = s->hole_cap ? s->hole_cap * 2 : 256;
         snapshot_hole *grown = realloc(s->holes, (size_t)cap * sizeof(*grown));
         if (!grown) {
             s->out_of_memory = true;
-            return;
+            return false;
         }
         s->holes = grown;
         s->hole_cap = cap;
     }
-    uint64_t off = (uint64_t)((uint8_t *)block - (uint8_t *)(uintptr_t)s->block->base);
     s->holes[s->hole_count++] = (snapshot_hole){s->seq + 1, off, size};
     s->holes_sorted = false;
-    bytes_copy(s->shadow + off, block, size);
+    return true;
+}
+
+/* A deferred free was carried out: the block's bytes changed under every live checkpoint. */
+static void snapshot_freed(void *ctx, void *block, uint64_t size)
+{
+    snapshot *s = ctx;
+    uint64_t off = (uint64_t)((uint8_t *)block - (uint8_t *)(uintptr_t)s->block->base);
+    if (snapshot_hole_add(s, off, size)) bytes_copy(s->shadow + off, block, size);
+}
+
+/* Pages that held blocks before a drop's frees and hold none after: mimalloc may hand them to the
+ * newest heap, whose blocks and free lists no restore may write the old bytes over (the heap a
+ * restore takes back would walk them). Each becomes a hole for every live checkpoint, and a page
+ * the next checkpoint sees as new. */
+static void snapshot_hole_emptied(snapshot *s, const uint8_t *before)
+{
+    uint8_t *after = snapshot_used_pages(s);
+    if (!after) {
+        s->out_of_memory = true;
+        return;
+    }
+    uint64_t heap_off = (uint64_t)((uintptr_t)s->heap->start - (uintptr_t)s->block->base), bytes = snapshot_bitmap_size(s);
+    for (uint64_t b = 0; b < bytes; b++) {
+        uint8_t emptied = (uint8_t)(before[b] & ~after[b]);
+        for (int k = 0; emptied && k < 8; k++)
+            if (emptied >> k & 1) snapshot_hole_add(s, heap_off + (b * 8 + (uint64_t)k) * s->page, s->page);
+        s->covered[b] &= (uint8_t)~emptied;
+        for (uint32_t i = 0; emptied && i < s->count; i++) s->points[i].heap_pages[b] &= (uint8_t)~emptied;
+    }
+    free(after);
 }
 
 void snapshot_drop_oldest(snapshot *s)
 {
     if (!s->count) return;
     const epochs_mark *next = s->count > 1 ? &s->points[1].heap : NULL;
+    uint8_t *before = epochs_frees_at_release(s->epochs, next) ? snapshot_used_pages(s) : NULL;
     uint32_t dropped = epochs_release(s->epochs, next, snapshot_freed, s);
+    if (before) snapshot_hole_emptied(s, before);
+    free(before);
     snapshot_point_free(&s->points[0]);
     memmove(&s->points[0], &s->points[1], (s->count - 1) * sizeof(s->points[0]));
     s->count--;

@@ -15,7 +15,9 @@
  * checkpoint starts an epoch (epochs.h): pages of older heaps no longer change except through the
  * game's writes into live blocks, so their bytes can be put back whole. A deferred free carried out
  * when the oldest checkpoint is dropped changes a block in such a page after the newer checkpoints
- * were taken: the block's range becomes a hole that restores to those checkpoints leave alone.
+ * were taken: the block's range becomes a hole that restores to those checkpoints leave alone, and
+ * a page such frees empty becomes one whole (mimalloc may give it to the newest heap, whose free
+ * lists a restore must not write over).
  * Not covered: the host arena (host bookkeeping), blocks allocated by worker threads.
  *
  * Memory: the shadow, and a ring of undo records (a third reservation); both are committed and

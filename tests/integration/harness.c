@@ -316,11 +316,23 @@ bool harness_host_start(harness_host *h, const char *lib, const char *const *arg
     return h->pid > 0 && harness_wait(h, "load", 1, 10000);
 }
 
+typedef struct harness_tty_reader {
+    int tty;
+    char path[HARNESS_PATH];
+} harness_tty_reader;
+
+/* Everything the host writes to its terminal goes to a file: its pictures and, when it dies, what
+ * it (or a sanitizer) said last. */
 static void *harness_tty_drain(void *arg)
 {
+    harness_tty_reader *r = arg;
+    FILE *out = fopen(r->path, "wb");
     char buf[4096];
-    while (read((int)(intptr_t)arg, buf, sizeof(buf)) > 0) {
-    }
+    ssize_t n;
+    while ((n = read(r->tty, buf, sizeof(buf))) > 0)
+        if (out) fwrite(buf, 1, (size_t)n, out);
+    if (out) fclose(out);
+    free(r);
     return NULL; /* EIO: the host closed the terminal */
 }
 
@@ -328,7 +340,7 @@ bool harness_tty_start(harness_host *h, const char *lib, const char *const *args
 {
     static unsigned serial;
     harness_file(h->events, sizeof(h->events), "tty-events", ++serial, "jsonl");
-    h->output[0] = 0;
+    harness_file(h->output, sizeof(h->output), "tty-output", serial, "log");
     const char *argv[80];
     int n = 0;
     argv[n++] = harness_host_path();
@@ -345,8 +357,12 @@ bool harness_tty_start(harness_host *h, const char *lib, const char *const *args
         _exit(127);
     }
     harness_track(h->pid);
+    harness_tty_reader *r = calloc(1, sizeof(*r));
+    if (h->pid < 0 || !r) return free(r), false;
+    r->tty = h->tty;
+    snprintf(r->path, sizeof(r->path), "%s", h->output);
     pthread_t reader;
-    if (h->pid < 0 || pthread_create(&reader, NULL, harness_tty_drain, (void *)(intptr_t)h->tty) != 0) return false;
+    if (pthread_create(&reader, NULL, harness_tty_drain, r) != 0) return free(r), false;
     h->reader = (unsigned long)reader;
     return harness_wait(h, "load", 1, 10000);
 }

@@ -20,7 +20,7 @@ typedef struct harness_game {
 typedef struct harness_host {
     pid_t pid;
     char events[HARNESS_PATH];
-    char output[HARNESS_PATH]; /* the host's stdout and stderr (not with a terminal) */
+    char output[HARNESS_PATH]; /* the host's stdout and stderr (with a terminal: what it wrote there) */
     int tty;                   /* harness_tty_start: the terminal's master side, else 0 */
     unsigned long reader;      /* the thread that reads (and drops) what the host draws */
 } harness_host;

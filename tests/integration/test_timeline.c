@@ -6,7 +6,8 @@
  *    same build end alike (no divergence, with the game's sound in its state: each replayed frame
  *    asks for the recorded sound), and leaving the loop plays on;
  *  - rewind after a crash: the checkpoint offered after the rollback brings back the frame's state;
- *    an offer not taken is kept a ring longer, then lapses (at once when a live loop begins);
+ *    an offer not taken is kept a ring longer, then lapses (at once when a live loop begins), and a
+ *    rewind right after a lapse leaves the heap pages its frees emptied to the heap that took them;
  *  - the game asks for a rewind: the frame it goes back to starts from the same state again;
  *  - the game's threads are stopped around each checkpoint and restore (before/after_reload);
  *  - --leaks with checkpoints live reports the game's blocks, not the frees checkpoints defer;
@@ -258,6 +259,34 @@ static void test_an_offer_lapses_when_a_live_loop_begins(void **unused)
     const char *lapsed = harness_wait_event(&f.host, "rewind_offer", "\"lapsed\":true", 0, WAIT_MS);
     assert_int_equal(field(lapsed, "to_frame"), offered);
     assert_int_equal(field(lapsed, "frame"), begun);
+    assert_int_equal(harness_host_stop(&f.host), 3);
+    fixture_end(&f);
+}
+
+/* A rewind just after an offer lapsed: the lapse drops half the ring at once, and the frees that
+ * carries out empty heap pages that the game's history (freed and started again every 300 frames,
+ * at 2102 here) then takes: the restore to frame 2100 must leave them to the heap that took them,
+ * and the game goes on. */
+static void test_a_rewind_after_a_lapse_leaves_the_pages_the_heap_took_again(void **unused)
+{
+    fixture f;
+    fixture_start(&f);
+    edit(&f, "#define TIMELINE_REWIND_AT 0 ", "#define TIMELINE_REWIND_AT 2102 ");
+    edit(&f, "#define TIMELINE_REWIND_BY 25", "#define TIMELINE_REWIND_BY 2");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    const char *args[] = {"--fps", "240", "--rewind", "2", "--rewind-every", "10", NULL};
+    if (!harness_host_start(&f.host, f.game.lib, args)) fail_msg("the host did not load the game");
+    frame_report(&f.host, 20, 0);
+    edit(&f, "#define TIMELINE_CRASH_FROM 0 ", "#define TIMELINE_CRASH_FROM 1140 ");
+    assert_int_equal(harness_game_build(&f.game), 0);
+    /* a ring of 48 checkpoints: the one offered at 1140 is kept to 2100, then 49 go at once */
+    uint64_t offered = field(harness_wait_event(&f.host, "rewind_offer", NULL, 0, WAIT_MS), "to_frame");
+    assert_int_equal(field(harness_wait_event(&f.host, "restore", NULL, 0, WAIT_MS), "to_frame"), 2100);
+    frame_report(&f.host, 2120, 0);
+    const char *lapsed = harness_event(&f.host, "rewind_offer", "\"lapsed\":true", 0);
+    if (lapsed) assert_int_equal(field(lapsed, "frame"), offered + 960);
+    else print_message("the crashing build landed after frame 1140: the rewind came before the lapse\n");
+    assert_true(harness_host_alive(&f.host));
     assert_int_equal(harness_host_stop(&f.host), 3);
     fixture_end(&f);
 }
@@ -514,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_a_crash_offers_the_checkpoint_before_it),
         cmocka_unit_test(test_an_offer_not_taken_lapses),
         cmocka_unit_test(test_an_offer_lapses_when_a_live_loop_begins),
+        cmocka_unit_test(test_a_rewind_after_a_lapse_leaves_the_pages_the_heap_took_again),
         cmocka_unit_test(test_the_game_asks_for_a_rewind),
         cmocka_unit_test(test_checkpoints_stop_the_games_threads),
         cmocka_unit_test(test_leaks_are_the_games_with_checkpoints_live),

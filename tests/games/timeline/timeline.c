@@ -19,6 +19,7 @@
 #define TIMELINE_MARK 1      /* which build runs: the tests bump it */
 #define TIMELINE_STEP 3      /* how the state moves on: the tests change it to change behaviour */
 #define TIMELINE_CRASH_AFTER 0 /* the update of this build that crashes, from its first (0: none) */
+#define TIMELINE_CRASH_FROM 0  /* the first update of this build at or after this frame crashes (0: none) */
 #define TIMELINE_REWIND_AT 0 /* the frame at which the game asks the host to rewind (0: never) */
 #define TIMELINE_REWIND_BY 25
 #define TIMELINE_EXTRA 0     /* 1: the state has one more field (a saved state then migrates) */
@@ -247,7 +248,7 @@ static game_status timeline_update(game_memory *mem, const host_api *host, const
         host->request_rewind(TIMELINE_REWIND_BY);
     }
     timeline_report(mem, host, in);
-    if (++timeline_updates == TIMELINE_CRASH_AFTER) { /* an unmapped address (not NULL: UBSan would stop first) */
+    if (++timeline_updates == TIMELINE_CRASH_AFTER || (TIMELINE_CRASH_FROM && in->frame >= TIMELINE_CRASH_FROM)) { /* an unmapped address (not NULL: UBSan would stop first) */
         int *volatile unmapped = (int *)(uintptr_t)16;
         *unmapped = 1;
     }

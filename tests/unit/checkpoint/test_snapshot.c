@@ -4,7 +4,7 @@
  * records to older ones; a checkpoint copies what was written since the last one, not the state;
  * walking the heap after a checkpoint does not leave mimalloc's free lists out of step with the
  * restored pages; a deferred free carried out when the oldest checkpoint goes is not undone by a
- * later restore; a ring too small for a checkpoint's undo records drops the oldest checkpoints; the
+ * later restore, nor are the pages such frees empty once the heap uses them again; a ring too small for a checkpoint's undo records drops the oldest checkpoints; the
  * picture in the media region comes back with a restore (and is no part of the checksum). */
 #include "checkpoint_util.h"
 
@@ -170,6 +170,36 @@ static void test_a_free_carried_out_later_is_not_undone(void **unused)
     for (int i = 0; i < 16; i++) heap_free(again[i]);
 }
 
+/* Frees carried out by a drop after the newest checkpoint empty a page, which mimalloc then hands
+ * to the newest heap: a restore to that checkpoint takes that heap back and leaves the heap whole.
+ * (test_timeline's rewind after a lapse is the case where the old bytes crashed the walk.) */
+static void test_a_page_a_drop_empties_and_the_heap_uses_again_is_left_alone(void **unused)
+{
+    enum { OLD = 6, OLD_SIZE = 1800, FRESH = 400, FRESH_SIZE = 700 };
+    void *old[OLD * 5], *fresh[FRESH];
+    for (int i = 0; i < OLD * 5; i++) memset(old[i] = heap_alloc(OLD_SIZE, 0, HEAP_FATAL), 0xab, OLD_SIZE);
+    for (int i = OLD; i < OLD * 5; i++) heap_free(old[i]); /* not deferred: their bytes stay, links aside */
+    take(600);
+    for (int i = 0; i < OLD; i++) heap_free(old[i]); /* deferred: live at checkpoint 600 */
+    take(601);
+    uint64_t at_601 = sum(), blocks = ck_blocks();
+    snapshot_drop_oldest(&snap); /* the frees happen now, after 601's copy */
+    heap_epoch_settle(&ck_heap); /* the emptied page goes back to its segment */
+    bool reused = false;
+    for (int i = 0; i < FRESH; i++) {
+        fresh[i] = heap_alloc(FRESH_SIZE, 0, HEAP_FATAL);
+        reused |= ((uintptr_t)fresh[i] & ~(uintptr_t)(KB(64) - 1)) == ((uintptr_t)old[0] & ~(uintptr_t)(KB(64) - 1));
+    }
+    for (int i = 0; i < FRESH; i += 2) heap_free(fresh[i]); /* free-list links all over the page */
+    assert_true(reused); /* else this test tests nothing */
+    snapshot_restore(&snap, snap.count - 1);
+    assert_int_equal(ck_blocks(), blocks - OLD); /* freed at 601 already, only later for real */
+    assert_int_equal(sum(), at_601);
+    snapshot_drop_all(&snap);
+    for (int i = 0; i < FRESH; i++) memset(fresh[i] = heap_alloc(FRESH_SIZE, 0, HEAP_FATAL), 0xef, FRESH_SIZE);
+    for (int i = 0; i < FRESH; i++) heap_free(fresh[i]);
+}
+
 /* A ring with room for a few records: a checkpoint that needs more drops the oldest ones. */
 static void test_a_full_ring_drops_the_oldest_checkpoints(void **unused)
 {
@@ -238,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_a_checkpoint_copies_what_was_written),
         cmocka_unit_test(test_walking_the_heap_after_a_checkpoint_keeps_it_whole),
         cmocka_unit_test(test_a_free_carried_out_later_is_not_undone),
+        cmocka_unit_test(test_a_page_a_drop_empties_and_the_heap_uses_again_is_left_alone),
         cmocka_unit_test(test_a_full_ring_drops_the_oldest_checkpoints),
         cmocka_unit_test(test_the_picture_comes_back),
         cmocka_unit_test(test_buffers_are_touched_ahead),
