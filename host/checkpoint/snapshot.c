@@ -502,7 +502,9 @@ void snapshot_drop_oldest(snapshot *s)
 {
     if (!s->count) return;
     const epochs_mark *next = s->count > 1 ? &s->points[1].heap : NULL;
-    uint8_t *before = epochs_frees_at_release(s->epochs, next) ? snapshot_used_pages(s) : NULL;
+    bool frees = epochs_frees_at_release(s->epochs, next) > 0;
+    uint8_t *before = frees ? snapshot_used_pages(s) : NULL;
+    if (frees && !before) s->out_of_memory = true;
     uint32_t dropped = epochs_release(s->epochs, next, snapshot_freed, s);
     if (before) snapshot_hole_emptied(s, before);
     free(before);
