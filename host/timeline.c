@@ -369,19 +369,13 @@ static void timeline_ring(host *h)
     }
 }
 
-static bool timeline_holds(const snapshot *s, uint64_t frame)
-{
-    for (uint32_t i = 0; i < s->count; i++)
-        if (s->points[i].frame == frame) return true;
-    return false;
-}
-
 /* An offer lapses once its checkpoint is gone, whichever way it went: the ring moved past it, the
- * checkpoints' room ran out, a live loop began. */
+ * checkpoints' room ran out, a live loop began. Checkpoints leave oldest first (a restore, which
+ * leaves from the newest, takes the offer), so the oldest tells. */
 static void timeline_offer_lapse(host *h)
 {
     timeline *t = &h->timeline;
-    if (!t->offered || timeline_holds(&t->snap, t->offered_frame)) return;
+    if (!t->offered || (t->snap.count && t->snap.points[0].frame <= t->offered_frame)) return;
     t->offered = false;
     timeline_event_offer(h, t->offered_frame, true);
 }

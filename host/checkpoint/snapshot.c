@@ -60,26 +60,29 @@ static bool snapshot_mark_area(const mi_heap_t *h, const mi_heap_area_t *area, v
     return true;
 }
 
-/* The pages of the main thread's heaps now (NULL when out of memory), and where the last one ends. */
-static uint8_t *snapshot_heap_pages(snapshot *s, uint64_t *end)
-{
-    snapshot_pages_ctx c = {s, calloc((size_t)snapshot_bitmap_size(s), 1), 0};
-    if (c.bits) heap_visit(s->heap, false, snapshot_mark_area, &c);
-    *end = c.end;
-    return c.bits;
-}
-
 static bool snapshot_mark_used_area(const mi_heap_t *h, const mi_heap_area_t *area, void *block, size_t size, void *arg)
 {
     return area->used == 0 || snapshot_mark_area(h, area, block, size, arg);
 }
 
-/* The pages of the main thread's heaps that hold a block now (NULL when out of memory). */
-static uint8_t *snapshot_used_pages(snapshot *s)
+/* The pages of the main thread's heaps now that `mark` marks (NULL when out of memory), and where
+ * the last one ends. */
+static uint8_t *snapshot_pages_now(snapshot *s, mi_block_visit_fun *mark, uint64_t *end)
 {
     snapshot_pages_ctx c = {s, calloc((size_t)snapshot_bitmap_size(s), 1), 0};
-    if (c.bits) heap_visit(s->heap, false, snapshot_mark_used_area, &c);
+    if (c.bits) heap_visit(s->heap, false, mark, &c);
+    *end = c.end;
     return c.bits;
+}
+
+/* Every page of the main thread's heaps. */
+static uint8_t *snapshot_heap_pages(snapshot *s, uint64_t *end) { return snapshot_pages_now(s, snapshot_mark_area, end); }
+
+/* The pages of the main thread's heaps that hold a block. */
+static uint8_t *snapshot_used_pages(snapshot *s)
+{
+    uint64_t end;
+    return snapshot_pages_now(s, snapshot_mark_used_area, &end);
 }
 
 /* ---- touching ahead ---------------------------------------------------------------------------- */

@@ -239,6 +239,16 @@ static bool reload_swap(reload *r, loader_lib *next, loader_lib *old, candidate_
     return done;
 }
 
+/* A rollback event, its fields after these for the caller to add. */
+static event reload_event_rollback(const reload *r, uint64_t from, bool paused)
+{
+    event e = event_begin(r->w.events, "rollback");
+    event_uint(&e, "from", from);
+    event_uint(&e, "version", r->version);
+    event_bool(&e, "paused", paused);
+    return e;
+}
+
 /* Loads the fallback again from its bytes and swaps it in, like a reload; the block is left alone.
  * It ran in this process before: it is not probed again. */
 static bool reload_rollback(reload *r)
@@ -249,10 +259,7 @@ static bool reload_rollback(reload *r)
     host_error err;
     if (!load_bytes(r->copy_dir, ++r->copies, vs->fallback.image, vs->fallback.image_size, &next, &err)) {
         /* the game pauses instead: the event says so, for the status line and the rewind offer */
-        event e = event_begin(r->w.events, "rollback");
-        event_uint(&e, "from", from);
-        event_uint(&e, "version", r->version);
-        event_bool(&e, "paused", true);
+        event e = reload_event_rollback(r, from, true);
         event_str(&e, "failed", err.msg);
         event_end(r->w.events, &e);
         event_say(r->w.events, "cannot load version %llu again to roll back (%s): game paused, the state is kept; fix "
@@ -263,10 +270,7 @@ static bool reload_rollback(reload *r)
     candidate_budget b = {.mark_ns = clock_now_ns()};
     reload_swap(r, &next, &old, &b);
     reload_retire(r, &old);
-    event e = event_begin(r->w.events, "rollback");
-    event_uint(&e, "from", from);
-    event_uint(&e, "version", r->version);
-    event_bool(&e, "paused", r->paused);
+    event e = reload_event_rollback(r, from, r->paused);
     if (r->stale.last.done) event_num(&e, "scan_ms", b.scan_ms);
     stale_event(&r->stale, &e);
     event_end(r->w.events, &e);
